@@ -1,0 +1,115 @@
+"""System checks: the database really enforces what the models promise.
+
+Database checks run with `manage.py check --database default` (and in /readyz);
+the runtime-role check also runs with `check --deploy`."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core import checks
+from django.db import DatabaseError, connections
+
+from tenancy import introspection
+from tenancy.models import TenantModel
+
+
+def tenant_models() -> list[type[TenantModel]]:
+    return [
+        model for model in apps.get_models()
+        if issubclass(model, TenantModel) and not model._meta.proxy
+    ]
+
+
+def tenant_foreign_keys(model) -> list:
+    """ForeignKeys from a tenant model to another tenant model."""
+    return [
+        field for field in model._meta.concrete_fields
+        if field.many_to_one and field.name != "organization"
+        and issubclass(field.related_model, TenantModel)
+    ]
+
+
+@checks.register()
+def check_tenant_model_declarations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    errors = []
+    for model in tenant_models():
+        names = {c.name for c in model._meta.constraints}
+        expected = f"{model._meta.app_label}_{model._meta.model_name}_org_id_uniq"
+        if expected not in names:
+            errors.append(checks.Error(
+                f"{model._meta.label} lost the (organization, id) unique constraint.",
+                hint="Let its Meta inherit TenantModel.Meta: class Meta(TenantModel.Meta).",
+                obj=model, id="tenancy.E001",
+            ))
+        for field in tenant_foreign_keys(model):
+            if field.db_constraint:
+                errors.append(checks.Error(
+                    f"{model._meta.label}.{field.name} would get a plain foreign key.",
+                    hint="Declare it with db_constraint=False and add AddTenantForeignKey "
+                         "to the migration, which creates the composite key.",
+                    obj=field, id="tenancy.E002",
+                ))
+    return errors
+
+
+def database_problems(using: str = "default") -> list[str]:
+    """What is wrong with tenant isolation in the database, in plain sentences."""
+    problems = []
+    with connections[using].cursor() as cursor:
+        problems += [f"database connection: {p}" for p in introspection.role_bypass_problems(cursor)]
+        secured = {t.table: t for t in introspection.table_security(cursor)}
+        for model in tenant_models():
+            table = model._meta.db_table
+            status = secured.get(table)
+            if status is None:
+                problems.append(f"{table}: table missing (run migrations)")
+            elif not status.covered:
+                problems.append(f"{table}: row-level security not enabled, forced and with a policy")
+            for field in tenant_foreign_keys(model):
+                if not _has_composite_key(cursor, table, field.column):
+                    problems.append(f"{table}.{field.column}: no composite foreign key with organization_id")
+        problems += [f"{t}: organization_id is not a foreign key" for t in
+                     introspection.tables_without_org_foreign_key(cursor)]
+    return problems
+
+
+def _has_composite_key(cursor, table: str, column: str) -> bool:
+    cursor.execute(
+        """
+        SELECT 1 FROM pg_constraint k
+        WHERE k.contype = 'f' AND k.conrelid = %s::regclass
+          AND (SELECT array_agg(attname::text ORDER BY attname) FROM pg_attribute
+               WHERE attrelid = k.conrelid AND attnum = ANY (k.conkey)) = %s
+        """,
+        [introspection.quote_identifier(table), sorted([introspection.ORG_COLUMN, column])],
+    )
+    return cursor.fetchone() is not None
+
+
+@checks.register(checks.Tags.database)
+def check_database_enforces_tenancy(app_configs=None, databases=None, **kwargs):
+    # Django calls database checks with databases=None from runserver and migrate,
+    # before the tables may exist; only `check --database default` asks for this one.
+    if not databases or "default" not in databases:
+        return []
+    return _as_errors(database_problems)
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_runtime_role_cannot_bypass_rls(app_configs=None, **kwargs):
+    def role_problems() -> list[str]:
+        with connections["default"].cursor() as cursor:
+            return [f"database connection: {p}" for p in introspection.role_bypass_problems(cursor)]
+
+    return _as_errors(role_problems)
+
+
+def _as_errors(find_problems) -> list[checks.CheckMessage]:
+    try:
+        problems = find_problems()
+    except DatabaseError as exc:
+        return [checks.Error(f"Cannot inspect the database: {exc}", id="tenancy.E010")]
+    return [
+        checks.Error(problem, hint="See README, 'Tenancy and Row-Level Security'.", id="tenancy.E011")
+        for problem in problems
+    ]

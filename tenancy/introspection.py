@@ -1,0 +1,172 @@
+"""What the PostgreSQL catalog says about tenant isolation.
+
+Shared by the system checks, /readyz and `rls_audit`, so all three recompute the
+same facts from the database rather than trusting a report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ORG_TABLE = "tenancy_organization"
+ORG_COLUMN = "organization_id"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class TableSecurity:
+    table: str
+    rls_enabled: bool
+    rls_forced: bool
+    policies: int
+    org_nullable: bool | None  # None for the organizations table itself
+
+    @property
+    def covered(self) -> bool:
+        return self.rls_enabled and self.rls_forced and self.policies > 0
+
+
+def table_security(cursor) -> list[TableSecurity]:
+    """Every table with an organization_id column, plus the organizations table."""
+    cursor.execute(
+        """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
+               CASE WHEN c.relname = %(org_table)s THEN NULL ELSE NOT a.attnotnull END
+        FROM pg_class c
+        LEFT JOIN pg_attribute a
+               ON a.attrelid = c.oid AND a.attname = %(org_column)s AND NOT a.attisdropped
+        WHERE c.relnamespace = current_schema()::regnamespace
+          AND c.relkind IN ('r', 'p')
+          AND (a.attname IS NOT NULL OR c.relname = %(org_table)s)
+        ORDER BY c.relname
+        """,
+        {"org_table": ORG_TABLE, "org_column": ORG_COLUMN},
+    )
+    return [TableSecurity(*row) for row in cursor.fetchall()]
+
+
+def foreign_keys_without_cascade(cursor) -> list[str]:
+    """Foreign keys to the organizations table that do not cascade on delete."""
+    cursor.execute(
+        """
+        SELECT conrelid::regclass::text || ' (' || conname || ')'
+        FROM pg_constraint
+        WHERE contype = 'f' AND confrelid = %s::regclass AND confdeltype <> 'c'
+          AND connamespace = current_schema()::regnamespace
+        ORDER BY 1
+        """,
+        [ORG_TABLE],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def tables_without_org_foreign_key(cursor) -> list[str]:
+    """Tenant tables whose organization_id is not a foreign key to the organizations table."""
+    cursor.execute(
+        """
+        SELECT c.relname FROM pg_class c
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %s AND NOT a.attisdropped
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+          AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint k
+            WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.confrelid = %s::regclass
+              AND k.conkey = ARRAY[a.attnum])
+        ORDER BY 1
+        """,
+        [ORG_COLUMN, ORG_TABLE],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def single_column_tenant_foreign_keys(cursor) -> list[str]:
+    """Foreign keys between two tenant tables that leave organization_id out: the
+    database would accept a row pointing into another organization."""
+    cursor.execute(
+        """
+        SELECT k.conrelid::regclass::text || ' (' || k.conname || ')'
+        FROM pg_constraint k
+        JOIN pg_attribute child ON child.attrelid = k.conrelid AND child.attname = %(col)s
+        JOIN pg_attribute parent ON parent.attrelid = k.confrelid AND parent.attname = %(col)s
+        WHERE k.contype = 'f' AND k.connamespace = current_schema()::regnamespace
+          AND NOT (child.attnum = ANY (k.conkey) AND parent.attnum = ANY (k.confkey))
+        ORDER BY 1
+        """,
+        {"col": ORG_COLUMN},
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def unique_constraints_without_org(cursor) -> list[str]:
+    """UNIQUE indexes on tenant tables that leave organization_id out: a
+    cross-tenant existence oracle (and not distributable by organization)."""
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text
+        FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indrelid
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %s AND NOT a.attisdropped
+        WHERE i.indisunique AND NOT i.indisprimary
+          AND c.relnamespace = current_schema()::regnamespace
+          AND NOT (a.attnum = ANY (i.indkey::int2[]))
+        ORDER BY 1
+        """,
+        [ORG_COLUMN],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def tables_without_org_leading_index(cursor) -> list[str]:
+    cursor.execute(
+        """
+        SELECT c.relname FROM pg_class c
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %s AND NOT a.attisdropped
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+          AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = a.attnum)
+        ORDER BY 1
+        """,
+        [ORG_COLUMN],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def orphan_counts(cursor, tables: list[str]) -> dict[str, int]:
+    """Rows whose organization no longer exists. Needs a role that sees every
+    organization's rows (the audit role)."""
+    counts = {}
+    for table in tables:
+        if table == ORG_TABLE:
+            continue
+        cursor.execute(
+            f"SELECT count(*) FROM {quote_identifier(table)} t "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {ORG_TABLE} o WHERE o.id = t.{ORG_COLUMN})"
+        )
+        counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def role_bypass_problems(cursor) -> list[str]:
+    """Why the connected role could escape row-level security, if it could: it (or a
+    role it can become) is a superuser, has BYPASSRLS, or owns tables here."""
+    cursor.execute(
+        """
+        SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+               (SELECT count(*) FROM pg_class c
+                 WHERE c.relowner = r.oid AND c.relnamespace = current_schema()::regnamespace
+                   AND c.relkind IN ('r', 'p'))
+        FROM pg_roles r
+        WHERE pg_has_role(current_user, r.oid, 'MEMBER')
+        ORDER BY r.rolname
+        """
+    )
+    problems = []
+    for name, superuser, bypass, owned in cursor.fetchall():
+        if superuser:
+            problems.append(f"role {name} is a superuser")
+        if bypass:
+            problems.append(f"role {name} has BYPASSRLS")
+        if owned:
+            problems.append(f"role {name} owns {owned} table(s), and owners can disable RLS")
+    return problems

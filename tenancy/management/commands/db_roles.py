@@ -1,0 +1,103 @@
+"""Create or repair the database, its three roles and their grants. Idempotent.
+
+Connects with the credentials in DATABASE_URL (or the embedded server's superuser);
+needs a role allowed to create roles. See README, 'Database roles'."""
+
+from __future__ import annotations
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from psycopg import sql
+
+from tenancy.database import APP_ALIAS, AUDIT_ALIAS, OWNER_ALIAS, ensure_database
+
+ROLE_ATTRIBUTES = {
+    # The runtime role: RLS applies; it can become no other role.
+    APP_ALIAS: "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION NOINHERIT",
+    # Owns the schema and runs migrations; FORCE RLS applies to it too.
+    OWNER_ALIAS: "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION",
+    # Reads every clinic's rows for the audit; may change nothing.
+    AUDIT_ALIAS: "LOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION NOINHERIT",
+}
+
+
+class Command(BaseCommand):
+    help = "Create or repair the database roles (owner, app, audit) and their grants."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--database-name", help="Database to set up (default: the configured one).")
+
+    def handle(self, *args, database_name: str | None = None, **options) -> None:
+        server = settings.DATABASE_SERVER
+        name = database_name or server.name
+        try:
+            if ensure_database(server, name):
+                self.stdout.write(f"Created database {name}.")
+            with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
+                setup_roles(conn, settings.DATABASE_ROLES)
+        except psycopg.Error as exc:
+            raise CommandError(f"Could not set up roles as {server.admin_user}: {exc}") from exc
+        roles = ", ".join(role.user for role in settings.DATABASE_ROLES.values())
+        self.stdout.write(self.style.SUCCESS(f"Roles ready in {name}: {roles}."))
+
+
+def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
+    app, owner, audit = (sql.Identifier(roles[alias].user) for alias in (APP_ALIAS, OWNER_ALIAS, AUDIT_ALIAS))
+    for alias, attributes in ROLE_ATTRIBUTES.items():
+        _ensure_role(conn, roles[alias].user, roles[alias].password, attributes)
+    db = sql.Identifier(conn.info.dbname)
+    statements = [
+        # No role may become another: membership would hand the app the owner's powers.
+        sql.SQL("REVOKE {} FROM {}").format(owner, app),
+        sql.SQL("REVOKE {} FROM {}").format(audit, app),
+        sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}, {}").format(db, app, owner, audit),
+        sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(owner),
+        sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, audit),
+        sql.SQL("CREATE EXTENSION IF NOT EXISTS btree_gist"),
+        sql.SQL("CREATE EXTENSION IF NOT EXISTS pg_trgm"),
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    _reassign_stray_tables(conn, roles, owner)
+    for statement in _grant_statements(app, owner, audit):
+        conn.execute(statement)
+
+
+def _ensure_role(conn: psycopg.Connection, name: str, password: str, attributes: str) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
+    verb = "ALTER" if exists else "CREATE"
+    statement = sql.SQL(f"{verb} ROLE {{}} {attributes}").format(sql.Identifier(name))
+    if password:
+        statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(password))
+    conn.execute(statement)
+
+
+def _reassign_stray_tables(conn: psycopg.Connection, roles: dict, owner: sql.Identifier) -> None:
+    """Tables owned by the app or audit role (say, created by hand) go to the owner:
+    an owner could switch RLS off."""
+    stray = conn.execute(
+        """SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v')
+             AND r.rolname = ANY(%s)""",
+        [[roles[APP_ALIAS].user, roles[AUDIT_ALIAS].user]],
+    ).fetchall()
+    for (table,) in stray:
+        conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), owner))
+
+
+def _grant_statements(app, owner, audit) -> list[sql.Composed]:
+    dml = sql.SQL("SELECT, INSERT, UPDATE, DELETE")
+    return [
+        sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}, {}").format(app, audit),
+        sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(dml, app),
+        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(audit),
+        # Tables the owner creates in later migrations get the same grants.
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT {} ON TABLES TO {}").format(
+            owner, dml, app),
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}").format(
+            owner, app),
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(
+            owner, audit),
+    ]

@@ -1,0 +1,100 @@
+"""The hardening report a security reviewer asks for, recomputed from the catalog.
+
+Runs as the audit role (BYPASSRLS, SELECT only) so orphan rows of every clinic are
+counted. Exit status 1 on any finding."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
+
+from tenancy import introspection
+from tenancy.database import AUDIT_ALIAS
+
+
+def collect_findings(using: str = AUDIT_ALIAS) -> dict:
+    with connections[using].cursor() as cursor:
+        tables = introspection.table_security(cursor)
+        orphans = introspection.orphan_counts(cursor, [t.table for t in tables])
+        report = {
+            "database": connections[using].settings_dict["NAME"],
+            "orphans": {table: count for table, count in orphans.items() if count},
+            "rows_checked_tables": len(orphans),
+            "nullable_organization_id": [t.table for t in tables if t.org_nullable],
+            "foreign_keys_without_cascade": introspection.foreign_keys_without_cascade(cursor),
+            "organization_id_not_a_foreign_key": introspection.tables_without_org_foreign_key(cursor),
+            "tenant_foreign_keys_not_composite": introspection.single_column_tenant_foreign_keys(cursor),
+            "unique_constraints_without_organization_id": introspection.unique_constraints_without_org(cursor),
+            "tables_without_organization_index": introspection.tables_without_org_leading_index(cursor),
+            "rls_not_enabled": [t.table for t in tables if not t.rls_enabled],
+            "rls_not_forced": [t.table for t in tables if not t.rls_forced],
+            "no_policy": [t.table for t in tables if t.policies == 0],
+        }
+    covered = sum(1 for t in tables if t.covered)
+    report["coverage"] = {
+        "covered": covered,
+        "tables": len(tables),
+        "percent": round(100 * covered / len(tables), 1) if tables else 0.0,
+    }
+    report["ok"] = bool(tables) and not any(
+        report[key] for key in FINDING_TITLES
+    )
+    return report
+
+
+FINDING_TITLES = {
+    "orphans": "Orphan rows (organization no longer exists)",
+    "nullable_organization_id": "Nullable organization_id columns",
+    "foreign_keys_without_cascade": "Foreign keys to organizations without ON DELETE CASCADE",
+    "organization_id_not_a_foreign_key": "organization_id columns that are not a foreign key",
+    "tenant_foreign_keys_not_composite": "Tenant-to-tenant foreign keys without organization_id",
+    "unique_constraints_without_organization_id": "UNIQUE constraints without organization_id",
+    "tables_without_organization_index": "Tables with no index leading with organization_id",
+    "rls_not_enabled": "Tables without ROW LEVEL SECURITY enabled",
+    "rls_not_forced": "Tables without FORCE ROW LEVEL SECURITY",
+    "no_policy": "Tables with no RLS policy",
+}
+
+
+class Command(BaseCommand):
+    help = "Audit tenant isolation: orphans, NOT NULL, cascades, RLS coverage. Exit 1 on any finding."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--json", action="store_true", dest="as_json", help="Print the report as JSON.")
+        parser.add_argument("--database", default=AUDIT_ALIAS, help="Database alias to audit as.")
+
+    def handle(self, *args, as_json: bool = False, database: str = AUDIT_ALIAS, **options) -> None:
+        try:
+            report = collect_findings(database)
+        except DatabaseError as exc:
+            raise CommandError(f"Cannot audit the database: {exc}") from exc
+        if as_json:
+            self.stdout.write(_dumps(report))
+        else:
+            self._print(report)
+        if not report["ok"]:
+            sys.exit(1)
+
+    def _print(self, report: dict) -> None:
+        self.stdout.write(f"Row-level security audit of database {report['database']}\n")
+        for key, title in FINDING_TITLES.items():
+            found = report[key]
+            if not found:
+                self.stdout.write(f"  ok    {title}: none")
+                continue
+            self.stdout.write(self.style.ERROR(f"  FAIL  {title}:"))
+            items = found.items() if isinstance(found, dict) else ((item, None) for item in found)
+            for item, count in items:
+                self.stdout.write(f"          {item}" + (f": {count} rows" if count is not None else ""))
+        coverage = report["coverage"]
+        line = f"\nRLS coverage: {coverage['covered']}/{coverage['tables']} tables ({coverage['percent']:g}%)"
+        self.stdout.write(line)
+        verdict = self.style.SUCCESS("PASS") if report["ok"] else self.style.ERROR("FAIL")
+        self.stdout.write(f"Result: {verdict}")
+
+
+def _dumps(report: dict) -> str:
+    return json.dumps(report, indent=2, sort_keys=True)

@@ -1,0 +1,55 @@
+"""Resolve the active organization from the server-side session and run the view
+inside its tenant context, in one transaction.
+
+The organization comes only from the session (set at login or by the org switcher
+after checking membership), never from the URL, query string, form or headers.
+The membership is re-checked on every request, so a removed member loses access
+at once, and a session naming an organization the user does not belong to is
+cleared rather than honoured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from tenancy.context import tenant_context
+from tenancy.models import Membership
+from tenancy.session import SESSION_ORG_KEY, forget_active_org
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.organization = None
+        request.membership = None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+
+        # One transaction for the whole request: first as the user alone (who may
+        # read only their own memberships), then, if the membership holds, as the
+        # organization too.
+        with tenant_context(user=user):
+            membership = self._active_membership(request, user)
+            if membership is None:
+                return self.get_response(request)
+            request.organization = membership.organization
+            request.membership = membership
+            with tenant_context(org=membership.organization_id, user=user):
+                return self.get_response(request)
+
+    def _active_membership(self, request: HttpRequest, user) -> Membership | None:
+        org_id = request.session.get(SESSION_ORG_KEY)
+        if not org_id:
+            return None
+        membership = (
+            Membership.objects.select_related("organization")
+            .filter(user=user, organization_id=org_id)
+            .first()
+        )
+        if membership is None:
+            forget_active_org(request)
+        return membership

@@ -1,0 +1,150 @@
+"""Migration operations for tenant tables, in the shape of
+django.contrib.postgres.operations: reversible, vendor-checked, quoted names."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.backends.utils import names_digest, truncate_name
+from django.db.migrations.operations.base import Operation
+
+ORG_SETTING_SQL = "NULLIF(current_setting('app.org_id', true), '')::uuid"
+TENANT_POLICY = "tenant_isolation"
+
+
+def _is_postgres(schema_editor) -> bool:
+    return schema_editor.connection.vendor == "postgresql"
+
+
+class EnableRowLevelSecurity(Operation):
+    """ENABLE and FORCE row-level security on a tenant model's table and create its
+    one policy: rows are visible and writable only while `app.org_id` names their
+    organization. FORCE makes the table owner obey it too; no tenant set means no
+    rows and no writes."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, column: str = "organization_id") -> None:
+        self.model_name = model_name
+        self.column = column
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def _table(self, apps, app_label: str) -> str:
+        return apps.get_model(app_label, self.model_name)._meta.db_table
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        quote = schema_editor.quote_name
+        table = quote(self._table(to_state.apps, app_label))
+        check = f"{quote(self.column)} = {ORG_SETTING_SQL}"
+        schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        schema_editor.execute(
+            f"CREATE POLICY {TENANT_POLICY} ON {table} FOR ALL USING ({check}) WITH CHECK ({check})"
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        table = schema_editor.quote_name(self._table(from_state.apps, app_label))
+        schema_editor.execute(f"DROP POLICY IF EXISTS {TENANT_POLICY} ON {table}")
+        schema_editor.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+        schema_editor.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+    def describe(self) -> str:
+        return f"Enable and force row-level security on {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"rls_{self.model_name.lower()}"
+
+    def deconstruct(self):
+        kwargs = {"column": self.column} if self.column != "organization_id" else {}
+        return self.__class__.__qualname__, [self.model_name], kwargs
+
+
+class AddTenantForeignKey(Operation):
+    """The database constraint behind a tenant model's ForeignKey (declared with
+    db_constraint=False so Django does not add a plain one).
+
+    - To the organization: `FOREIGN KEY (organization_id) REFERENCES organization
+      ON DELETE CASCADE`, so deleting a clinic deletes its rows.
+    - To another tenant model: a composite `FOREIGN KEY (organization_id, x_id)
+      REFERENCES x (organization_id, id)`. PostgreSQL checks foreign keys without
+      RLS, so a plain key would let clinic A's row point at clinic B's; the
+      composite one makes the database refuse it.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, name: str) -> None:
+        self.model_name = model_name
+        self.name = name
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def _parts(self, apps, app_label: str, connection) -> tuple[str, str, str]:
+        model = apps.get_model(app_label, self.model_name)
+        field = model._meta.get_field(self.name)
+        target = field.related_model
+        table = model._meta.db_table
+        constraint = truncate_name(
+            f"{table}_{field.column}_{names_digest(table, field.column, length=8)}_tfk",
+            connection.ops.max_name_length(),
+        )
+        quote = connection.ops.quote_name
+        target_table = quote(target._meta.db_table)
+        if any(f.name == "organization" for f in target._meta.fields):
+            columns = f"({quote('organization_id')}, {quote(field.column)})"
+            references = f"{target_table} ({quote('organization_id')}, {quote(target._meta.pk.column)})"
+        else:
+            columns = f"({quote(field.column)})"
+            references = f"{target_table} ({quote(target._meta.pk.column)})"
+        on_delete = self._on_delete_sql(field, quote)
+        sql = (
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(constraint)} "
+            f"FOREIGN KEY {columns} REFERENCES {references}{on_delete} DEFERRABLE INITIALLY DEFERRED"
+        )
+        return table, constraint, sql
+
+    def _on_delete_sql(self, field, quote) -> str:
+        if field.name == "organization" or field.remote_field.on_delete is models.CASCADE:
+            return " ON DELETE CASCADE"
+        if field.remote_field.on_delete is models.SET_NULL:
+            # Column list (PostgreSQL 15+): null the reference, never organization_id.
+            return f" ON DELETE SET NULL ({quote(field.column)})"
+        return ""  # NO ACTION: PROTECT and RESTRICT are enforced by Django first.
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        _, _, sql = self._parts(to_state.apps, app_label, schema_editor.connection)
+        schema_editor.execute(sql)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        table, constraint, _ = self._parts(from_state.apps, app_label, schema_editor.connection)
+        quote = schema_editor.quote_name
+        schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(constraint)}")
+
+    def describe(self) -> str:
+        return f"Add tenant foreign key {self.model_name}.{self.name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"tenant_fk_{self.model_name.lower()}_{self.name.lower()}"
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.model_name, self.name], {}
+
+
+def tenant_table_operations(model_name: str, foreign_keys: tuple[str, ...] = ()) -> list[Operation]:
+    """Everything a new tenant model's migration needs after its CreateModel."""
+    keys = ("organization", *foreign_keys)
+    return [EnableRowLevelSecurity(model_name), *(AddTenantForeignKey(model_name, key) for key in keys)]

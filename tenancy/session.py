@@ -1,0 +1,43 @@
+"""The active organization lives in the server-side session, and only here."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from tenancy.models import Membership
+
+SESSION_ORG_KEY = "tenancy_active_org"
+
+
+def memberships_for(user) -> list[Membership]:
+    """The user's memberships (RLS shows a user only their own)."""
+    return list(Membership.objects.select_related("organization").filter(user=user))
+
+
+def activate_org(request: HttpRequest, org_id) -> Membership:
+    """Make `org_id` the active organization, after checking the user belongs to it.
+
+    Raises PermissionDenied otherwise; the caller answers 404 or re-shows the picker."""
+    try:
+        org_uuid = uuid.UUID(str(org_id))
+    except ValueError:
+        raise PermissionDenied("Not a member of that organization.") from None
+    membership = (
+        Membership.objects.select_related("organization")
+        .filter(user=request.user, organization_id=org_uuid)
+        .first()
+    )
+    if membership is None:
+        raise PermissionDenied("Not a member of that organization.")
+    # A new session key on every switch: a session id seen in one clinic's context
+    # is not the one that opens another's.
+    request.session.cycle_key()
+    request.session[SESSION_ORG_KEY] = str(org_uuid)
+    return membership
+
+
+def forget_active_org(request: HttpRequest) -> None:
+    request.session.pop(SESSION_ORG_KEY, None)
