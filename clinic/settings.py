@@ -105,9 +105,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
-DATABASE_SERVER = (
-    server_from_url(DATABASE_URL) if DATABASE_URL else embedded_server(DATA_DIR, name="clinic")
-)
+DATABASE_SERVER = server_from_url(DATABASE_URL) if DATABASE_URL else embedded_server(DATA_DIR, name="clinic")
 DATABASE_ROLES = {
     "default": Role(env.str("DB_APP_USER", "clinic_app"), env.str("DB_APP_PASSWORD", "")),
     "owner": Role(env.str("DB_OWNER_USER", "clinic_owner"), env.str("DB_OWNER_PASSWORD", "")),
@@ -115,9 +113,7 @@ DATABASE_ROLES = {
 }
 if len({role.user for role in DATABASE_ROLES.values()}) != len(DATABASE_ROLES):
     raise ImproperlyConfigured("DB_APP_USER, DB_OWNER_USER and DB_AUDIT_USER must be three different roles.")
-DATABASES = django_databases(
-    DATABASE_SERVER, DATABASE_ROLES, conn_max_age=_env_int("CONN_MAX_AGE", 0)
-)
+DATABASES = django_databases(DATABASE_SERVER, DATABASE_ROLES, conn_max_age=_env_int("CONN_MAX_AGE", 0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and sessions ----------------------------------------------------------

@@ -14,18 +14,15 @@ from tenancy.models import TenantModel
 
 
 def tenant_models() -> list[type[TenantModel]]:
-    return [
-        model for model in apps.get_models()
-        if issubclass(model, TenantModel) and not model._meta.proxy
-    ]
+    return [model for model in apps.get_models() if issubclass(model, TenantModel) and not model._meta.proxy]
 
 
 def tenant_foreign_keys(model) -> list:
     """ForeignKeys from a tenant model to another tenant model."""
     return [
-        field for field in model._meta.concrete_fields
-        if field.many_to_one and field.name != "organization"
-        and issubclass(field.related_model, TenantModel)
+        field
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.name != "organization" and issubclass(field.related_model, TenantModel)
     ]
 
 
@@ -36,19 +33,25 @@ def check_tenant_model_declarations(app_configs=None, **kwargs) -> list[checks.C
         names = {c.name for c in model._meta.constraints}
         expected = f"{model._meta.app_label}_{model._meta.model_name}_org_id_uniq"
         if expected not in names:
-            errors.append(checks.Error(
-                f"{model._meta.label} lost the (organization, id) unique constraint.",
-                hint="Let its Meta inherit TenantModel.Meta: class Meta(TenantModel.Meta).",
-                obj=model, id="tenancy.E001",
-            ))
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} lost the (organization, id) unique constraint.",
+                    hint="Let its Meta inherit TenantModel.Meta: class Meta(TenantModel.Meta).",
+                    obj=model,
+                    id="tenancy.E001",
+                )
+            )
         for field in tenant_foreign_keys(model):
             if field.db_constraint:
-                errors.append(checks.Error(
-                    f"{model._meta.label}.{field.name} would get a plain foreign key.",
-                    hint="Declare it with db_constraint=False and add AddTenantForeignKey "
-                         "to the migration, which creates the composite key.",
-                    obj=field, id="tenancy.E002",
-                ))
+                errors.append(
+                    checks.Error(
+                        f"{model._meta.label}.{field.name} would get a plain foreign key.",
+                        hint="Declare it with db_constraint=False and add AddTenantForeignKey "
+                        "to the migration, which creates the composite key.",
+                        obj=field,
+                        id="tenancy.E002",
+                    )
+                )
     return errors
 
 
@@ -68,8 +71,9 @@ def database_problems(using: str = "default") -> list[str]:
             for field in tenant_foreign_keys(model):
                 if not _has_composite_key(cursor, table, field.column):
                     problems.append(f"{table}.{field.column}: no composite foreign key with organization_id")
-        problems += [f"{t}: organization_id is not a foreign key" for t in
-                     introspection.tables_without_org_foreign_key(cursor)]
+        problems += [
+            f"{t}: organization_id is not a foreign key" for t in introspection.tables_without_org_foreign_key(cursor)
+        ]
     return problems
 
 

@@ -45,11 +45,7 @@ class TenantMiddleware:
         org_id = request.session.get(SESSION_ORG_KEY)
         if not org_id:
             return None
-        membership = (
-            Membership.objects.select_related("organization")
-            .filter(user=user, organization_id=org_id)
-            .first()
-        )
+        membership = Membership.objects.select_related("organization").filter(user=user, organization_id=org_id).first()
         if membership is None:
             forget_active_org(request)
         return membership

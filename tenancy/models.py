@@ -27,7 +27,9 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     timezone = models.CharField(
-        max_length=64, default="UTC", validators=[validate_timezone],
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
         help_text="IANA time zone, e.g. America/New_York.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,12 +54,13 @@ class Membership(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # DO_NOTHING in Python: the database cascades (ON DELETE CASCADE, migration 0002).
     organization = models.ForeignKey(
-        Organization, on_delete=models.DO_NOTHING, db_constraint=False,
-        related_name="memberships", editable=False,
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="memberships",
+        editable=False,
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -116,8 +119,12 @@ class TenantModel(models.Model):
     # The database constraint (with ON DELETE CASCADE) is added by AddTenantForeignKey;
     # the (organization_id, id) unique index below serves as the index leading with it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
-        editable=False, related_name="+",
+        Organization,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        editable=False,
+        related_name="+",
     )
 
     objects = TenantManager()
@@ -130,6 +137,10 @@ class TenantModel(models.Model):
             models.UniqueConstraint(fields=["organization", "id"], name="%(app_label)s_%(class)s_org_id_uniq"),
         ]
 
+    def save(self, *args, **kwargs) -> None:
+        self.claim_for_current_org()
+        super().save(*args, **kwargs)
+
     def claim_for_current_org(self) -> None:
         """Fill the organization from the tenant context; refuse any other."""
         org_id = current_org_id()
@@ -138,10 +149,4 @@ class TenantModel(models.Model):
         if self.organization_id is None:
             self.organization_id = org_id
         elif self.organization_id != org_id:
-            raise TenantContextError(
-                f"{type(self).__name__} belongs to another organization than the current one."
-            )
-
-    def save(self, *args, **kwargs) -> None:
-        self.claim_for_current_org()
-        super().save(*args, **kwargs)
+            raise TenantContextError(f"{type(self).__name__} belongs to another organization than the current one.")

@@ -42,9 +42,7 @@ class EnableRowLevelSecurity(Operation):
         check = f"{quote(self.column)} = {ORG_SETTING_SQL}"
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        schema_editor.execute(
-            f"CREATE POLICY {TENANT_POLICY} ON {table} FOR ALL USING ({check}) WITH CHECK ({check})"
-        )
+        schema_editor.execute(f"CREATE POLICY {TENANT_POLICY} ON {table} FOR ALL USING ({check}) WITH CHECK ({check})")
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if not _is_postgres(schema_editor):

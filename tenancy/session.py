@@ -26,9 +26,7 @@ def activate_org(request: HttpRequest, org_id) -> Membership:
     except ValueError:
         raise PermissionDenied("Not a member of that organization.") from None
     membership = (
-        Membership.objects.select_related("organization")
-        .filter(user=request.user, organization_id=org_uuid)
-        .first()
+        Membership.objects.select_related("organization").filter(user=request.user, organization_id=org_uuid).first()
     )
     if membership is None:
         raise PermissionDenied("Not a member of that organization.")

@@ -95,9 +95,12 @@ def _grant_statements(app, owner, audit) -> list[sql.Composed]:
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(audit),
         # Tables the owner creates in later migrations get the same grants.
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT {} ON TABLES TO {}").format(
-            owner, dml, app),
+            owner, dml, app
+        ),
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {}").format(
-            owner, app),
+            owner, app
+        ),
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(
-            owner, audit),
+            owner, audit
+        ),
     ]

@@ -39,9 +39,7 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
         "tables": len(tables),
         "percent": round(100 * covered / len(tables), 1) if tables else 0.0,
     }
-    report["ok"] = bool(tables) and not any(
-        report[key] for key in FINDING_TITLES
-    )
+    report["ok"] = bool(tables) and not any(report[key] for key in FINDING_TITLES)
     return report
 
 

@@ -1,0 +1,128 @@
+"""Shared fixtures: a real PostgreSQL test database set up exactly as production
+is (three roles, migrations run as the owner, tests run as the runtime role), and
+two clinics with an owner, a staff member and an outsider."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from psycopg import sql
+
+from tenancy.context import tenant_context
+from tenancy.database import OWNER_ALIAS
+from tenancy.services import organization_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _drop_database(name: str) -> None:
+    server = settings.DATABASE_SERVER
+    with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    """Create the test database the way `make run` creates the real one."""
+    test_name = settings.DATABASES["default"]["TEST"]["NAME"]
+    with django_db_blocker.unblock():
+        for alias in connections:
+            connections[alias].close()
+            connections[alias].settings_dict["NAME"] = test_name
+            settings.DATABASES[alias]["NAME"] = test_name
+        _drop_database(test_name)
+        call_command("db_roles", database_name=test_name, verbosity=0)
+        call_command("migrate", database=OWNER_ALIAS, verbosity=0)
+        call_command("db_roles", database_name=test_name, verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        for alias in connections:
+            connections[alias].close()
+        _drop_database(test_name)
+
+
+@contextmanager
+def raw_connection(alias: str = "default"):
+    """A psycopg connection of its own, as the role behind `alias`, outside the
+    test's transaction: for tests that need real COMMITs."""
+    params = connections[alias].settings_dict
+    kwargs = {"host": params["HOST"], "dbname": params["NAME"], "user": params["USER"]}
+    if params["PORT"]:
+        kwargs["port"] = params["PORT"]
+    if params["PASSWORD"]:
+        kwargs["password"] = params["PASSWORD"]
+    with psycopg.connect(**kwargs) as conn:
+        yield conn
+
+
+@contextmanager
+def admin_connection():
+    """The bootstrap superuser on the test database (it bypasses RLS), in a
+    transaction that is always rolled back."""
+    server = settings.DATABASE_SERVER
+    with psycopg.connect(**server.connect_kwargs(settings.DATABASES["default"]["NAME"])) as conn:
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def make_user(username: str, **extra):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.test", password=PASSWORD, **extra
+    )
+
+
+@pytest.fixture
+def owner_a(db):
+    return make_user("olivia_owner_a", first_name="Olivia", last_name="Owner")
+
+
+@pytest.fixture
+def owner_b(db):
+    return make_user("bruno_owner_b", first_name="Bruno", last_name="Owner")
+
+
+@pytest.fixture
+def org_a(owner_a):
+    return organization_create(name="Clinic A", slug="clinic-a", timezone="Europe/Berlin", owner=owner_a)
+
+
+@pytest.fixture
+def org_b(owner_b):
+    return organization_create(name="Clinic B", slug="clinic-b", timezone="America/New_York", owner=owner_b)
+
+
+@pytest.fixture
+def staff_a(org_a):
+    from tenancy.models import Membership
+
+    user = make_user("sam_staff_a", first_name="Sam", last_name="Staff")
+    with tenant_context(org=org_a):
+        Membership.objects.create(user=user, role=Membership.Role.STAFF)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("oscar_outsider")
+
+
+def login(client, user, org=None) -> None:
+    """Log in through the real login view, then (optionally) pick the clinic
+    through the real switcher."""
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    if org is not None:
+        from tenancy.session import SESSION_ORG_KEY
+
+        session = client.session
+        session[SESSION_ORG_KEY] = str(org.id)
+        session.save()

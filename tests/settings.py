@@ -1,0 +1,12 @@
+"""Settings for the test suite: the product's, plus a small tenant app that
+exercises the tenancy layer on its own."""
+
+from clinic.settings import *  # noqa: F403
+from clinic.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.tenant_app"]
+
+# The live server in browser tests speaks plain HTTP.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

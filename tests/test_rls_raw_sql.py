@@ -1,0 +1,130 @@
+"""The database itself isolates clinics: raw SQL, no ORM, as the runtime role."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from tenancy.context import tenant_context
+from tests.conftest import admin_connection
+from tests.tenant_app.models import Entry, Ledger
+
+
+def set_org(cursor, org_id) -> None:
+    cursor.execute("SELECT set_config('app.org_id', %s, true)", [str(org_id) if org_id else ""])
+
+
+@pytest.fixture
+def ledgers(org_a, org_b):
+    with tenant_context(org=org_a):
+        a = Ledger.objects.create(name="A books")
+    with tenant_context(org=org_b):
+        b = Ledger.objects.create(name="B books")
+    return a, b
+
+
+def test_it_shows_no_rows_without_a_tenant(ledgers):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tenant_app_ledger")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM tenancy_membership")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM tenancy_organization")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_it_refuses_inserts_without_a_tenant(org_a, empty):
+    with transaction.atomic(), connection.cursor() as cursor:
+        if empty is not None:
+            set_org(cursor, empty)
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            cursor.execute(
+                "INSERT INTO tenant_app_ledger (id, organization_id, name) VALUES (%s, %s, 'x')",
+                [uuid.uuid4(), org_a.id],
+            )
+
+
+def test_it_shows_only_the_current_clinics_rows(ledgers, org_a):
+    a, _ = ledgers
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_org(cursor, org_a.id)
+        cursor.execute("SELECT id FROM tenant_app_ledger")
+        assert [row[0] for row in cursor.fetchall()] == [a.id]
+
+
+def test_it_refuses_inserting_a_row_for_another_clinic(org_a, org_b):
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_org(cursor, org_a.id)
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            cursor.execute(
+                "INSERT INTO tenant_app_ledger (id, organization_id, name) VALUES (%s, %s, 'x')",
+                [uuid.uuid4(), org_b.id],
+            )
+
+
+def test_it_refuses_moving_a_row_to_another_clinic(ledgers, org_a, org_b):
+    a, _ = ledgers
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_org(cursor, org_a.id)
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            cursor.execute("UPDATE tenant_app_ledger SET organization_id = %s WHERE id = %s", [org_b.id, a.id])
+
+
+def test_it_cannot_update_or_delete_another_clinics_rows(ledgers, org_a):
+    _, b = ledgers
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_org(cursor, org_a.id)
+        cursor.execute("UPDATE tenant_app_ledger SET name = 'stolen' WHERE id = %s", [b.id])
+        assert cursor.rowcount == 0
+        cursor.execute("DELETE FROM tenant_app_ledger WHERE id = %s", [b.id])
+        assert cursor.rowcount == 0
+
+
+def test_the_database_refuses_a_tenant_row_without_an_organization(org_a):
+    # As the runtime role the RLS check already refuses it; as a superuser, which
+    # skips RLS, the NOT NULL constraint still does.
+    with admin_connection() as conn, pytest.raises(psycopg.errors.NotNullViolation):
+        conn.execute("INSERT INTO tenant_app_ledger (id, name) VALUES (%s, 'x')", [uuid.uuid4()])
+
+
+def test_the_database_refuses_a_reference_into_another_clinic(ledgers, org_a):
+    """The composite foreign key: clinic A's entry may not point at clinic B's ledger,
+    even though a plain foreign key check (which ignores RLS) would find it."""
+    _, b = ledgers
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_org(cursor, org_a.id)
+        with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic():
+            cursor.execute(
+                "INSERT INTO tenant_app_entry (id, organization_id, ledger_id, amount) VALUES (%s, %s, %s, 1)",
+                [uuid.uuid4(), org_a.id, b.id],
+            )
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_deleting_a_clinic_deletes_its_rows_and_nothing_else(ledgers, org_a, org_b):
+    a, b = ledgers
+    with tenant_context(org=org_a):
+        Entry.objects.create(ledger=a, amount=5)
+    with tenant_context(org=org_b):
+        Entry.objects.create(ledger=b, amount=7)
+    with tenant_context(org=org_a), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_a.id])
+        assert cursor.rowcount == 1
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SELECT count(*) FROM tenant_app_ledger")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM tenancy_membership")
+        assert cursor.fetchone()[0] == 0
+    with tenant_context(org=org_b):
+        assert list(Ledger.objects.values_list("name", flat=True)) == ["B books"]
+        assert Entry.objects.get().amount == 7
+
+
+def test_a_clinic_cannot_delete_another_clinic(org_a, org_b):
+    with tenant_context(org=org_a), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_b.id])
+        assert cursor.rowcount == 0
