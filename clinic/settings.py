@@ -105,7 +105,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = env.str("DATABASE_URL", default="")
-DATABASE_SERVER = server_from_url(DATABASE_URL) if DATABASE_URL else embedded_server(DATA_DIR, name="clinic")
+DATABASE_NAME = env.str("DATABASE_NAME", default="")  # overrides the name in DATABASE_URL
+if DATABASE_URL:
+    DATABASE_SERVER = server_from_url(DATABASE_URL, name=DATABASE_NAME or None)
+else:
+    DATABASE_SERVER = embedded_server(DATA_DIR, name=DATABASE_NAME or "clinic")
 DATABASE_ROLES = {
     "default": Role(env.str("DB_APP_USER", "clinic_app"), env.str("DB_APP_PASSWORD", "")),
     "owner": Role(env.str("DB_OWNER_USER", "clinic_owner"), env.str("DB_OWNER_PASSWORD", "")),

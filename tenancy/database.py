@@ -52,14 +52,14 @@ class Role:
     password: str
 
 
-def server_from_url(url: str) -> Server:
+def server_from_url(url: str, name: str | None = None) -> Server:
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(
             f"DATABASE_URL must start with postgresql:// (got {parts.scheme!r}); "
             "PostgreSQL is the only supported database."
         )
-    name = unquote(parts.path.lstrip("/"))
+    name = name or unquote(parts.path.lstrip("/"))
     if not name:
         raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. postgresql://host/clinic")
     query = parse_qs(parts.query)
