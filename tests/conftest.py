@@ -4,6 +4,7 @@ two clinics with an owner, a staff member and an outsider."""
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import psycopg
@@ -20,17 +21,43 @@ from tenancy.services import organization_create
 PASSWORD = "correct-horse-battery-staple"
 
 
-def _drop_database(name: str) -> None:
+def _admin_execute(statement, params=None):
     server = settings.DATABASE_SERVER
     with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        return conn.execute(statement, params).fetchall() if params is not None else conn.execute(statement)
+
+
+def _drop_database(name: str) -> None:
+    _admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _drop_abandoned_test_databases(prefix: str) -> None:
+    """Test databases are named per process so parallel runs on one server never
+    drop each other's; remove those whose process has gone."""
+    rows = _admin_execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}_%"])
+    for (name,) in rows:
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            _drop_database(name)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_blocker):
     """Create the test database the way `make run` creates the real one."""
-    test_name = settings.DATABASES["default"]["TEST"]["NAME"]
+    prefix = settings.DATABASES["default"]["TEST"]["NAME"]
+    test_name = f"{prefix}_{os.getpid()}"
     with django_db_blocker.unblock():
+        _drop_abandoned_test_databases(prefix)
         for alias in connections:
             connections[alias].close()
             connections[alias].settings_dict["NAME"] = test_name
