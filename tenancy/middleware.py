@@ -9,6 +9,7 @@ cleared rather than honoured."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -42,8 +43,13 @@ class TenantMiddleware:
                 return self.get_response(request)
 
     def _active_membership(self, request: HttpRequest, user) -> Membership | None:
-        org_id = request.session.get(SESSION_ORG_KEY)
-        if not org_id:
+        raw = request.session.get(SESSION_ORG_KEY)
+        if not raw:
+            return None
+        try:
+            org_id = uuid.UUID(str(raw))
+        except ValueError:
+            forget_active_org(request)
             return None
         membership = Membership.objects.select_related("organization").filter(user=user, organization_id=org_id).first()
         if membership is None:
