@@ -1,0 +1,71 @@
+"""EnableRowLevelSecurity and AddTenantForeignKey are reversible migration operations."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.db.migrations.state import ProjectState
+
+from tenancy.operations import AddTenantForeignKey, EnableRowLevelSecurity
+
+pytestmark = pytest.mark.django_db(databases=["default", "owner"])
+
+
+def project_state() -> ProjectState:
+    from django.apps import apps
+
+    return ProjectState.from_apps(apps)
+
+
+def rls_state(cursor, table: str) -> tuple[bool, bool, int]:
+    cursor.execute(
+        "SELECT relrowsecurity, relforcerowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) "
+        "FROM pg_class c WHERE oid = %s::regclass",
+        [table],
+    )
+    return cursor.fetchone()
+
+
+def constraint_names(cursor, table: str) -> set[str]:
+    cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+    return {row[0] for row in cursor.fetchall()}
+
+
+def test_enable_row_level_security_goes_backwards_and_forwards():
+    """Runs as the owner inside the test's transaction, so nothing outlives the test."""
+    operation = EnableRowLevelSecurity("ledger")
+    state = project_state()
+    owner = connections["owner"]
+    with owner.schema_editor(atomic=False) as editor, owner.cursor() as cursor:
+        assert rls_state(cursor, "tenant_app_ledger") == (True, True, 1)
+        operation.database_backwards("tenant_app", editor, state, state)
+        assert rls_state(cursor, "tenant_app_ledger") == (False, False, 0)
+        operation.database_forwards("tenant_app", editor, state, state)
+        assert rls_state(cursor, "tenant_app_ledger") == (True, True, 1)
+
+
+def test_add_tenant_foreign_key_goes_backwards_and_forwards():
+    operation = AddTenantForeignKey("entry", "ledger")
+    state = project_state()
+    owner = connections["owner"]
+    with owner.schema_editor(atomic=False) as editor, owner.cursor() as cursor:
+        before = constraint_names(cursor, "tenant_app_entry")
+        operation.database_backwards("tenant_app", editor, state, state)
+        removed = before - constraint_names(cursor, "tenant_app_entry")
+        assert len(removed) == 1
+        operation.database_forwards("tenant_app", editor, state, state)
+        assert constraint_names(cursor, "tenant_app_entry") == before
+
+
+def test_operations_describe_and_deconstruct():
+    rls = EnableRowLevelSecurity("ledger")
+    assert rls.describe() == "Enable and force row-level security on ledger"
+    assert rls.deconstruct() == ("EnableRowLevelSecurity", ["ledger"], {})
+    assert rls.migration_name_fragment == "rls_ledger"
+    fk = AddTenantForeignKey("entry", "ledger")
+    assert fk.deconstruct() == ("AddTenantForeignKey", ["entry", "ledger"], {})
+
+
+def test_the_system_checks_pass_after_migrate():
+    call_command("check", databases=["default"], fail_level="ERROR")
