@@ -1,0 +1,51 @@
+"""View decorators for pages that act inside the active organization.
+
+`org_required`: signed out → the login page; signed in with no active organization
+→ the organization picker (settings.TENANCY_PICKER_URL, a URL name or path).
+
+`manager_required`: as `org_required`, and the user's membership in the active
+organization must be able to manage it (owner or admin). Anyone else gets 404,
+not 403: manager pages include object URLs (a member's id), and a 404 says nothing
+about whether the object exists. The navigation simply leaves these pages out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+View = Callable[..., HttpResponse]
+
+
+def _picker_url() -> str:
+    url = getattr(settings, "TENANCY_PICKER_URL", None)
+    if not url:
+        raise ImproperlyConfigured("Set TENANCY_PICKER_URL to the URL name of the organization picker.")
+    return url
+
+
+def org_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(request, "organization", None) is None:
+            return redirect(_picker_url())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def manager_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.membership.can_manage:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return org_required(wrapper)
