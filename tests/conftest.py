@@ -142,6 +142,14 @@ def outsider(db):
     return make_user("oscar_outsider")
 
 
+def add_member(org, user, role: str = "staff"):
+    """Give `user` a membership in `org` (for users in several clinics)."""
+    from tenancy.models import Membership
+
+    with tenant_context(org=org):
+        return Membership.objects.create(user=user, role=role)
+
+
 def login(client, user, org=None) -> None:
     """Log in through the real login view, then (optionally) pick the clinic
     through the real switcher."""

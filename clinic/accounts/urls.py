@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from clinic.accounts import members, views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("clinics/", views.clinic_picker, name="clinic_picker"),
+    path("clinics/switch/", views.clinic_switch, name="clinic_switch"),
+    path("members/", members.member_list, name="members"),
+    path("members/invite/", members.member_invite, name="member_invite"),
+    path("members/<uuid:membership_id>/role/", members.member_role, name="member_role"),
+    path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
+]

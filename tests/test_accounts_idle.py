@@ -1,0 +1,106 @@
+"""Idle sign-out: enforced by the server from the session's last activity."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from clinic.accounts.middleware import LAST_ACTIVITY_KEY
+from tenancy.session import SESSION_ORG_KEY
+from tests.conftest import login
+
+
+def idle_for(client, seconds: float) -> None:
+    session = client.session
+    session[LAST_ACTIVITY_KEY] = time.time() - seconds
+    session.save()
+
+
+@pytest.fixture
+def signed_in(client, org_a, staff_a, settings):
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 30
+    login(client, staff_a, org=org_a)
+    assert client.get("/").status_code == 200
+    return client
+
+
+def test_each_request_records_activity(signed_in):
+    before = time.time()
+    signed_in.get("/")
+    assert signed_in.session[LAST_ACTIVITY_KEY] >= before
+
+
+def test_a_user_active_within_the_timeout_stays_signed_in(signed_in):
+    idle_for(signed_in, 29 * 60)
+    assert signed_in.get("/").status_code == 200
+
+
+def test_an_idle_user_is_signed_out_and_told_why(signed_in):
+    idle_for(signed_in, 31 * 60)
+    response = signed_in.get("/members/?page=2")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/members/%3Fpage%3D2"
+    assert "_auth_user_id" not in signed_in.session
+    assert SESSION_ORG_KEY not in signed_in.session
+
+    page = signed_in.get(response["Location"])
+    assert "You were signed out after 30 minutes without activity." in page.content.decode()
+    # Said once, not on every later visit to the login page.
+    assert "without activity" not in signed_in.get("/accounts/login/").content.decode()
+
+
+def test_an_idle_post_is_not_carried_out(signed_in, org_a):
+    idle_for(signed_in, 31 * 60)
+    response = signed_in.post("/clinics/switch/", {"membership": "anything"})
+    assert response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in signed_in.session
+
+
+def test_the_timeout_follows_the_setting(signed_in, settings):
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 5
+    idle_for(signed_in, 6 * 60)
+    assert signed_in.get("/")["Location"].startswith("/accounts/login/")
+
+
+def test_signing_in_again_after_the_timeout_works(signed_in, staff_a):
+    idle_for(signed_in, 31 * 60)
+    signed_in.get("/")
+    login(signed_in, staff_a)
+    assert signed_in.get("/").status_code == 200
+
+
+def test_anonymous_requests_are_not_tracked(client, db):
+    client.get("/accounts/login/")
+    assert LAST_ACTIVITY_KEY not in client.session
+
+
+def read_setting(env: dict[str, str]):
+    """Import the real settings in a fresh interpreter, as the server would."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from clinic import settings; print(settings.SESSION_IDLE_TIMEOUT_MINUTES)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_setting_defaults_to_thirty_minutes():
+    result = read_setting({"SESSION_IDLE_TIMEOUT_MINUTES": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "30"
+
+
+@pytest.mark.parametrize("raw", ["0", "soon"])
+def test_the_setting_must_be_a_whole_number_of_at_least_one_minute(raw):
+    result = read_setting({"SESSION_IDLE_TIMEOUT_MINUTES": raw})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SESSION_IDLE_TIMEOUT_MINUTES must be" in result.stderr
