@@ -1,0 +1,176 @@
+"""Browser tests: the real app, served by gunicorn from its own database, driven by
+headless Chromium through Playwright.
+
+pytest-django's live_server needs `transactional_db`, whose flush uses TRUNCATE, which
+the runtime role may not do. So one server per test run instead: a database of its own
+(`test_clinic_e2e_<pid>`), roles and migrations as `make db` does them, data from
+tests/e2e/seed.py, then gunicorn on a free port; all torn down at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _drop_abandoned_test_databases, _drop_database
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DB_PREFIX = "test_clinic_e2e"
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _server_env(database: str, static_root: str) -> dict[str, str]:
+    # DATABASE_URL passes through when set; DATABASE_NAME picks this run's database.
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
+        "DATABASE_NAME": database,
+        "E2E_STATIC_ROOT": static_root,
+        "DEBUG": "false",
+        "SECURE_COOKIES": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _prepare(env: dict[str, str], database: str) -> None:
+    _manage(env, "db_roles", "--database-name", database)
+    _manage(env, "migrate", "--database", "owner", "--no-input")
+    _manage(env, "db_roles", "--database-name", database)  # grants on the new tables
+    _manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+    _manage(env, "shell", "-c", "from tests.e2e.seed import seed; seed()")
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"The e2e server exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 (our own server)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"The e2e server did not answer /healthz:\n{log.read_text()}")
+
+
+def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    command = [
+        *(sys.executable, "-m", "gunicorn", "clinic.wsgi:application"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "60"),
+    ]
+    with log.open("w") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="session")
+def e2e_server() -> Iterator[str]:
+    """Base URL of a running app with the seed data; one for the whole test run."""
+    database = f"{DB_PREFIX}_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="clinic-e2e-"))
+    env = _server_env(database, str(workdir / "static"))
+    port = _free_port()
+    server = None
+    _drop_abandoned_test_databases(DB_PREFIX)
+    try:
+        _prepare(env, database)
+        server = _start_server(env, port, workdir / "server.log")
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(url, server, workdir / "server.log")
+        yield url
+    finally:
+        if server is not None:
+            _stop(server)
+        _drop_database(database)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"No Chromium at {path}: run scripts/ensure_chromium.sh or set CHROMIUM_PATH.")
+    return path
+
+
+# Package scope, not session: Playwright's sync API keeps an event loop running while
+# it is open, and Django refuses database work in a thread with a running loop. Closing
+# it when the browser tests end keeps the rest of the suite out of that.
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", *CHROMIUM_ARGS] if os.geteuid() == 0 else CHROMIUM_ARGS
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium_path(), headless=True, args=args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, e2e_server):
+    """A fresh browser context (no cookies) per test, at desktop size, on the e2e server."""
+    context = browser.new_context(base_url=e2e_server, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save docs/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    return save_screenshot
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
