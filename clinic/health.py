@@ -3,7 +3,7 @@ answers and enforces tenant isolation for this app's role; 503 otherwise."""
 
 from __future__ import annotations
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -11,12 +11,16 @@ from django.views.decorators.http import require_GET
 from tenancy.checks import database_problems
 
 
+# Probes stay out of the per-request transaction: /healthz must answer without
+# touching the database at all.
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:

@@ -92,6 +92,8 @@ def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[T
             yield state
         finally:
             _state.reset(token)
-        # Only reached on success. On an exception the atomic block rolls back (to
-        # its savepoint or entirely), and PostgreSQL reverts the setting with it.
-        _apply(outer, using)
+        # Only reached on success. On an exception, or when the block was marked for
+        # rollback, the atomic block rolls back (to its savepoint or entirely) and
+        # PostgreSQL reverts the setting with it.
+        if not connections[using].needs_rollback:
+            _apply(outer, using)

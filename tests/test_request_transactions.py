@@ -1,0 +1,38 @@
+"""One transaction per request: a request that fails keeps none of its writes."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tenancy.context import tenant_context
+from tenancy.session import SESSION_ORG_KEY
+from tests.tenant_app.models import Ledger
+
+pytestmark = pytest.mark.urls("tests.tenant_app.urls")
+
+
+@pytest.fixture
+def signed_in(owner_a, org_a):
+    client = Client(raise_request_exception=False)
+    client.force_login(owner_a)
+    session = client.session
+    session[SESSION_ORG_KEY] = str(org_a.id)
+    session.save()
+    return client
+
+
+def ledger_names(org) -> list[str]:
+    with tenant_context(org=org):
+        return list(Ledger.objects.values_list("name", flat=True))
+
+
+@pytest.mark.parametrize(("url", "status"), [("/crash/", 500), ("/missing/", 404)])
+def test_a_failed_request_keeps_none_of_its_writes(signed_in, org_a, url, status):
+    assert signed_in.get(url).status_code == status
+    assert ledger_names(org_a) == []
+
+
+def test_a_successful_request_keeps_its_writes(signed_in, org_a):
+    assert signed_in.get("/write/").status_code == 200
+    assert ledger_names(org_a) == ["kept"]
