@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import environ
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 from tenancy.database import Role, django_databases, embedded_server, server_from_url
@@ -69,8 +70,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "tenancy",
     "clinic.accounts",
+    "clinic.appointments",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +161,10 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Region assumed for patient phone numbers typed without a country code (stored as E.164).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
+if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(f"PHONE_DEFAULT_REGION must be a region code like US or DE, not {PHONE_DEFAULT_REGION}")
 
 # --- Static files (served by the app itself: no CDN) ----------------------------
 STATIC_URL = "static/"

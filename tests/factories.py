@@ -6,6 +6,7 @@ its isolation before it lands."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable
 
@@ -26,7 +27,69 @@ def _entry() -> Model:
     return Entry.objects.create(ledger=_ledger(), amount=next(_counter))
 
 
+def patient(**fields) -> Model:
+    from clinic.appointments.models import Patient
+
+    n = next(_counter)
+    values = {
+        "first_name": "Jane",
+        "last_name": f"Doe {n}",
+        "date_of_birth": dt.date(1980, 5, 17),
+        "phone": f"+1415555{n % 10000:04d}",
+    }
+    return Patient.objects.create(**{**values, **fields})
+
+
+def provider(**fields) -> Model:
+    from clinic.appointments.models import Provider
+
+    return Provider.objects.create(**{"name": f"Ada Lovelace {next(_counter)}", "title": "Dr", **fields})
+
+
+def working_hours(**fields) -> Model:
+    from clinic.appointments.models import WorkingHours
+
+    values = {"weekday": 0, "starts": dt.time(8), "ends": dt.time(17)}
+    return WorkingHours.objects.create(**{"provider": fields.pop("provider", None) or provider(), **values, **fields})
+
+
+def appointment_type(**fields) -> Model:
+    from clinic.appointments.models import AppointmentType
+
+    values = {"name": f"Check-up {next(_counter)}", "default_duration": 30}
+    return AppointmentType.objects.create(**{**values, **fields})
+
+
+def appointment(**fields) -> Model:
+    """An appointment at a distinct hour, so factory appointments never overlap."""
+    from clinic.appointments.models import Appointment
+
+    starts_at = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC) + dt.timedelta(hours=next(_counter))
+    values = {"starts_at": starts_at, "ends_at": starts_at + dt.timedelta(minutes=30)}
+    related = {
+        "patient": fields.pop("patient", None) or patient(),
+        "provider": fields.pop("provider", None) or provider(),
+        "appointment_type": fields.pop("appointment_type", None) or appointment_type(),
+    }
+    return Appointment.objects.create(**{**related, **values, **fields})
+
+
+def appointment_status_change(**fields) -> Model:
+    from clinic.appointments.models import AppointmentStatusChange
+
+    values = {"from_status": "scheduled", "to_status": "confirmed"}
+    return AppointmentStatusChange.objects.create(
+        **{"appointment": fields.pop("appointment", None) or appointment(), **values, **fields}
+    )
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
+    "appointments.Patient": patient,
+    "appointments.Provider": provider,
+    "appointments.WorkingHours": working_hours,
+    "appointments.AppointmentType": appointment_type,
+    "appointments.Appointment": appointment,
+    "appointments.AppointmentStatusChange": appointment_status_change,
 }

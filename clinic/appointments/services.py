@@ -1,0 +1,240 @@
+"""Writes to the schedule. Each function is keyword-only, runs in one transaction and
+must be called inside the clinic's tenant context (the request's, a job's, an API
+key's); the models refuse to save without one.
+
+Double booking is refused by PostgreSQL (the exclusion constraints on Appointment).
+Validation checks first, to name the appointment in the way; when two bookings race,
+the database refuses the second and Appointment.save() turns that into the same
+SlotConflict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.appointments.errors import SlotConflict, violated_constraint
+from clinic.appointments.models import (
+    PHONE_TAKEN,
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    Patient,
+    Provider,
+)
+
+if TYPE_CHECKING:
+    from clinic.accounts.models import User
+
+__all__ = [
+    "SlotConflict",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_set_status",
+    "appointment_update",
+    "patient_create",
+    "patient_set_sms_consent",
+    "patient_update",
+]
+
+APPOINTMENT_FIELDS = frozenset({"patient", "provider", "appointment_type", "starts_at", "ends_at", "notes"})
+PATIENT_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "phone", "email", "notes"})
+
+
+# --- Appointments ---------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    patient: Patient,
+    provider: Provider,
+    appointment_type: AppointmentType,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime | None = None,
+    notes: str = "",
+    booked_by: User | None,
+) -> Appointment:
+    """Book a scheduled appointment; `ends_at` defaults to the type's duration.
+
+    Raises ValidationError (inactive provider or type, bad times) or SlotConflict."""
+    _require_aware(starts_at=starts_at, ends_at=ends_at)
+    if ends_at is None:
+        ends_at = starts_at + dt.timedelta(minutes=appointment_type.default_duration)
+    appointment = Appointment(
+        patient=patient,
+        provider=provider,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        notes=notes,
+        status=Appointment.Status.SCHEDULED,
+        status_changed_at=timezone.now(),
+        status_changed_by=booked_by,
+    )
+    appointment.claim_for_current_org()
+    _full_clean(appointment)
+    appointment.save(force_insert=True)
+    appointment.record_status_change(from_status="", changed_by=booked_by)
+    return appointment
+
+
+@transaction.atomic
+def appointment_update(*, appointment: Appointment, changed_by: User | None, **fields) -> Appointment:
+    """Reschedule, or change the patient, provider, type or notes.
+
+    Moving `starts_at` alone keeps the duration. Moving a confirmed appointment puts it
+    back to scheduled: the patient confirmed the old time. Only the notes of a closed
+    (completed, cancelled, no-show) appointment can change."""
+    unknown = set(fields) - APPOINTMENT_FIELDS
+    if unknown:
+        raise TypeError(
+            f"appointment_update() cannot change {', '.join(sorted(unknown))}; "
+            "the status changes through appointment_set_status()."
+        )
+    _require_aware(starts_at=fields.get("starts_at"), ends_at=fields.get("ends_at"))
+    _lock_and_reload(appointment)
+    if "starts_at" in fields and "ends_at" not in fields:
+        fields["ends_at"] = fields["starts_at"] + (appointment.ends_at - appointment.starts_at)
+    changed = {name: value for name, value in fields.items() if getattr(appointment, name) != value}
+    if not changed:
+        return appointment
+    for name, value in changed.items():
+        setattr(appointment, name, value)
+    moved = {"starts_at", "ends_at"} & set(changed)
+    if moved and appointment.status == Appointment.Status.CONFIRMED:
+        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by)
+    _full_clean(appointment)
+    appointment.save()
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(*, appointment: Appointment, status: str, changed_by: User | None) -> Appointment:
+    """Move the appointment to `status` if the front-desk rules allow it (see
+    Appointment.TRANSITIONS), and record the step in its history.
+
+    Setting the status it already has changes nothing (a patient may confirm twice).
+    Reinstating a cancelled or no-show appointment raises SlotConflict if its time
+    has been given away meanwhile."""
+    _lock_and_reload(appointment)
+    if appointment.status == status:
+        return appointment
+    problem = appointment.transition_problem(status, timezone.now())
+    if problem:
+        raise ValidationError({"status": problem}, code="invalid_transition")
+    _set_status(appointment, status, changed_by)
+    if appointment.holds_slot:
+        _full_clean(appointment)  # names the conflict if its slot was given away
+    appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
+    return appointment
+
+
+def appointment_cancel(*, appointment: Appointment, changed_by: User | None) -> Appointment:
+    return appointment_set_status(appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by)
+
+
+def _set_status(appointment: Appointment, status: str, changed_by: User | None) -> AppointmentStatusChange:
+    previous = appointment.status
+    appointment.status = status
+    appointment.status_changed_at = timezone.now()
+    appointment.status_changed_by = changed_by
+    return appointment.record_status_change(from_status=previous, changed_by=changed_by)
+
+
+def _lock_and_reload(appointment: Appointment) -> None:
+    """Lock the row and re-read it: a concurrent change (an SMS reply, another desk)
+    is neither overwritten nor judged from a stale status."""
+    appointment.refresh_from_db(from_queryset=Appointment.objects.select_for_update())
+
+
+def _full_clean(appointment: Appointment) -> None:
+    """full_clean(), raising the SlotConflict itself when an overlap is the only problem."""
+    try:
+        appointment.full_clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict({})
+        conflicts = [error for error in errors.get(NON_FIELD_ERRORS, []) if isinstance(error, SlotConflict)]
+        if conflicts and len(conflicts) == len(exc.messages):
+            raise conflicts[0] from None
+        raise
+
+
+def _require_aware(**values: dt.datetime | None) -> None:
+    for name, value in values.items():
+        if value is not None and timezone.is_naive(value):
+            raise ValueError(f"{name} must be timezone-aware (use clinic.appointments.timezones.localize).")
+
+
+# --- Patients -------------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    phone: str,
+    email: str = "",
+    notes: str = "",
+    sms_consent: str = Patient.SmsConsent.OPTED_IN,
+) -> Patient:
+    """Register a patient. The phone is normalised to E.164 and must be unique in the
+    clinic (the same number in another clinic is a different patient)."""
+    patient = Patient(
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        phone=phone,
+        email=email,
+        notes=notes,
+        sms_consent=sms_consent,
+        sms_consent_changed_at=timezone.now(),
+    )
+    patient.claim_for_current_org()
+    patient.full_clean()
+    _save_patient(patient, force_insert=True)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, **fields) -> Patient:
+    """Change a patient's details; SMS consent changes through patient_set_sms_consent()."""
+    unknown = set(fields) - PATIENT_FIELDS
+    if unknown:
+        raise TypeError(f"patient_update() cannot change {', '.join(sorted(unknown))}.")
+    patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    _save_patient(patient)
+    return patient
+
+
+@transaction.atomic
+def patient_set_sms_consent(*, patient: Patient, opted_in: bool) -> Patient:
+    """Record an opt-in or opt-out (STOP/START) and when it happened. Saying the same
+    twice keeps the original time."""
+    patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
+    consent = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
+    if patient.sms_consent != consent:
+        patient.sms_consent = consent
+        patient.sms_consent_changed_at = timezone.now()
+        patient.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
+    return patient
+
+
+def _save_patient(patient: Patient, **kwargs) -> None:
+    """Save in a savepoint: a racing registration of the same phone becomes the
+    same ValidationError full_clean() gives, not a broken transaction."""
+    try:
+        with transaction.atomic():
+            patient.save(**kwargs)
+    except IntegrityError as exc:
+        if violated_constraint(exc) != Patient.PHONE_CONSTRAINT:
+            raise
+        raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken") from exc
