@@ -1,0 +1,221 @@
+"""Django admin for tenant data, in the active organization only.
+
+Who gets in: a staff user (`is_staff`) whose membership in the organization active in
+their session can manage it (owner or admin). Platform superusers too: nothing here
+bypasses row-level security, so a superuser must be a manager of the clinic and have
+it active like anyone else. Roles are per organization, so Django's global model
+permissions are not consulted for tenant models: an admin of clinic A who is staff
+in clinic B would otherwise carry A's permissions into B.
+
+What they see: querysets from the scoped default manager; foreign key choices,
+autocomplete, list filters and search built from the same scope; another clinic's
+object id answers 404. Times are shown and entered in the clinic's time zone."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import ForeignKey
+from django.http import Http404, HttpRequest
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
+
+from tenancy.context import current_org_id
+from tenancy.models import Membership, Organization, TenantModel
+
+ORG_FIELD = "organization"
+
+
+def can_administer(request: HttpRequest) -> bool:
+    """Whether the request may use the admin on the active organization's data."""
+    user = request.user
+    membership: Membership | None = getattr(request, "membership", None)
+    organization: Organization | None = getattr(request, "organization", None)
+    return bool(
+        user.is_active
+        and user.is_staff
+        and membership is not None
+        and organization is not None
+        and membership.user_id == user.pk
+        and membership.organization_id == organization.pk == current_org_id()
+        and membership.can_manage
+    )
+
+
+class TenantModelForm(forms.ModelForm):
+    """A ModelForm for a tenant model: the organization is never a field, yet the
+    unique and exclusion constraints that include it are still validated.
+
+    Django leaves out of validation every model field the form does not show, and
+    so would skip each constraint that names `organization` (all of them, on tenant
+    tables): a duplicate would reach the database and fail there as a server error.
+    The instance takes the current organization first, and the organization stays
+    in the validation."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.claim_for_current_org()
+
+    def _get_validation_exclusions(self) -> set[str]:
+        return super()._get_validation_exclusions() - {ORG_FIELD}
+
+
+class TenantAccessMixin:
+    """Who may use an admin (or inline) of the active organization's data: can_administer()."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can_administer(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return can_administer(request)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return can_administer(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return can_administer(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return can_administer(request)
+
+
+class TenantAdminMixin(TenantAccessMixin):
+    """Access rules, 404s, time zone and the admin log, for any ModelAdmin of data
+    that belongs to one organization (tenant models, and the organization itself)."""
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        """Another clinic's object (or none) is a 404, as on every other page; Django's
+        default would redirect with a message."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+    # The admin log (django_admin_log, "Recent actions") is one table for the whole
+    # platform, not per clinic, and it stores object names. Tenant admins write none,
+    # so no clinic's patient names can show up in another clinic's admin.
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
+
+    def changelist_view(self, request, extra_context=None):
+        return self._in_clinic_time(request, super().changelist_view, request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._in_clinic_time(request, super().changeform_view, request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._in_clinic_time(request, super().delete_view, request, object_id, extra_context)
+
+    def _in_clinic_time(self, request: HttpRequest, view, *args):
+        """Run the view, and render its page, in the clinic's time zone: 09:00 typed in
+        the admin of a Berlin clinic is 09:00 in Berlin. Rendered here because a
+        template response renders after the view returns, when the zone is gone."""
+        organization = getattr(request, "organization", None)
+        if organization is None:
+            return view(*args)
+        with timezone.override(organization.zone):
+            response = view(*args)
+            if isinstance(response, SimpleTemplateResponse):
+                response.render()
+        return response
+
+
+class TenantScopedFieldsMixin:
+    """Choices for foreign keys from the current organization only."""
+
+    def formfield_for_foreignkey(self, db_field: ForeignKey, request: HttpRequest, **kwargs):
+        related = db_field.related_model
+        if "queryset" not in kwargs:
+            if issubclass(related, TenantModel):
+                kwargs["queryset"] = related._default_manager.all()
+            elif related._meta.label == settings.AUTH_USER_MODEL:
+                # Users are global: offer only the members of this clinic.
+                kwargs["queryset"] = related._default_manager.filter(memberships__organization_id=current_org_id())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TenantModelAdmin(TenantAdminMixin, TenantScopedFieldsMixin, admin.ModelAdmin):
+    """Base class for the admin of a TenantModel."""
+
+    form = TenantModelForm
+
+    def __init__(self, model, admin_site) -> None:
+        if not issubclass(model, TenantModel):
+            raise ImproperlyConfigured(f"{type(self).__name__} is for tenant models; {model._meta.label} is not one.")
+        super().__init__(model, admin_site)
+
+    def get_list_filter(self, request: HttpRequest):
+        """A plain foreign key filter would list every row of the related table;
+        RelatedOnlyFieldListFilter lists only those this clinic's rows point at."""
+        filters = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str) and "__" not in item and isinstance(self.model._meta.get_field(item), ForeignKey):
+                item = (item, RelatedOnlyFieldListFilter)
+            filters.append(item)
+        return filters
+
+
+class TenantTabularInline(TenantAccessMixin, TenantScopedFieldsMixin, admin.TabularInline):
+    form = TenantModelForm
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """The active clinic's own settings: its name and time zone. Clinics are created
+    by the sign-up flow and never deleted from here."""
+
+    list_display = ("name", "slug", "timezone")
+    fields = ("name", "slug", "timezone", "created_at")
+    readonly_fields = ("slug", "created_at")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).filter(pk=current_org_id())
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "timezone":
+            zones = sorted(zoneinfo.available_timezones())
+            return forms.ChoiceField(choices=[(zone, zone) for zone in zones], help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdminMixin, admin.ModelAdmin):
+    """The active clinic's members, to look at. Adding people, changing roles and
+    removing members go through tenancy.services (the product's members page),
+    which enforce the owner rules in one place."""
+
+    list_display = ("user", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        # RLS also shows a user their own memberships in other clinics; not here.
+        return super().get_queryset(request).filter(organization_id=current_org_id()).select_related("user")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
