@@ -22,7 +22,6 @@ TENANT_ADMINS = {
     for model, model_admin in admin.site._registry.items()
     if isinstance(model_admin, TenantModelAdmin)
 }
-CHANGELIST = "/admin/{app}/{model}/"
 
 
 def url(model, suffix: str = "") -> str:
@@ -115,19 +114,19 @@ def test_foreign_key_choices_come_from_the_active_clinic(admin_client, data, mod
             assert all(choice.organization_id == mine["appointments.Patient"].organization_id for choice in choices)
 
 
+@pytest.fixture
+def rf_request(owner_a):
+    request = RequestFactory().get("/admin/")
+    request.user = owner_a
+    return request
+
+
 def test_user_choices_are_the_active_clinics_members(rf_request, owner_a, owner_b, staff_a, org_a):
     model_admin = TENANT_ADMINS[Appointment]
     field = Appointment._meta.get_field("status_changed_by")
     with tenant_context(org=org_a):
         choices = set(model_admin.formfield_for_foreignkey(field, rf_request).queryset)
     assert choices == {owner_a, staff_a}
-
-
-@pytest.fixture
-def rf_request(owner_a):
-    request = RequestFactory().get("/admin/")
-    request.user = owner_a
-    return request
 
 
 @pytest.mark.parametrize(
