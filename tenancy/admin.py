@@ -22,8 +22,6 @@ from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import ForeignKey
 from django.http import Http404, HttpRequest
-from django.template.response import SimpleTemplateResponse
-from django.utils import timezone
 
 from tenancy.context import current_org_id
 from tenancy.models import Membership, Organization, TenantModel
@@ -107,28 +105,6 @@ class TenantAdminMixin(TenantAccessMixin):
 
     def log_deletions(self, request, queryset):
         return None
-
-    def changelist_view(self, request, extra_context=None):
-        return self._in_clinic_time(request, super().changelist_view, request, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._in_clinic_time(request, super().changeform_view, request, object_id, form_url, extra_context)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        return self._in_clinic_time(request, super().delete_view, request, object_id, extra_context)
-
-    def _in_clinic_time(self, request: HttpRequest, view, *args):
-        """Run the view, and render its page, in the clinic's time zone: 09:00 typed in
-        the admin of a Berlin clinic is 09:00 in Berlin. Rendered here because a
-        template response renders after the view returns, when the zone is gone."""
-        organization = getattr(request, "organization", None)
-        if organization is None:
-            return view(*args)
-        with timezone.override(organization.zone):
-            response = view(*args)
-            if isinstance(response, SimpleTemplateResponse):
-                response.render()
-        return response
 
 
 class TenantScopedFieldsMixin:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from tenancy.context import tenant_context
 from tenancy.models import Membership
@@ -39,7 +40,11 @@ class TenantMiddleware:
                 return self.get_response(request)
             request.organization = membership.organization
             request.membership = membership
-            with tenant_context(org=membership.organization_id, user=user):
+            # Pages, forms and the admin read and show times in the clinic's own zone.
+            with (
+                tenant_context(org=membership.organization_id, user=user),
+                timezone.override(membership.organization.zone),
+            ):
                 return self.get_response(request)
 
     def _active_membership(self, request: HttpRequest, user) -> Membership | None:
