@@ -38,7 +38,7 @@ browser:
 test: setup browser lint
 	$(VENV)/bin/pytest
 
-bench: db
+bench: setup
 	$(PY) -m bench.run
 
 # Stop the embedded PostgreSQL and delete its data (not used with DATABASE_URL).
