@@ -24,9 +24,8 @@ from django.db.models import ForeignKey
 from django.http import Http404, HttpRequest
 
 from tenancy.context import current_org_id
+from tenancy.forms import TenantModelForm  # also imported from here by app admins
 from tenancy.models import Membership, Organization, TenantModel
-
-ORG_FIELD = "organization"
 
 
 def can_administer(request: HttpRequest) -> bool:
@@ -43,24 +42,6 @@ def can_administer(request: HttpRequest) -> bool:
         and membership.organization_id == organization.pk == current_org_id()
         and membership.can_manage
     )
-
-
-class TenantModelForm(forms.ModelForm):
-    """A ModelForm for a tenant model: the organization is never a field, yet the
-    unique and exclusion constraints that include it are still validated.
-
-    Django leaves out of validation every model field the form does not show, and
-    so would skip each constraint that names `organization` (all of them, on tenant
-    tables): a duplicate would reach the database and fail there as a server error.
-    The instance takes the current organization first, and the organization stays
-    in the validation."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.instance.claim_for_current_org()
-
-    def _get_validation_exclusions(self) -> set[str]:
-        return super()._get_validation_exclusions() - {ORG_FIELD}
 
 
 class TenantAccessMixin:
