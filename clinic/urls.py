@@ -2,14 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import health
-from clinic.accounts import views as accounts_views
+from clinic.appointments import urls as appointment_urls
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("clinic.accounts.auth_urls")),
     path("", include("clinic.accounts.urls")),
-    # Interim start page; the day schedule takes over "/" when it lands.
-    path("", accounts_views.home, name="home"),
+    # The start page: today's schedule of the active clinic.
+    path("", include(appointment_urls.schedule_urls)),
+    path("appointments/", include(appointment_urls.appointment_urls)),
+    path("patients/", include(appointment_urls.patient_urls)),
+    path("setup/", include(appointment_urls.setup_urls)),
     path("admin/", admin.site.urls),
 ]

@@ -161,3 +161,31 @@ def login(client, user, org=None) -> None:
         session = client.session
         session[SESSION_ORG_KEY] = str(org.id)
         session.save()
+
+
+def clinic_people(org, *, prefix: str = ""):
+    """Two patients, two providers and a 30-minute type in `org`, made with the factories.
+    `prefix` keeps another clinic's names apart, so a page can be checked for them."""
+    from types import SimpleNamespace
+
+    from tests import factories
+
+    with tenant_context(org=org):
+        return SimpleNamespace(
+            org=org,
+            jane=factories.patient(first_name=f"{prefix}Jane", last_name="Doe"),
+            john=factories.patient(first_name=f"{prefix}John", last_name="Roe"),
+            ada=factories.provider(title="Dr", name=f"{prefix}Ada Lovelace"),
+            grace=factories.provider(title="Dr", name=f"{prefix}Grace Hopper"),
+            checkup=factories.appointment_type(name=f"{prefix}Check-up", default_duration=30),
+        )
+
+
+@pytest.fixture
+def people_a(org_a):
+    return clinic_people(org_a)
+
+
+@pytest.fixture
+def people_b(org_b):
+    return clinic_people(org_b, prefix="Other")

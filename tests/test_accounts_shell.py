@@ -29,10 +29,10 @@ def test_home_needs_an_active_clinic(client, org_a, org_b, owner_a):
     assert client.get("/")["Location"] == "/clinics/"
 
 
-def test_home_welcomes_the_user_in_the_active_clinic(client, org_a, staff_a):
+def test_the_start_page_is_the_active_clinics_schedule(client, org_a, staff_a):
     login(client, staff_a, org=org_a)
     body = client.get("/").content.decode()
-    assert "Welcome, Sam" in body
+    assert "times in Europe/Berlin" in body
     assert 'data-testid="active-clinic">Clinic A<' in body
     assert "Time zone: Europe/Berlin" in body
     assert "<main" in body and 'aria-label="Main"' in body
@@ -47,12 +47,12 @@ def test_the_header_has_the_user_and_a_post_logout(client, org_a, staff_a):
 
 def test_staff_see_no_manager_links(client, org_a, staff_a):
     login(client, staff_a, org=org_a)
-    assert nav_labels(client.get("/").content.decode()) == ["Schedule"]
+    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients"]
 
 
 def test_managers_see_the_members_link(client, org_a, owner_a):
     login(client, owner_a, org=org_a)
-    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Members"]
+    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients", "Providers &amp; types", "Members"]
 
 
 def test_the_admin_link_is_for_staff_users_who_manage_the_clinic(client, org_a, owner_a, staff_a):

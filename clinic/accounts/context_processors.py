@@ -23,7 +23,7 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("Schedule", ("schedule:day", "home")),
+    NavItem("Schedule", ("schedule:day",)),
     NavItem("Patients", ("patients:list",)),
     NavItem("Providers & types", ("setup:index",), managers_only=True),
     NavItem("Members", ("accounts:members",), managers_only=True),

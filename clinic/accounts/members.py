@@ -92,7 +92,7 @@ def member_role(request: HttpRequest, membership_id) -> HttpResponse:
         return redirect("accounts:members")
     messages.success(request, f"{member.user} is now {member.get_role_display().lower()}.")
     if member.pk == request.membership.pk and not member.can_manage:
-        return redirect("home")
+        return redirect("schedule:day")
     return redirect("accounts:members")
 
 

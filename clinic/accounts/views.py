@@ -1,4 +1,4 @@
-"""Sign-in, the clinic picker and switcher, and the interim home page."""
+"""Sign-in, and the clinic picker and switcher."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY
 from tenancy.context import tenant_context
-from tenancy.decorators import org_required
 from tenancy.models import Membership
 from tenancy.session import activate_org, forget_active_org, memberships_for
 
@@ -73,9 +72,3 @@ def clinic_switch(request: HttpRequest) -> HttpResponse:
     activate_org(request, membership.organization_id)
     messages.success(request, f"Now working in {membership.organization.name}.")
     return redirect(resolve_url(settings.LOGIN_REDIRECT_URL))
-
-
-@org_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home.html")

@@ -24,3 +24,12 @@ def normalize_phone(value: str, region: str | None = None) -> str:
 
 def validate_phone(value: str) -> None:
     normalize_phone(value)
+
+
+def format_phone(value: str) -> str:
+    """An E.164 number as people read it (+1 415-555-0123); anything else unchanged."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

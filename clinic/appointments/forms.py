@@ -1,0 +1,324 @@
+"""Forms of the staff pages. None has an `organization` field: the clinic comes from
+the session, and every choice (patient, provider, type) from the scoped managers, so
+a posted `organization` or another clinic's id has nothing to bind to.
+
+Forms parse and check input; the writes go through the services (appointments,
+patients) or the models' own validation (setup)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.formats import date_format
+
+from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
+from clinic.appointments.phones import format_phone
+from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
+from tenancy.forms import TenantModelForm
+
+# The schedule can be browsed this far; further is a typo (and date arithmetic
+# near year 1 or 9999 would overflow).
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+# How many patients the appointment form lists at once; the search box narrows them.
+PATIENT_CHOICES_LIMIT = 100
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def time_input(**attrs) -> forms.TimeInput:
+    return forms.TimeInput(attrs={"type": "time", **attrs}, format="%H:%M")
+
+
+def check_day_in_range(day: dt.date | None) -> dt.date | None:
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(
+            f"Choose a date between {FIRST_DAY.year} and {LAST_DAY.year}.", code="date_out_of_range"
+        )
+    return day
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+class DayForm(forms.Form):
+    """The `?date=` of the schedule."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def clean_date(self) -> dt.date | None:
+        return check_day_in_range(self.cleaned_data["date"])
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Appointment.Status.choices)
+
+
+# --- Appointments ----------------------------------------------------------------
+
+
+class PatientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Patient) -> str:
+        return patient_label(obj)
+
+
+def patient_label(patient: Patient) -> str:
+    return f"{patient.last_name}, {patient.first_name} (born {date_format(patient.date_of_birth, 'j M Y')})"
+
+
+class AppointmentForm(forms.Form):
+    """Book or reschedule: a local date and start time in the clinic's zone, the end
+    from the type's duration unless given."""
+
+    patient_query = forms.CharField(
+        required=False,
+        label="Find a patient",
+        help_text="Name, phone or date of birth; then choose from the list.",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    patient = PatientChoiceField(queryset=Patient.objects.none(), empty_label="Choose a patient")
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none(), empty_label="Choose a provider")
+    appointment_type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.none(), empty_label="Choose a type", label="Type"
+    )
+    date = forms.DateField(widget=date_input())
+    start_time = forms.TimeField(label="Starts", widget=time_input(step=300))
+    end_time = forms.TimeField(
+        label="Ends",
+        required=False,
+        help_text="Leave empty for the type's usual length.",
+        widget=time_input(step=300),
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    # Where the services report a problem, and the field that shows it.
+    SERVICE_FIELDS = {"starts_at": "start_time", "ends_at": "end_time"}
+
+    def __init__(self, *args, zone: ZoneInfo, instance: Appointment | None = None, **kwargs) -> None:
+        self.zone = zone
+        self.instance = instance
+        if instance is not None:
+            kwargs["initial"] = {**self._initial_from(instance), **kwargs.get("initial", {})}
+        super().__init__(*args, **kwargs)
+        self._set_choices()
+        self.patient_matches = 0
+
+    def _initial_from(self, appointment: Appointment) -> dict:
+        starts, ends = to_local(appointment.starts_at, self.zone), to_local(appointment.ends_at, self.zone)
+        usual = appointment.ends_at - appointment.starts_at == dt.timedelta(
+            minutes=appointment.appointment_type.default_duration
+        )
+        return {
+            "patient": appointment.patient_id,
+            "provider": appointment.provider_id,
+            "appointment_type": appointment.appointment_type_id,
+            "date": starts.date(),
+            "start_time": starts.time(),
+            "end_time": None if usual else ends.time(),
+            "notes": appointment.notes,
+        }
+
+    def _set_choices(self) -> None:
+        current = self.instance
+        # Inactive providers and types cannot be booked, but an appointment keeps its own.
+        self.fields["provider"].queryset = self._active_or(Provider.objects.all(), current and current.provider_id)
+        self.fields["appointment_type"].queryset = self._active_or(
+            AppointmentType.objects.all(), current and current.appointment_type_id
+        )
+        self.fields["patient"].queryset = Patient.objects.all()
+
+    @staticmethod
+    def _active_or(queryset: QuerySet, pk) -> QuerySet:
+        return queryset.filter(Q(active=True) | Q(pk=pk)) if pk else queryset.filter(active=True)
+
+    def limit_patient_choices(self, query: str) -> None:
+        """List only the patients matching `query` (and the one already chosen), so a
+        clinic with thousands of patients still gets a short list."""
+        matches = Patient.objects.search(query)
+        shown = list(matches[:PATIENT_CHOICES_LIMIT])
+        chosen = self._chosen_patient()
+        if chosen is not None and chosen not in shown:
+            shown.insert(0, chosen)
+        self.patient_matches = matches.count()
+        field = self.fields["patient"]
+        field.widget.choices = [("", field.empty_label), *((p.pk, patient_label(p)) for p in shown)]
+
+    def _chosen_patient(self) -> Patient | None:
+        raw = self.data.get(self.add_prefix("patient")) if self.is_bound else self.initial.get("patient")
+        pk = parse_uuid(raw)
+        return Patient.objects.filter(pk=pk).first() if pk else None
+
+    def clean_date(self) -> dt.date | None:
+        return check_day_in_range(self.cleaned_data["date"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        day, start, kind = data.get("date"), data.get("start_time"), data.get("appointment_type")
+        if day is None or start is None or kind is None:
+            return data
+        try:
+            data["starts_at"] = localize(day, start, self.zone)
+        except NonexistentLocalTime as exc:
+            self.add_error("start_time", exc)
+            return data
+        ends_at = self._ends_at(data, kind)
+        if ends_at is not None:
+            if ends_at <= data["starts_at"]:
+                self.add_error("end_time", "The appointment must end after it starts.")
+            data["ends_at"] = ends_at
+        return data
+
+    def _ends_at(self, data: dict, kind: AppointmentType) -> dt.datetime | None:
+        end = data.get("end_time")
+        if end is None:
+            return data["starts_at"] + dt.timedelta(minutes=kind.default_duration)
+        if self.instance is not None and "end_time" not in self.changed_data and self._moved():
+            # Moving the start keeps the length, as appointment_update() does.
+            return data["starts_at"] + (self.instance.ends_at - self.instance.starts_at)
+        try:
+            return localize(data["date"], end, self.zone)
+        except NonexistentLocalTime as exc:
+            self.add_error("end_time", exc)
+            return None
+
+    def _moved(self) -> bool:
+        return bool({"date", "start_time"} & set(self.changed_data))
+
+    def service_fields(self) -> dict:
+        """What appointment_book() and appointment_update() take."""
+        names = ("patient", "provider", "appointment_type", "starts_at", "ends_at", "notes")
+        return {name: self.cleaned_data[name] for name in names}
+
+
+# --- Patients --------------------------------------------------------------------
+
+
+class PatientForm(TenantModelForm):
+    class Meta:
+        model = Patient
+        fields = ["first_name", "last_name", "date_of_birth", "phone", "email", "notes"]
+        widgets = {
+            "date_of_birth": date_input(),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "phone"
+        ].help_text = f"Numbers without a country code are read as {settings.PHONE_DEFAULT_REGION} numbers."
+        if self.instance.phone and not self.is_bound:
+            self.initial["phone"] = format_phone(self.instance.phone)
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class NewPatientForm(PatientForm):
+    sms_opt_in = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Agrees to appointment texts (SMS)",
+        help_text="Later changes come from the patient: replying STOP or START.",
+    )
+
+    def service_fields(self) -> dict:
+        consent = Patient.SmsConsent.OPTED_IN if self.cleaned_data["sms_opt_in"] else Patient.SmsConsent.OPTED_OUT
+        return {**super().service_fields(), "sms_consent": consent}
+
+
+# --- Setup -----------------------------------------------------------------------
+
+
+class ProviderForm(TenantModelForm):
+    class Meta:
+        model = Provider
+        fields = ["title", "name", "specialty", "active"]
+
+
+class AppointmentTypeForm(TenantModelForm):
+    class Meta:
+        model = AppointmentType
+        fields = ["name", "default_duration", "colour", "active"]
+        labels = {"default_duration": "Length (minutes)"}
+        widgets = {
+            "default_duration": forms.NumberInput(
+                attrs={"min": AppointmentType.MIN_DURATION, "max": AppointmentType.MAX_DURATION, "step": 5}
+            ),
+            "colour": forms.TextInput(attrs={"type": "color"}),
+        }
+
+
+class ProviderActiveForm(forms.Form):
+    active = forms.BooleanField(required=False)
+
+
+class WeeklyHoursForm(forms.Form):
+    """A provider's working hours, one row per weekday; an unticked day is a day off."""
+
+    def __init__(self, *args, provider: Provider, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        current = {hours.weekday: hours for hours in provider.working_hours.all()}
+        for day in WorkingHours.Weekday:
+            hours = current.get(day.value)
+            self.fields[f"works_{day.value}"] = forms.BooleanField(
+                required=False, label=f"Works on {day.label}", initial=hours is not None
+            )
+            self.fields[f"starts_{day.value}"] = forms.TimeField(
+                required=False,
+                label=f"{day.label} from",
+                initial=hours.starts if hours else dt.time(9),
+                widget=time_input(step=300),
+            )
+            self.fields[f"ends_{day.value}"] = forms.TimeField(
+                required=False,
+                label=f"{day.label} until",
+                initial=hours.ends if hours else dt.time(17),
+                widget=time_input(step=300),
+            )
+
+    def days(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        """(weekday, works, from, until) rows for the template."""
+        return [
+            (day.label, self[f"works_{day.value}"], self[f"starts_{day.value}"], self[f"ends_{day.value}"])
+            for day in WorkingHours.Weekday
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for day in WorkingHours.Weekday:
+            if not data.get(f"works_{day.value}"):
+                continue
+            starts, ends = data.get(f"starts_{day.value}"), data.get(f"ends_{day.value}")
+            if starts is None and f"starts_{day.value}" not in self.errors:
+                self.add_error(f"starts_{day.value}", f"When does the day start on {day.label}?")
+            if ends is None and f"ends_{day.value}" not in self.errors:
+                self.add_error(f"ends_{day.value}", f"When does the day end on {day.label}?")
+            if starts and ends and starts >= ends:
+                self.add_error(f"ends_{day.value}", "Working hours must end after they start.")
+        return data
+
+    @transaction.atomic
+    def save(self) -> None:
+        for day in WorkingHours.Weekday:
+            rows = WorkingHours.objects.filter(provider=self.provider, weekday=day.value)
+            if not self.cleaned_data[f"works_{day.value}"]:
+                rows.delete()
+                continue
+            hours = {"starts": self.cleaned_data[f"starts_{day.value}"], "ends": self.cleaned_data[f"ends_{day.value}"]}
+            if not rows.update(**hours):
+                WorkingHours.objects.create(provider=self.provider, weekday=day.value, **hours)

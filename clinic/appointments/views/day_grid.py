@@ -1,0 +1,209 @@
+"""The day schedule laid out as a grid: a column per provider, a row per five minutes
+of the clinic's local day, each appointment spanning the rows of its time.
+
+Positions are wall-clock times in the clinic's zone, so a 09:00 appointment sits on
+the 09:00 line on the days the clocks change too. Active appointments never overlap
+for one provider (the database refuses it), but a cancelled or no-show one may share
+its slot with the booking that replaced it: that provider then gets a second lane."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from clinic.appointments.models import Appointment, Provider, WorkingHours
+from clinic.appointments.timezones import to_local
+
+SLOT_MINUTES = 5
+DAY_MINUTES = 24 * 60
+# The grid shows at least these hours, and more when work starts earlier or ends later.
+DEFAULT_OPEN = 8 * 60
+DEFAULT_CLOSE = 18 * 60
+TIME_COLUMN = "4.25rem"
+LANE_MIN_REM = 11
+
+# The status changes offered as buttons on the schedule, in this order; each is shown
+# only when the model allows it for that appointment now.
+QUICK_ACTIONS = (
+    (Appointment.Status.CONFIRMED, "Confirm"),
+    (Appointment.Status.ARRIVED, "Arrived"),
+    (Appointment.Status.COMPLETED, "Completed"),
+    (Appointment.Status.NO_SHOW, "No-show"),
+    (Appointment.Status.CANCELLED, "Cancel"),
+)
+# Shown quieter: they end a visit that did not happen.
+QUIET_ACTIONS = frozenset({Appointment.Status.NO_SHOW, Appointment.Status.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Action:
+    status: str
+    label: str
+    quiet: bool
+
+
+@dataclass(frozen=True)
+class Block:
+    appointment: Appointment
+    starts: dt.datetime
+    ends: dt.datetime
+    row: int
+    row_end: int
+    column: int
+    actions: tuple[Action, ...]
+
+
+@dataclass
+class Column:
+    provider: Provider
+    first: int
+    lanes: int = 1
+    hours: WorkingHours | None = None
+    open_rows: tuple[int, int] | None = None
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def last(self) -> int:
+        return self.first + self.lanes
+
+
+@dataclass(frozen=True)
+class HourMark:
+    label: str
+    row: int
+
+
+@dataclass(frozen=True)
+class DayGrid:
+    columns: list[Column]
+    hours: list[HourMark]
+    rows: int
+    now_row: int | None
+
+    @property
+    def template_columns(self) -> str:
+        lanes = []
+        for column in self.columns:
+            share = 1 / column.lanes
+            lanes += [f"minmax({LANE_MIN_REM * share:g}rem, {share:g}fr)"] * column.lanes
+        return " ".join([TIME_COLUMN, *lanes])
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [block for column in self.columns for block in column.blocks]
+
+
+def quick_actions(appointment: Appointment, now: dt.datetime) -> tuple[Action, ...]:
+    return tuple(
+        Action(status, label, status in QUIET_ACTIONS)
+        for status, label in QUICK_ACTIONS
+        if appointment.transition_problem(status, now) is None
+    )
+
+
+def wall_minute(instant: dt.datetime, day: dt.date, zone: ZoneInfo) -> int:
+    """Minutes after local midnight on `day`, clamped to the day."""
+    local = to_local(instant, zone)
+    if local.date() < day:
+        return 0
+    if local.date() > day:
+        return DAY_MINUTES
+    return local.hour * 60 + local.minute
+
+
+def _minutes(time: dt.time) -> int:
+    return time.hour * 60 + time.minute
+
+
+def build_day_grid(
+    *,
+    day: dt.date,
+    zone: ZoneInfo,
+    providers: Sequence[Provider],
+    appointments: Iterable[Appointment],
+    working_hours: Iterable[WorkingHours],
+    now: dt.datetime,
+) -> DayGrid:
+    spans = [
+        (appointment, wall_minute(appointment.starts_at, day, zone), wall_minute(appointment.ends_at, day, zone))
+        for appointment in appointments
+    ]
+    hours = {hours.provider_id: hours for hours in working_hours}
+    first, last = _bounds(spans, hours.values())
+    rows = Rows(first)
+    columns, next_column = [], 2  # grid column 1 holds the hour labels
+    for provider in providers:
+        column = Column(provider=provider, first=next_column, hours=hours.get(provider.pk))
+        if column.hours is not None:
+            column.open_rows = (rows.start(_minutes(column.hours.starts)), rows.end(_minutes(column.hours.ends)))
+        mine = [span for span in spans if span[0].provider_id == provider.pk]
+        lanes = assign_lanes(mine)
+        column.lanes = max(lanes, default=0) + 1
+        for (appointment, start, end), lane in zip(mine, lanes, strict=True):
+            column.blocks.append(_block(appointment, start, end, rows, column.first + lane, zone, now))
+        column.blocks.sort(key=lambda block: (block.row, block.column))
+        columns.append(column)
+        next_column = column.last
+    marks = [HourMark(f"{minute // 60:02d}:00", rows.start(minute)) for minute in range(first, last, 60)]
+    now_minute = wall_minute(now, day, zone)
+    now_row = rows.start(now_minute) if to_local(now, zone).date() == day and first <= now_minute < last else None
+    return DayGrid(columns=columns, hours=marks, rows=(last - first) // SLOT_MINUTES, now_row=now_row)
+
+
+def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: ZoneInfo, now) -> Block:
+    row = rows.start(start)
+    return Block(
+        appointment=appointment,
+        starts=to_local(appointment.starts_at, zone),
+        ends=to_local(appointment.ends_at, zone),
+        row=row,
+        row_end=max(rows.end(end), row + 1),
+        column=column,
+        actions=quick_actions(appointment, now),
+    )
+
+
+def _bounds(spans, hours: Iterable[WorkingHours]) -> tuple[int, int]:
+    """The first and last minute the grid shows, on whole hours."""
+    starts = [DEFAULT_OPEN, *(start for _, start, _ in spans), *(_minutes(h.starts) for h in hours)]
+    ends = [DEFAULT_CLOSE, *(end for _, _, end in spans), *(_minutes(h.ends) for h in hours)]
+    first = min(starts) // 60 * 60
+    last = min(-(-max(ends) // 60) * 60, DAY_MINUTES)
+    return first, max(last, first + 60)
+
+
+class Rows:
+    """Grid rows of SLOT_MINUTES each, after the header row."""
+
+    HEADER_ROWS = 1
+
+    def __init__(self, first_minute: int) -> None:
+        self.first = first_minute
+
+    def start(self, minute: int) -> int:
+        return self.HEADER_ROWS + 1 + (minute - self.first) // SLOT_MINUTES
+
+    def end(self, minute: int) -> int:
+        return self.HEADER_ROWS + 1 - (-(minute - self.first) // SLOT_MINUTES)
+
+
+def assign_lanes(spans: Sequence[tuple[Appointment, int, int]]) -> list[int]:
+    """A lane per span so that no two spans in one lane overlap. Appointments that hold
+    their slot come first, so they always take the first lane."""
+    order = sorted(range(len(spans)), key=lambda i: (not spans[i][0].holds_slot, spans[i][1], spans[i][2]))
+    lanes: list[list[tuple[int, int]]] = []
+    assigned = [0] * len(spans)
+    for index in order:
+        _, start, end = spans[index]
+        end = max(end, start + SLOT_MINUTES)
+        for number, taken in enumerate(lanes):
+            if all(end <= other_start or start >= other_end for other_start, other_end in taken):
+                taken.append((start, end))
+                assigned[index] = number
+                break
+        else:
+            lanes.append([(start, end)])
+            assigned[index] = len(lanes) - 1
+    return assigned

@@ -1,0 +1,87 @@
+"""The clinic's patients: search, register, edit, and one patient's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinic.appointments.forms import NewPatientForm, PatientForm
+from clinic.appointments.models import Appointment, Patient
+from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
+from clinic.appointments.views.common import add_service_errors
+from tenancy.decorators import org_required
+
+PATIENTS_PER_PAGE = 25
+APPOINTMENTS_SHOWN = 20
+
+
+@org_required
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    patients = Patient.objects.search(query).order_by("last_name", "first_name", "id")
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "appointments/patient_list.html", {"page": page, "query": query})
+
+
+@org_required
+@require_http_methods(["GET", "POST"])
+def patient_create_view(request: HttpRequest) -> HttpResponse:
+    form = NewPatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = patient_create(**form.service_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{patient} is registered.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "appointments/patient_form.html", {"form": form, "patient": None})
+
+
+@org_required
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, pk) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects, pk=pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = patient_update(patient=patient, **form.service_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved {patient}'s details.")
+            return redirect("patients:detail", pk=patient.pk)
+    # The form changes its instance while validating; the page shows the stored name.
+    stored = Patient.objects.get(pk=pk)
+    return render(request, "appointments/patient_form.html", {"form": form, "patient": stored})
+
+
+@org_required
+@require_GET
+def patient_detail(request: HttpRequest, pk) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects, pk=pk)
+    now = timezone.now()
+    appointments = Appointment.objects.filter(patient=patient).with_related()
+    context = {
+        "patient": patient,
+        "upcoming": appointments.upcoming(now)[:APPOINTMENTS_SHOWN],
+        "past": appointments.past(now)[:APPOINTMENTS_SHOWN],
+    }
+    return render(request, "appointments/patient_detail.html", context)
+
+
+@org_required
+@require_POST
+def patient_sms_opt_out(request: HttpRequest, pk) -> HttpResponse:
+    """Record a patient's spoken wish for no more texts. Opting back in is the
+    patient's own step (replying START), so there is no button for it."""
+    patient = get_object_or_404(Patient.objects, pk=pk)
+    patient_set_sms_consent(patient=patient, opted_in=False)
+    messages.success(request, f"{patient} will get no more texts.")
+    return redirect("patients:detail", pk=patient.pk)

@@ -1,0 +1,87 @@
+"""The day schedule at `/`, and the status buttons on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.appointments.forms import DayForm, StatusForm
+from clinic.appointments.models import Appointment, Provider, WorkingHours
+from clinic.appointments.services import appointment_set_status
+from clinic.appointments.timezones import format_span, to_local
+from clinic.appointments.views.common import next_url
+from clinic.appointments.views.day_grid import build_day_grid
+from tenancy.decorators import org_required
+
+
+def clinic_today(request: HttpRequest) -> dt.date:
+    return to_local(timezone.now(), request.organization.zone).date()
+
+
+def day_url(day: dt.date) -> str:
+    return f"{reverse('schedule:day')}?date={day.isoformat()}"
+
+
+@org_required
+@require_GET
+def day_view(request: HttpRequest) -> HttpResponse:
+    form = DayForm(request.GET)
+    if not form.is_valid():
+        messages.warning(request, "That is not a date the schedule can show (use YYYY-MM-DD). Here is today.")
+        return redirect("schedule:day")
+    today = clinic_today(request)
+    day = form.cleaned_data["date"] or today
+    zone = request.organization.zone
+    appointments = list(Appointment.objects.on_day(day, zone).with_related().order_by("starts_at"))
+    booked = {appointment.provider_id for appointment in appointments}
+    # Active providers, and any inactive one who still has appointments that day.
+    providers = list(Provider.objects.filter(Q(active=True) | Q(pk__in=booked)))
+    grid = build_day_grid(
+        day=day,
+        zone=zone,
+        providers=providers,
+        appointments=appointments,
+        working_hours=WorkingHours.objects.filter(weekday=day.weekday()),
+        now=timezone.now(),
+    )
+    context = {
+        "day": day,
+        "today": today,
+        "is_today": day == today,
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "grid": grid,
+        "appointment_count": sum(1 for appointment in appointments if appointment.holds_slot),
+        "here": request.get_full_path(),
+    }
+    return render(request, "appointments/schedule_day.html", context)
+
+
+@org_required
+@require_POST
+def appointment_status(request: HttpRequest, pk) -> HttpResponse:
+    appointment = get_object_or_404(Appointment.objects.with_related(), pk=pk)
+    zone = request.organization.zone
+    back = next_url(request, day_url(to_local(appointment.starts_at, zone).date()))
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the offered status changes.")
+        return redirect(back)
+    label = f"{appointment.patient} at {format_span(appointment.starts_at, appointment.ends_at, zone)}"
+    try:
+        appointment = appointment_set_status(
+            appointment=appointment, status=form.cleaned_data["status"], changed_by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, f"{label}: {' '.join(exc.messages)}")
+    else:
+        messages.success(request, f"{label}: {appointment.get_status_display().lower()}.")
+    return redirect(back)
