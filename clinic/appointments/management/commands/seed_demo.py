@@ -1,0 +1,228 @@
+"""`manage.py seed_demo [--if-empty]`: two demo clinics to click through.
+
+Everything is created as the runtime role through the real services, inside each
+clinic's tenant context, so the demo data obeys the same rules (RLS, composite keys,
+no double booking) as real data. All of it is one transaction: a failure leaves
+nothing behind. Running it again changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.appointments.management.commands._demo_data import (
+    CLINICS,
+    DEMO_PASSWORD,
+    PATIENT_NOTES,
+    SHARED_STAFF,
+    DemoClinic,
+    DemoUser,
+)
+from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
+from clinic.appointments.services import SlotConflict, appointment_book, appointment_set_status, patient_create
+from clinic.appointments.timezones import localize, to_local
+from tenancy.context import tenant_context
+from tenancy.models import Membership, Organization
+from tenancy.services import membership_add, organization_create
+
+DAYS_AROUND_TODAY = 3  # a week: three days back, today, three days ahead
+LUNCH = (dt.time(12), dt.time(13))
+Status = Appointment.Status
+
+
+@dataclass
+class Clinic:
+    """One demo clinic as created: what bookings draw from."""
+
+    org: Organization
+    owner: object
+    staff: object
+    providers: list[Provider]
+    hours: dict  # provider pk -> {weekday: (starts, ends)}
+    types: list[AppointmentType]
+    weights: list[int]
+    patients: list[Patient]
+    next_patient: int = 0
+    booked: int = 0
+
+
+class Command(BaseCommand):
+    help = "Load two demo clinics with providers, patients and a week of appointments."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if any user exists (for `make run` on every start)."
+        )
+
+    def handle(self, *args, if_empty: bool = False, **options) -> None:
+        users = get_user_model().objects
+        if if_empty and users.exists():
+            self.stdout.write("Users exist already: demo data not loaded.")
+            return
+        taken = users.filter(username__in=self._usernames()).values_list("username", flat=True).first()
+        if taken:
+            self.stdout.write(f"Demo data is loaded already (user {taken} exists): nothing to do.")
+            return
+        try:
+            with transaction.atomic():
+                self._seed()
+        except IntegrityError as exc:
+            raise CommandError(f"Could not load the demo data, so none was loaded: {exc}") from exc
+        self._print_credentials()
+
+    @staticmethod
+    def _usernames() -> list[str]:
+        return [SHARED_STAFF.username, *(clinic.owner.username for clinic in CLINICS)]
+
+    def _seed(self) -> None:
+        rng = random.Random(2026)  # noqa: S311 (demo data, not secrets: the same demo every time)
+        staff = _user(SHARED_STAFF, is_staff=False)
+        for demo in CLINICS:
+            owner = _user(demo.owner, is_staff=True)
+            org = organization_create(name=demo.name, slug=demo.slug, timezone=demo.timezone, owner=owner)
+            with tenant_context(org=org, user=owner):
+                owner_membership = Membership.objects.get(organization=org, user=owner)
+                membership_add(user=staff, role=Membership.Role.STAFF, added_by=owner_membership)
+                clinic = _set_up(demo, org, owner, staff, rng)
+                _book_week(clinic, rng)
+            self.stdout.write(
+                f"{demo.name}: {len(clinic.providers)} providers, {len(clinic.patients)} patients, "
+                f"{clinic.booked} appointments."
+            )
+
+    def _print_credentials(self) -> None:
+        rows = [(clinic.owner.username, f"owner of {clinic.name} (and /admin/)") for clinic in CLINICS]
+        rows.append((SHARED_STAFF.username, f"staff at {' and '.join(clinic.name for clinic in CLINICS)}"))
+        self.stdout.write(self.style.SUCCESS("\nDemo clinics are ready. Sign in with:"))
+        for username, role in rows:
+            self.stdout.write(f"  {username:<16} password {DEMO_PASSWORD}   {role}")
+
+
+def _user(demo: DemoUser, *, is_staff: bool):
+    return get_user_model().objects.create_user(
+        username=demo.username,
+        email=demo.email,
+        password=DEMO_PASSWORD,
+        first_name=demo.first_name,
+        last_name=demo.last_name,
+        is_staff=is_staff,
+    )
+
+
+def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Random) -> Clinic:
+    providers, hours = [], {}
+    for spec in demo.providers:
+        provider = Provider.objects.create(title=spec.title, name=spec.name, specialty=spec.specialty)
+        for weekday, (starts, ends) in spec.hours.items():
+            WorkingHours.objects.create(provider=provider, weekday=weekday, starts=starts, ends=ends)
+        providers.append(provider)
+        hours[provider.pk] = spec.hours
+    types = [
+        AppointmentType.objects.create(name=kind.name, default_duration=kind.minutes, colour=kind.colour)
+        for kind in demo.types
+    ]
+    patients = [_patient(demo, index, first, last, rng) for index, (first, last) in enumerate(demo.patients)]
+    return Clinic(
+        org=org,
+        owner=owner,
+        staff=staff,
+        providers=providers,
+        hours=hours,
+        types=types,
+        weights=[kind.weight for kind in demo.types],
+        patients=patients,
+    )
+
+
+def _patient(demo: DemoClinic, index: int, first: str, last: str, rng: random.Random) -> Patient:
+    born = dt.date(1942, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 78))
+    email = f"{first}.{last}".lower().replace("'", "") + f"@{demo.email_domain}" if rng.random() < 0.7 else ""
+    return patient_create(
+        first_name=first,
+        last_name=last,
+        date_of_birth=born,
+        phone=f"{demo.phone_prefix}{demo.first_number + index:04d}",
+        email=email,
+        notes=rng.choice(PATIENT_NOTES),
+        sms_consent=Patient.SmsConsent.OPTED_OUT if index % 9 == 4 else Patient.SmsConsent.OPTED_IN,
+    )
+
+
+def _book_week(clinic: Clinic, rng: random.Random) -> None:
+    zone = clinic.org.zone
+    now = timezone.now()
+    today = to_local(now, zone).date()
+    for offset in range(-DAYS_AROUND_TODAY, DAYS_AROUND_TODAY + 1):
+        day = today + dt.timedelta(days=offset)
+        for provider in clinic.providers:
+            span = clinic.hours[provider.pk].get(day.weekday())
+            if span is not None:
+                _book_day(clinic, provider, day, span, now, rng)
+
+
+def _book_day(clinic: Clinic, provider: Provider, day: dt.date, span, now: dt.datetime, rng) -> None:
+    """Fill one provider's day from opening to closing, with a lunch break and the odd gap."""
+    zone = clinic.org.zone
+    cursor = dt.datetime.combine(day, span[0])
+    close = dt.datetime.combine(day, span[1])
+    while True:
+        if rng.random() < 0.2:
+            cursor += dt.timedelta(minutes=rng.choice((15, 30)))
+        kind = rng.choices(clinic.types, weights=clinic.weights)[0]
+        ends = cursor + dt.timedelta(minutes=kind.default_duration)
+        if ends > close:
+            return
+        if cursor.time() < LUNCH[1] and ends.time() > LUNCH[0]:
+            cursor = dt.datetime.combine(day, LUNCH[1])
+            continue
+        appointment = _book(clinic, provider, kind, localize(day, cursor.time(), zone))
+        if appointment is not None:
+            _progress(appointment, now, rng, clinic)
+        # Round up to the next quarter hour: schedules are kept on quarters.
+        cursor = ends + dt.timedelta(minutes=-ends.minute % 15)
+
+
+def _book(clinic: Clinic, provider: Provider, kind: AppointmentType, starts_at: dt.datetime) -> Appointment | None:
+    """Book the next patient in turn who is free then (one patient, one place at a time)."""
+    for _ in range(len(clinic.patients)):
+        patient = clinic.patients[clinic.next_patient % len(clinic.patients)]
+        clinic.next_patient += 1
+        try:
+            appointment = appointment_book(
+                patient=patient,
+                provider=provider,
+                appointment_type=kind,
+                starts_at=starts_at,
+                booked_by=clinic.staff if clinic.next_patient % 3 else clinic.owner,
+            )
+        except SlotConflict:
+            continue
+        clinic.booked += 1
+        return appointment
+    return None
+
+
+def _progress(appointment: Appointment, now: dt.datetime, rng: random.Random, clinic: Clinic) -> None:
+    """Walk the appointment to a status that fits its time, through the front-desk rules."""
+    for status in _statuses_for(appointment, now, clinic.org.zone, rng.random()):
+        appointment_set_status(appointment=appointment, status=status, changed_by=clinic.staff)
+
+
+def _statuses_for(appointment: Appointment, now: dt.datetime, zone, roll: float) -> list[str]:
+    if appointment.ends_at <= now:  # over: most came, a few did not, some cancelled
+        if roll < 0.86:
+            return [Status.ARRIVED, Status.COMPLETED]
+        return [Status.NO_SHOW] if roll < 0.93 else [Status.CANCELLED]
+    if appointment.starts_at <= now:  # under way
+        return [Status.ARRIVED]
+    # Reminders go out the day before, so most of today's and tomorrow's are confirmed.
+    soon = to_local(appointment.starts_at, zone).date() <= to_local(now, zone).date() + dt.timedelta(days=1)
+    if roll < (0.6 if soon else 0.3):
+        return [Status.CONFIRMED]
+    return [Status.CANCELLED] if roll > 0.93 else []

@@ -1,0 +1,163 @@
+"""`manage.py seed_demo`: two demo clinics through the real services, a shared staff
+member who sees one clinic at a time, and nothing loaded twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, LAKEVIEW, NORTHSIDE
+from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
+from clinic.appointments.timezones import to_local
+from tenancy.context import tenant_context
+from tenancy.models import Membership
+from tenancy.session import SESSION_ORG_KEY, memberships_for
+from tests.conftest import _drop_abandoned_test_databases, _drop_database, make_user
+
+User = get_user_model()
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def clinics_of(username: str) -> dict[str, Membership]:
+    user = User.objects.get(username=username)
+    with tenant_context(user=user):
+        return {m.organization.name: m for m in memberships_for(user)}
+
+
+def test_if_empty_does_nothing_once_anyone_has_an_account(db):
+    # First in the module: the tests after it share one seeded database (see `seeded`).
+    make_user("first_real_user")
+    assert seed("--if-empty") == "Users exist already: demo data not loaded.\n"
+    assert list(User.objects.values_list("username", flat=True)) == ["first_real_user"]
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seeding takes seconds, so it runs once for this module, in a transaction rolled
+    back after the module's last test; each test's own transaction nests inside it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed()
+        transaction.set_rollback(True)
+
+
+def test_it_creates_both_clinics_and_their_people(db, seeded):
+    assert "Demo clinics are ready" in seeded
+    assert f"password {DEMO_PASSWORD}" in seeded
+    northside = clinics_of("northside-owner")
+    lakeview = clinics_of("lakeview-owner")
+    assert {name: m.role for name, m in northside.items()} == {NORTHSIDE.name: "owner"}
+    assert {name: m.role for name, m in lakeview.items()} == {LAKEVIEW.name: "owner"}
+    assert northside[NORTHSIDE.name].organization.timezone == "America/New_York"
+    assert lakeview[LAKEVIEW.name].organization.timezone == "Europe/London"
+    assert User.objects.get(username="northside-owner").is_staff
+    assert not User.objects.get(username="sam-staff").is_staff
+    shared = clinics_of("sam-staff")
+    assert {name: m.role for name, m in shared.items()} == {NORTHSIDE.name: "staff", LAKEVIEW.name: "staff"}
+
+
+@pytest.mark.parametrize(("demo", "phone_pattern"), [(NORTHSIDE, r"\+120255501\d\d"), (LAKEVIEW, r"\+442079460\d\d\d")])
+def test_each_clinic_has_providers_types_and_patients(db, seeded, demo, phone_pattern):
+    org = clinics_of(demo.owner.username)[demo.name].organization
+    with tenant_context(org=org):
+        providers = list(Provider.objects.prefetch_related("working_hours"))
+        patients = list(Patient.objects.all())
+        kinds = list(AppointmentType.objects.all())
+    assert len(providers) == 3 and all(p.working_hours.all() for p in providers)
+    assert len(kinds) >= 3 and len({k.colour for k in kinds}) >= 3
+    assert 15 <= len(patients) <= 25
+    assert all(re.fullmatch(phone_pattern, p.phone) for p in patients)  # fictional ranges only
+
+
+@pytest.mark.parametrize("demo", [NORTHSIDE, LAKEVIEW])
+def test_a_week_of_appointments_with_statuses_that_fit_their_time(db, seeded, demo):
+    org = clinics_of(demo.owner.username)[demo.name].organization
+    now = timezone.now()
+    today = to_local(now, org.zone).date()
+    with tenant_context(org=org):
+        appointments = list(Appointment.objects.all())
+    days = {to_local(a.starts_at, org.zone).date() for a in appointments}
+    assert days <= {today + dt.timedelta(days=n) for n in range(-3, 4)}
+    assert len(days) >= 5  # weekends are quieter
+    over = {a.status for a in appointments if a.ends_at <= now}
+    ahead = {a.status for a in appointments if a.starts_at > now}
+    assert over <= {"completed", "no_show", "cancelled"} and "completed" in over
+    assert ahead <= {"scheduled", "confirmed", "cancelled"} and "confirmed" in ahead
+
+
+def test_the_shared_staff_member_sees_each_clinic_only_while_it_is_active(client, seeded):
+    response = client.post("/accounts/login/", {"username": "sam-staff", "password": DEMO_PASSWORD})
+    assert response["Location"] == "/clinics/"
+    memberships = clinics_of("sam-staff")
+    for shown, hidden in ((NORTHSIDE, LAKEVIEW), (LAKEVIEW, NORTHSIDE)):
+        client.post("/clinics/switch/", {"membership": memberships[shown.name].pk})
+        assert client.session[SESSION_ORG_KEY] == str(memberships[shown.name].organization_id)
+        body = client.get("/patients/").content.decode()
+        assert f"{shown.patients[0][1]}, {shown.patients[0][0]}" in body
+        assert f"{hidden.patients[0][1]}, {hidden.patients[0][0]}" not in body
+        schedule = client.get("/").content.decode()
+        assert shown.providers[0].name in schedule
+        assert hidden.providers[0].name not in schedule
+        assert client.get("/setup/").status_code == 404  # staff, not a manager
+
+
+def test_a_second_run_changes_nothing(db, seeded):
+    before = clinics_of("sam-staff")
+    org = before[NORTHSIDE.name].organization
+    with tenant_context(org=org):
+        appointments = Appointment.objects.count()
+    assert "nothing to do" in seed()
+    assert "Users exist already" in seed("--if-empty")
+    assert clinics_of("sam-staff") == before
+    with tenant_context(org=org):
+        assert Appointment.objects.count() == appointments
+    assert User.objects.count() == 3
+
+
+def test_on_a_fresh_database_it_loads_once_and_the_rls_audit_still_passes():
+    """As `make run` does it, in processes of their own on a database of their own,
+    so the audit (another connection, another role) sees committed rows."""
+    prefix = "test_clinic_seed"
+    database = f"{prefix}_{os.getpid()}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", "DATABASE_NAME": database}
+
+    def manage(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    _drop_abandoned_test_databases(prefix)
+    try:
+        manage("db_roles")
+        manage("migrate", "--database", "owner", "--no-input")
+        manage("db_roles")
+        assert "Demo clinics are ready" in manage("seed_demo", "--if-empty")
+        assert "demo data not loaded" in manage("seed_demo", "--if-empty")
+        audit = manage("rls_audit")
+        assert re.search(r"RLS coverage: (\d+)/\1 tables \(100%\)", audit), audit
+        assert "Result: PASS" in audit
+    finally:
+        _drop_database(database)
