@@ -60,6 +60,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         "next_day": day + dt.timedelta(days=1),
         "grid": grid,
         "appointment_count": sum(1 for appointment in appointments if appointment.holds_slot),
+        "off_count": sum(1 for appointment in appointments if not appointment.holds_slot),
         "here": request.get_full_path(),
     }
     return render(request, "appointments/schedule_day.html", context)
