@@ -3,8 +3,9 @@ headless Chromium through Playwright.
 
 pytest-django's live_server needs `transactional_db`, whose flush uses TRUNCATE, which
 the runtime role may not do. So one server per test run instead: a database of its own
-(`test_clinic_e2e_<pid>`), roles and migrations as `make db` does them, data from
-tests/e2e/seed.py, then gunicorn on a free port; all torn down at the end."""
+(`test_clinic_e2e_<pid>`), roles and migrations as `make db` does them, the demo
+clinics (`manage.py seed_demo`) and data from tests/e2e/seed.py, then gunicorn on a
+free port; all torn down at the end."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def _prepare(env: dict[str, str], database: str) -> None:
     _manage(env, "migrate", "--database", "owner", "--no-input")
     _manage(env, "db_roles", "--database-name", database)  # grants on the new tables
     _manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+    _manage(env, "seed_demo")  # the demo clinics, as `make run` loads them
     _manage(env, "shell", "-c", "from tests.e2e.seed import seed; seed()")
 
 
