@@ -192,10 +192,20 @@ def test_find_narrows_the_patient_list_and_keeps_what_was_typed(as_staff, people
     assert "Doe, Jane" in body
     assert "Roe, John" not in body
     assert "OtherJane" not in body  # the other clinic's Jane does not match here
-    assert "1 patient match" in body
+    assert "1 patient matches “jane”." in body
     assert "Fasting" in body and 'value="2030-03-04"' in body
     assert 'class="errorlist"' not in body
     assert appointments(people_a.org) == []
+
+
+def test_a_long_patient_list_is_cut_short_and_keeps_the_chosen_patient(as_staff, people_a, monkeypatch):
+    from clinic.appointments import forms
+
+    monkeypatch.setattr(forms, "PATIENT_CHOICES_LIMIT", 1)
+    body = as_staff.get(f"/appointments/new/?patient={people_a.john.pk}").content.decode()
+    assert "Showing the first 1: search to narrow the list." in body
+    assert f'<option value="{people_a.john.pk}" selected>' in body  # chosen, though not in the first 1
+    assert "Doe, Jane" in body
 
 
 def test_finding_by_phone_digits_works(as_staff, people_a):

@@ -113,7 +113,7 @@ class AppointmentForm(forms.Form):
             kwargs["initial"] = {**self._initial_from(instance), **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
         self._set_choices()
-        self.patient_matches = 0
+        self.patient_matches = self.patients_listed = 0
 
     def _initial_from(self, appointment: Appointment) -> dict:
         starts, ends = to_local(appointment.starts_at, self.zone), to_local(appointment.ends_at, self.zone)
@@ -148,10 +148,10 @@ class AppointmentForm(forms.Form):
         clinic with thousands of patients still gets a short list."""
         matches = Patient.objects.search(query)
         shown = list(matches[:PATIENT_CHOICES_LIMIT])
+        self.patient_matches, self.patients_listed = matches.count(), len(shown)
         chosen = self._chosen_patient()
         if chosen is not None and chosen not in shown:
             shown.insert(0, chosen)
-        self.patient_matches = matches.count()
         field = self.fields["patient"]
         field.widget.choices = [("", field.empty_label), *((p.pk, patient_label(p)) for p in shown)]
 
@@ -197,9 +197,19 @@ class AppointmentForm(forms.Form):
         return bool({"date", "start_time"} & set(self.changed_data))
 
     def service_fields(self) -> dict:
-        """What appointment_book() and appointment_update() take."""
+        """What appointment_book() takes."""
         names = ("patient", "provider", "appointment_type", "starts_at", "ends_at", "notes")
         return {name: self.cleaned_data[name] for name in names}
+
+    def changed_service_fields(self) -> dict:
+        """What appointment_update() should change: only what was edited, so a visit
+        that is over can take new notes without its times being touched."""
+        fields = self.service_fields()
+        changed = set(self.changed_data)
+        keep = {name for name in ("patient", "provider", "appointment_type", "notes") if name in changed}
+        if changed & {"date", "start_time", "end_time", "appointment_type"}:
+            keep |= {"starts_at", "ends_at"}
+        return {name: value for name, value in fields.items() if name in keep}
 
 
 # --- Patients --------------------------------------------------------------------

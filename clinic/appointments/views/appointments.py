@@ -92,7 +92,8 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
     if not form.is_valid():
         return _render_form(request, form)
     try:
-        appointment = appointment_update(appointment=appointment, changed_by=request.user, **form.service_fields())
+        changes = form.changed_service_fields()
+        appointment = appointment_update(appointment=appointment, changed_by=request.user, **changes)
     except ValidationError as exc:
         add_service_errors(form, exc, AppointmentForm.SERVICE_FIELDS)
         return _render_form(request, form, conflict=getattr(exc, "conflicting", None))
@@ -110,11 +111,14 @@ def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
         "appointment": appointment,
         "history": appointment.status_changes.select_related("changed_by"),
         # Cancelling has its own page, which says what it does; the rest are buttons.
-        "actions": [
-            (status, _button_label(appointment, status), status in QUIET_ACTIONS)
-            for status in allowed
-            if status != Appointment.Status.CANCELLED
-        ],
+        "actions": sorted(
+            (
+                (status, _button_label(appointment, status), _is_quiet(appointment, status))
+                for status in allowed
+                if status != Appointment.Status.CANCELLED
+            ),
+            key=lambda action: action[2],
+        ),
         "can_cancel": Appointment.Status.CANCELLED in allowed,
         "closed": appointment.status in Appointment.CLOSED_STATUSES,
         "duration": appointment.ends_at - appointment.starts_at,
@@ -143,6 +147,12 @@ def _button_label(appointment: Appointment, status: str) -> str:
     if status == Appointment.Status.SCHEDULED and appointment.status == Appointment.Status.CANCELLED:
         return "Reinstate"
     return STATUS_BUTTONS.get(status, Appointment.Status(status).label)
+
+
+def _is_quiet(appointment: Appointment, status: str) -> bool:
+    """Buttons that step back or end a visit that did not happen come second, and quieter."""
+    stepping_back = status == Appointment.Status.SCHEDULED and appointment.status != Appointment.Status.CANCELLED
+    return stepping_back or status in QUIET_ACTIONS
 
 
 def _describe(appointment: Appointment, zone) -> str:

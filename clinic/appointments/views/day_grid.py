@@ -90,10 +90,6 @@ class DayGrid:
             lanes += [f"minmax({LANE_MIN_REM * share:g}rem, {share:g}fr)"] * column.lanes
         return " ".join([TIME_COLUMN, *lanes])
 
-    @property
-    def blocks(self) -> list[Block]:
-        return [block for column in self.columns for block in column.blocks]
-
 
 def quick_actions(appointment: Appointment, now: dt.datetime) -> tuple[Action, ...]:
     return tuple(
@@ -117,6 +113,21 @@ def _minutes(time: dt.time) -> int:
     return time.hour * 60 + time.minute
 
 
+class Rows:
+    """Grid rows of SLOT_MINUTES each, after the header row."""
+
+    HEADER_ROWS = 1
+
+    def __init__(self, first_minute: int) -> None:
+        self.first = first_minute
+
+    def start(self, minute: int) -> int:
+        return self.HEADER_ROWS + 1 + (minute - self.first) // SLOT_MINUTES
+
+    def end(self, minute: int) -> int:
+        return self.HEADER_ROWS + 1 - (-(minute - self.first) // SLOT_MINUTES)
+
+
 def build_day_grid(
     *,
     day: dt.date,
@@ -135,21 +146,26 @@ def build_day_grid(
     rows = Rows(first)
     columns, next_column = [], 2  # grid column 1 holds the hour labels
     for provider in providers:
-        column = Column(provider=provider, first=next_column, hours=hours.get(provider.pk))
-        if column.hours is not None:
-            column.open_rows = (rows.start(_minutes(column.hours.starts)), rows.end(_minutes(column.hours.ends)))
         mine = [span for span in spans if span[0].provider_id == provider.pk]
-        lanes = assign_lanes(mine)
-        column.lanes = max(lanes, default=0) + 1
-        for (appointment, start, end), lane in zip(mine, lanes, strict=True):
-            column.blocks.append(_block(appointment, start, end, rows, column.first + lane, zone, now))
-        column.blocks.sort(key=lambda block: (block.row, block.column))
+        column = _column(provider, next_column, hours.get(provider.pk), mine, rows, zone, now)
         columns.append(column)
         next_column = column.last
     marks = [HourMark(f"{minute // 60:02d}:00", rows.start(minute)) for minute in range(first, last, 60)]
     now_minute = wall_minute(now, day, zone)
     now_row = rows.start(now_minute) if to_local(now, zone).date() == day and first <= now_minute < last else None
     return DayGrid(columns=columns, hours=marks, rows=(last - first) // SLOT_MINUTES, now_row=now_row)
+
+
+def _column(provider: Provider, first: int, hours: WorkingHours | None, spans, rows: Rows, zone, now) -> Column:
+    column = Column(provider=provider, first=first, hours=hours)
+    if hours is not None:
+        column.open_rows = (rows.start(_minutes(hours.starts)), rows.end(_minutes(hours.ends)))
+    lanes = assign_lanes(spans)
+    column.lanes = max(lanes, default=0) + 1
+    for (appointment, start, end), lane in zip(spans, lanes, strict=True):
+        column.blocks.append(_block(appointment, start, end, rows, first + lane, zone, now))
+    column.blocks.sort(key=lambda block: (block.row, block.column))
+    return column
 
 
 def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: ZoneInfo, now) -> Block:
@@ -172,21 +188,6 @@ def _bounds(spans, hours: Iterable[WorkingHours]) -> tuple[int, int]:
     first = min(starts) // 60 * 60
     last = min(-(-max(ends) // 60) * 60, DAY_MINUTES)
     return first, max(last, first + 60)
-
-
-class Rows:
-    """Grid rows of SLOT_MINUTES each, after the header row."""
-
-    HEADER_ROWS = 1
-
-    def __init__(self, first_minute: int) -> None:
-        self.first = first_minute
-
-    def start(self, minute: int) -> int:
-        return self.HEADER_ROWS + 1 + (minute - self.first) // SLOT_MINUTES
-
-    def end(self, minute: int) -> int:
-        return self.HEADER_ROWS + 1 - (-(minute - self.first) // SLOT_MINUTES)
 
 
 def assign_lanes(spans: Sequence[tuple[Appointment, int, int]]) -> list[int]:
