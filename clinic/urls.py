@@ -4,6 +4,10 @@ from django.urls import include, path
 from clinic import health
 from clinic.appointments import urls as appointment_urls
 
+admin.site.site_header = "Clinic administration"
+admin.site.site_title = "Clinic admin"
+admin.site.index_title = "The active clinic's records"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
