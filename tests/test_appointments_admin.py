@@ -181,7 +181,7 @@ def test_a_taken_phone_is_a_form_error(admin_client, people, org_a):
 
 
 def test_the_admin_stores_phones_in_e164(admin_client, org_a):
-    data = {"first_name": "Jim", "last_name": "Doe", "date_of_birth": "1990-01-02", "phone": "(212) 555-1234"}
+    data = {"first_name": "Jim", "last_name": "Doe", "date_of_birth": "1990-01-02", "phone": "+1 (212) 555-1234"}
     assert admin_client.post(url(Patient, "add/"), data).status_code == 302
     with tenant_context(org=org_a):
         assert Patient.objects.get().phone == "+12125551234"

@@ -23,16 +23,34 @@ def errors_of(excinfo) -> dict:
     return excinfo.value.message_dict
 
 
-def test_it_stores_phone_numbers_in_e164(org_a):
-    with tenant_context(org=org_a):
+def test_it_stores_phone_numbers_in_e164(org_b):
+    with tenant_context(org=org_b):
         patient = new_patient(phone="(415) 555-2671")
         assert patient.phone == "+14155552671"
         assert Patient.objects.get().phone == "+14155552671"
 
 
-def test_numbers_without_a_country_code_use_the_default_region(org_a, settings):
+def test_numbers_without_a_country_code_are_read_in_the_clinics_country(org_a, org_b):
+    with tenant_context(org=org_a):  # Europe/Berlin
+        assert new_patient(phone="030 1234567").phone == "+49301234567"
+    with tenant_context(org=org_b):  # America/New_York
+        assert new_patient(phone="(212) 555-1234").phone == "+12125551234"
+
+
+def test_a_london_clinic_reads_local_numbers_as_british(owner_a):
+    from tenancy.services import organization_create
+
+    london = organization_create(name="Thames Clinic", slug="thames", timezone="Europe/London", owner=owner_a)
+    with tenant_context(org=london):
+        assert new_patient(phone="020 7946 0018").phone == "+442079460018"
+
+
+def test_a_clinic_in_utc_uses_the_default_region(owner_a, settings):
+    from tenancy.services import organization_create
+
     settings.PHONE_DEFAULT_REGION = "DE"
-    with tenant_context(org=org_a):
+    utc = organization_create(name="Nowhere Clinic", slug="nowhere", timezone="UTC", owner=owner_a)
+    with tenant_context(org=utc):
         assert new_patient(phone="030 1234567").phone == "+49301234567"
 
 
@@ -47,7 +65,7 @@ def test_it_refuses_a_phone_another_patient_of_the_clinic_has(org_a):
     with tenant_context(org=org_a):
         new_patient(phone="+14155552671")
         with pytest.raises(ValidationError) as excinfo:
-            new_patient(first_name="John", phone="(415) 555-2671")
+            new_patient(first_name="John", phone="+1 (415) 555-2671")
         assert errors_of(excinfo) == {"phone": ["Another patient of this clinic already has this phone number."]}
         assert Patient.objects.count() == 1
 
@@ -81,7 +99,7 @@ def test_patient_update_normalises_and_checks_the_phone(org_a):
     with tenant_context(org=org_a):
         jane = new_patient(phone="+14155552671")
         john = new_patient(first_name="John", phone="+12125551234")
-        patient_update(patient=john, phone="212 555 9876", last_name="Smith")
+        patient_update(patient=john, phone="+1 212 555 9876", last_name="Smith")
         john.refresh_from_db()
         assert (john.phone, john.full_name) == ("+12125559876", "John Smith")
         with pytest.raises(ValidationError):

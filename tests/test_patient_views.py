@@ -32,7 +32,7 @@ def new_patient(**overrides) -> dict:
         "first_name": "Grace",
         "last_name": "Okafor",
         "date_of_birth": "1984-02-29",
-        "phone": "(415) 555-0142",
+        "phone": "+1 (415) 555-0142",
         "email": "grace@example.test",
         "notes": "Prefers mornings",
         "sms_opt_in": "on",
@@ -223,3 +223,8 @@ def test_the_patient_pages_need_a_login_and_a_clinic(client, org_a, org_b, owner
     add_member(org_b, owner_a)
     login(client, owner_a)
     assert client.get("/patients/")["Location"] == "/clinics/"
+
+
+def test_the_phone_help_says_which_country_local_numbers_belong_to(as_staff):
+    response = as_staff.get("/patients/new/")
+    assert "Numbers without a country code are read as DE numbers." in response.content.decode()

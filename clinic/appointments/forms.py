@@ -12,13 +12,12 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
 
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
-from clinic.appointments.phones import format_phone
+from clinic.appointments.phones import clinic_phone_region, format_phone
 from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
 from tenancy.forms import TenantModelForm
 
@@ -227,9 +226,8 @@ class PatientForm(TenantModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields[
-            "phone"
-        ].help_text = f"Numbers without a country code are read as {settings.PHONE_DEFAULT_REGION} numbers."
+        region = clinic_phone_region()
+        self.fields["phone"].help_text = f"Numbers without a country code are read as {region} numbers."
         if self.instance.phone and not self.is_bound:
             self.initial["phone"] = format_phone(self.instance.phone)
 

@@ -20,7 +20,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 
 from clinic.appointments.errors import SlotConflict, is_exclusion_violation, violated_constraint
-from clinic.appointments.phones import normalize_phone
+from clinic.appointments.phones import clinic_phone_region, normalize_phone
 from clinic.appointments.querysets import ActiveManager, AppointmentManager, PatientManager, search_key
 from clinic.appointments.timezones import format_span
 from tenancy.models import Organization, TenantModel
@@ -91,7 +91,7 @@ class Patient(TenantModel):
         errors = {}
         if self.phone:
             try:
-                self.phone = normalize_phone(self.phone)
+                self.phone = normalize_phone(self.phone, clinic_phone_region(self.organization_id))
             except ValidationError as exc:
                 errors["phone"] = exc.messages
         if self.date_of_birth and self.date_of_birth > timezone.localdate():

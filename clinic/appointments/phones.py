@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from importlib import resources
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from tenancy.context import current_org_id
 
 
 def normalize_phone(value: str, region: str | None = None) -> str:
@@ -20,6 +25,26 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(f"{value} is not a valid phone number.", code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.cache
+def _zone_countries() -> dict[str, str]:
+    """IANA zone name -> ISO country code, from the tz database's zone.tab."""
+    table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in table.splitlines() if line and not line.startswith("#"))
+    return {row[2]: row[0] for row in rows if len(row) >= 3}
+
+
+def clinic_phone_region(org_id=None) -> str:
+    """Where numbers typed without a country code come from: the country of the
+    clinic's time zone (a London clinic reads 020 7946 0000 as British), else
+    settings.PHONE_DEFAULT_REGION (a clinic in UTC, or no clinic at all)."""
+    from tenancy.models import Organization
+
+    org_id = org_id or current_org_id()
+    zone = Organization.objects.filter(pk=org_id).values_list("timezone", flat=True).first() if org_id else None
+    region = _zone_countries().get(zone or "")
+    return region if region in phonenumbers.SUPPORTED_REGIONS else settings.PHONE_DEFAULT_REGION
 
 
 def validate_phone(value: str) -> None:
