@@ -66,7 +66,8 @@ def database_problems(using: str = "default") -> list[str]:
             status = secured.get(table)
             if status is None:
                 problems.append(f"{table}: table missing (run migrations)")
-            elif not status.covered:
+                continue
+            if not status.covered:
                 problems.append(f"{table}: row-level security not enabled, forced and with a policy")
             for field in tenant_foreign_keys(model):
                 if not _has_composite_key(cursor, table, field.column):

@@ -69,3 +69,12 @@ def test_operations_describe_and_deconstruct():
 
 def test_the_system_checks_pass_after_migrate():
     call_command("check", databases=["default"], fail_level="ERROR")
+
+
+def test_the_checks_name_a_tenant_table_that_is_not_migrated(monkeypatch):
+    from tenancy import checks
+    from tests.tenant_app.models import Ledger
+
+    monkeypatch.setattr(Ledger._meta, "db_table", "tenant_app_never_migrated")
+    problems = checks.database_problems("default")
+    assert "tenant_app_never_migrated: table missing (run migrations)" in problems
