@@ -5,6 +5,8 @@ two clinics with an owner, a staff member and an outsider."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import psycopg
@@ -71,6 +73,34 @@ def django_db_setup(django_db_blocker):
         for alias in connections:
             connections[alias].close()
         _drop_database(test_name)
+
+
+def run_manage(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` in a process of its own, as an operator runs it (its own
+    connections, outside the test's transaction). `env` must name DATABASE_NAME."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def manage_or_fail(*args: str, env: dict[str, str]) -> str:
+    result = run_manage(*args, env=env)
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def set_up_database(env: dict[str, str]) -> None:
+    """Roles, migrations as the owner, then grants on the new tables: as `make db`."""
+    manage_or_fail("db_roles", env=env)
+    manage_or_fail("migrate", "--database", OWNER_ALIAS, "--no-input", env=env)
+    manage_or_fail("db_roles", env=env)
 
 
 @contextmanager

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
-from tests.conftest import raw_connection
+from tests.conftest import raw_connection, run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +17,7 @@ pytestmark = pytest.mark.django_db
 def run_audit(*args: str) -> tuple[int, str]:
     """The real command in its own process, as an operator runs it (and so on its
     own connection, outside the test's transaction)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", "DATABASE_NAME": connection.settings_dict["NAME"]}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "rls_audit", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage("rls_audit", *args, env={"DATABASE_NAME": connection.settings_dict["NAME"]})
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, result.stdout
 

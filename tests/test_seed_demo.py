@@ -7,11 +7,8 @@ import datetime as dt
 import io
 import os
 import re
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
@@ -23,7 +20,13 @@ from clinic.appointments.timezones import to_local
 from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tenancy.session import SESSION_ORG_KEY, memberships_for
-from tests.conftest import _drop_abandoned_test_databases, _drop_database, make_user
+from tests.conftest import (
+    _drop_abandoned_test_databases,
+    _drop_database,
+    make_user,
+    manage_or_fail,
+    set_up_database,
+)
 
 User = get_user_model()
 
@@ -134,26 +137,14 @@ def test_on_a_fresh_database_it_loads_once_and_the_rls_audit_still_passes():
     so the audit (another connection, another role) sees committed rows."""
     prefix = "test_clinic_seed"
     database = f"{prefix}_{os.getpid()}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", "DATABASE_NAME": database}
+    env = {"DATABASE_NAME": database}
 
     def manage(*args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
+        return manage_or_fail(*args, env=env)
 
     _drop_abandoned_test_databases(prefix)
     try:
-        manage("db_roles")
-        manage("migrate", "--database", "owner", "--no-input")
-        manage("db_roles")
+        set_up_database(env)
         assert "Demo clinics are ready" in manage("seed_demo", "--if-empty")
         assert "demo data not loaded" in manage("seed_demo", "--if-empty")
         audit = manage("rls_audit")

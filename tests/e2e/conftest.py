@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _drop_abandoned_test_databases, _drop_database
+from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -43,14 +43,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-
-
 def _server_env(database: str, static_root: str) -> dict[str, str]:
     # DATABASE_URL passes through when set; DATABASE_NAME picks this run's database.
     return {
@@ -64,13 +56,11 @@ def _server_env(database: str, static_root: str) -> dict[str, str]:
     }
 
 
-def _prepare(env: dict[str, str], database: str) -> None:
-    _manage(env, "db_roles", "--database-name", database)
-    _manage(env, "migrate", "--database", "owner", "--no-input")
-    _manage(env, "db_roles", "--database-name", database)  # grants on the new tables
-    _manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    _manage(env, "seed_demo")  # the demo clinics, as `make run` loads them
-    _manage(env, "shell", "-c", "from tests.e2e.seed import seed; seed()")
+def _prepare(env: dict[str, str]) -> None:
+    set_up_database(env)
+    manage_or_fail("collectstatic", "--no-input", "--verbosity", "0", env=env)
+    manage_or_fail("seed_demo", env=env)  # the demo clinics, as `make run` loads them
+    manage_or_fail("shell", "-c", "from tests.e2e.seed import seed; seed()", env=env)
 
 
 def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
@@ -115,7 +105,7 @@ def e2e_server() -> Iterator[str]:
     server = None
     _drop_abandoned_test_databases(DB_PREFIX)
     try:
-        _prepare(env, database)
+        _prepare(env)
         server = _start_server(env, port, workdir / "server.log")
         url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(url, server, workdir / "server.log")
