@@ -432,19 +432,28 @@ class Appointment(TenantModel):
                 message = f"{conflict.patient} already has an appointment with {conflict.provider} at {span}"
         return SlotConflict(message, code=f"{by}_overlap", conflicting=conflict)
 
-    def record_status_change(self, *, from_status: str, changed_by) -> AppointmentStatusChange:
+    def record_status_change(self, *, from_status: str, changed_by, via: str = "staff") -> AppointmentStatusChange:
         return AppointmentStatusChange.objects.create(
             appointment=self,
             from_status=from_status,
             to_status=self.status,
             changed_by=changed_by,
             changed_at=self.status_changed_at,
+            via=via,
         )
 
 
 class AppointmentStatusChange(TenantModel):
     """One step in an appointment's history. The first row records the booking
-    (from_status is empty)."""
+    (from_status is empty); `via` says which surface made the change."""
+
+    class Via(models.TextChoices):
+        STAFF = "staff", "Staff pages"
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        SMS = "sms", "SMS reply"
+        LINK = "link", "Confirmation link"
+        SYSTEM = "system", "System"
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="status_changes"
@@ -461,6 +470,7 @@ class AppointmentStatusChange(TenantModel):
         related_name="+",
     )
     changed_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.STAFF)
 
     class Meta(TenantModel.Meta):
         ordering = ["changed_at"]

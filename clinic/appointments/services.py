@@ -16,6 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.appointments import signals
 from clinic.appointments.errors import SlotConflict, violated_constraint
 from clinic.appointments.models import (
     PHONE_TAKEN,
@@ -57,6 +58,7 @@ def appointment_book(
     ends_at: dt.datetime | None = None,
     notes: str = "",
     booked_by: User | None,
+    via: str = AppointmentStatusChange.Via.STAFF,
 ) -> Appointment:
     """Book a scheduled appointment; `ends_at` defaults to the type's duration.
 
@@ -78,12 +80,19 @@ def appointment_book(
     appointment.claim_for_current_org()
     _full_clean(appointment)
     appointment.save(force_insert=True)
-    appointment.record_status_change(from_status="", changed_by=booked_by)
+    appointment.record_status_change(from_status="", changed_by=booked_by, via=via)
+    _announce(appointment, signals.BOOKED, previous_status="", changed_fields=(), via=via, changed_by=booked_by)
     return appointment
 
 
 @transaction.atomic
-def appointment_update(*, appointment: Appointment, changed_by: User | None, **fields) -> Appointment:
+def appointment_update(
+    *,
+    appointment: Appointment,
+    changed_by: User | None,
+    via: str = AppointmentStatusChange.Via.STAFF,
+    **fields,
+) -> Appointment:
     """Reschedule, or change the patient, provider, type or notes.
 
     Moving `starts_at` alone keeps the duration. Moving a confirmed appointment puts it
@@ -104,16 +113,31 @@ def appointment_update(*, appointment: Appointment, changed_by: User | None, **f
         return appointment
     for name, value in changed.items():
         setattr(appointment, name, value)
+    previous_status = appointment.status
     moved = {"starts_at", "ends_at"} & set(changed)
     if moved and appointment.status == Appointment.Status.CONFIRMED:
-        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by)
+        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via)
     _full_clean(appointment)
     appointment.save()
+    _announce(
+        appointment,
+        signals.UPDATED,
+        previous_status=previous_status,
+        changed_fields=tuple(sorted(changed)),
+        via=via,
+        changed_by=changed_by,
+    )
     return appointment
 
 
 @transaction.atomic
-def appointment_set_status(*, appointment: Appointment, status: str, changed_by: User | None) -> Appointment:
+def appointment_set_status(
+    *,
+    appointment: Appointment,
+    status: str,
+    changed_by: User | None,
+    via: str = AppointmentStatusChange.Via.STAFF,
+) -> Appointment:
     """Move the appointment to `status` if the front-desk rules allow it (see
     Appointment.TRANSITIONS), and record the step in its history.
 
@@ -126,23 +150,41 @@ def appointment_set_status(*, appointment: Appointment, status: str, changed_by:
     problem = appointment.transition_problem(status, timezone.now())
     if problem:
         raise ValidationError({"status": problem}, code="invalid_transition")
-    _set_status(appointment, status, changed_by)
+    previous_status = appointment.status
+    _set_status(appointment, status, changed_by, via)
     if appointment.holds_slot:
         _full_clean(appointment)  # names the conflict if its slot was given away
     appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
+    _announce(
+        appointment,
+        signals.STATUS_CHANGED,
+        previous_status=previous_status,
+        changed_fields=("status",),
+        via=via,
+        changed_by=changed_by,
+    )
     return appointment
 
 
-def appointment_cancel(*, appointment: Appointment, changed_by: User | None) -> Appointment:
-    return appointment_set_status(appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by)
+def appointment_cancel(
+    *, appointment: Appointment, changed_by: User | None, via: str = AppointmentStatusChange.Via.STAFF
+) -> Appointment:
+    return appointment_set_status(
+        appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by, via=via
+    )
 
 
-def _set_status(appointment: Appointment, status: str, changed_by: User | None) -> AppointmentStatusChange:
+def _set_status(appointment: Appointment, status: str, changed_by: User | None, via: str) -> AppointmentStatusChange:
     previous = appointment.status
     appointment.status = status
     appointment.status_changed_at = timezone.now()
     appointment.status_changed_by = changed_by
-    return appointment.record_status_change(from_status=previous, changed_by=changed_by)
+    return appointment.record_status_change(from_status=previous, changed_by=changed_by, via=via)
+
+
+def _announce(appointment: Appointment, change: str, **details) -> None:
+    """Tell the receivers (SMS requests, integrator events, audit) inside this transaction."""
+    signals.appointment_changed.send(sender=Appointment, appointment=appointment, change=change, **details)
 
 
 def _lock_and_reload(appointment: Appointment) -> None:
