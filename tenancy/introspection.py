@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tenancy.operations import PLATFORM_UNIQUE_COMMENT
+
 ORG_TABLE = "tenancy_organization"
 ORG_COLUMN = "organization_id"
 
@@ -99,9 +101,12 @@ def single_column_tenant_foreign_keys(cursor) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def unique_constraints_without_org(cursor) -> list[str]:
+def unique_constraints_without_org(cursor, *, platform_unique: bool = False) -> list[str]:
     """UNIQUE indexes on tenant tables that leave organization_id out: a
-    cross-tenant existence oracle (and not distributable by organization)."""
+    cross-tenant existence oracle (and not distributable by organization).
+
+    Constraints declared platform-wide routing keys (tenancy.operations.
+    MarkPlatformUnique) are left out, or listed alone with `platform_unique`."""
     cursor.execute(
         """
         SELECT i.indexrelid::regclass::text
@@ -111,9 +116,10 @@ def unique_constraints_without_org(cursor) -> list[str]:
         WHERE i.indisunique AND NOT i.indisprimary
           AND c.relnamespace = current_schema()::regnamespace
           AND NOT (a.attnum = ANY (i.indkey::int2[]))
+          AND (obj_description(i.indexrelid, 'pg_class') IS NOT DISTINCT FROM %s) = %s
         ORDER BY 1
         """,
-        [ORG_COLUMN],
+        [ORG_COLUMN, PLATFORM_UNIQUE_COMMENT, platform_unique],
     )
     return [row[0] for row in cursor.fetchall()]
 

@@ -146,3 +146,120 @@ def tenant_table_operations(model_name: str, foreign_keys: tuple[str, ...] = ())
     """Everything a new tenant model's migration needs after its CreateModel."""
     keys = ("organization", *foreign_keys)
     return [EnableRowLevelSecurity(model_name), *(AddTenantForeignKey(model_name, key) for key in keys)]
+
+
+PLATFORM_UNIQUE_COMMENT = "tenancy: platform-wide routing key"
+
+
+class AddPreTenantLookup(Operation):
+    """One narrow pre-tenant lookup: a SECURITY DEFINER function `function(key text)
+    RETURNS uuid` that maps one value of one column (an inbound number, a token's
+    hash) to the organization_id of the row holding it, and returns nothing else.
+
+    FORCE ROW LEVEL SECURITY binds the owning role too, so the function can read the
+    table only through a second, SELECT-only policy for that role that holds while
+    the function itself has marked the transaction (`app.pre_tenant_lookup`), and it
+    clears the mark before returning. The runtime role gains no policy: it can call
+    the function, never read the table's other rows. Everything after the lookup
+    runs in tenant_context() of the organization it returned."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, function: str, model_name: str, column: str, condition: str = "") -> None:
+        self.function = function
+        self.model_name = model_name
+        self.column = column
+        self.condition = condition
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def _policy(self) -> str:
+        return f"pre_tenant_lookup_{self.function}"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        quote = schema_editor.quote_name
+        table = quote(to_state.apps.get_model(app_label, self.model_name)._meta.db_table)
+        function, mark = quote(self.function), self.function.replace("'", "")
+        condition = f" AND ({self.condition})" if self.condition else ""
+        schema_editor.execute(
+            f"CREATE POLICY {quote(self._policy())} ON {table} FOR SELECT TO CURRENT_USER "
+            f"USING (current_setting('app.pre_tenant_lookup', true) = '{mark}')"
+        )
+        schema_editor.execute(
+            f"""CREATE FUNCTION {function}(lookup_key text) RETURNS uuid
+            LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE found uuid;
+            BEGIN
+                PERFORM set_config('app.pre_tenant_lookup', '{mark}', true);
+                SELECT t.organization_id INTO found FROM public.{table} t
+                 WHERE t.{quote(self.column)} = lookup_key{condition} LIMIT 1;
+                PERFORM set_config('app.pre_tenant_lookup', '', true);
+                RETURN found;
+            END $$"""
+        )
+        schema_editor.execute(f"REVOKE ALL ON FUNCTION {function}(text) FROM PUBLIC")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        quote = schema_editor.quote_name
+        table = quote(from_state.apps.get_model(app_label, self.model_name)._meta.db_table)
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {quote(self.function)}(text)")
+        schema_editor.execute(f"DROP POLICY IF EXISTS {quote(self._policy())} ON {table}")
+
+    def describe(self) -> str:
+        return f"Add the pre-tenant lookup {self.function}() on {self.model_name}.{self.column}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"lookup_{self.function}"
+
+    def deconstruct(self):
+        kwargs = {"condition": self.condition} if self.condition else {}
+        return self.__class__.__qualname__, [self.function, self.model_name, self.column], kwargs
+
+
+class MarkPlatformUnique(Operation):
+    """Declare a UNIQUE constraint on a tenant table that deliberately leaves
+    organization_id out: a routing key that must be unique across the platform (an
+    SMS sender number routes inbound texts to exactly one clinic). The comment on the
+    constraint's index is what `rls_audit` and the checks read; every other UNIQUE
+    without organization_id is still a finding."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, constraint: str) -> None:
+        self.model_name = model_name
+        self.constraint = constraint
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def _comment(self, apps, app_label, schema_editor, text: str | None) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        # A partial UniqueConstraint is a unique index without a pg_constraint row;
+        # the index exists either way, so the comment goes there.
+        value = "NULL" if text is None else f"'{text}'"
+        schema_editor.execute(f"COMMENT ON INDEX {schema_editor.quote_name(self.constraint)} IS {value}")
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._comment(to_state.apps, app_label, schema_editor, PLATFORM_UNIQUE_COMMENT)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._comment(from_state.apps, app_label, schema_editor, None)
+
+    def describe(self) -> str:
+        return f"Mark {self.constraint} as a platform-wide routing key"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"platform_unique_{self.model_name.lower()}"
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.model_name, self.constraint], {}

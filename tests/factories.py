@@ -83,6 +83,40 @@ def appointment_status_change(**fields) -> Model:
     )
 
 
+def sms_settings(**fields) -> Model:
+    from clinic.messaging.models import SmsSettings
+
+    values = {"enabled": True, "sender_number": f"+1202555{next(_counter) % 10000:04d}", "lead_minutes": [2880, 120]}
+    return SmsSettings.objects.create(**{**values, **fields})
+
+
+def sms_message(**fields) -> Model:
+    from clinic.messaging.models import SmsMessage
+
+    values = {
+        "direction": "out",
+        "kind": "manual",
+        "from_number": "+12025550100",
+        "to_number": "+14155550100",
+        "body": "Hello",
+        "status": "queued",
+    }
+    return SmsMessage.objects.create(**{**values, **fields})
+
+
+def confirmation_request(**fields) -> Model:
+    from clinic.messaging.models import ConfirmationRequest
+
+    visit = fields.pop("appointment", None) or appointment()
+    values = {
+        "appointment_starts_at": visit.starts_at,
+        "due_at": visit.starts_at - dt.timedelta(hours=2),
+        "expires_at": visit.starts_at,
+        "lead_minutes": 120,
+    }
+    return ConfirmationRequest.objects.create(**{"appointment": visit, **values, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -92,4 +126,7 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "appointments.AppointmentType": appointment_type,
     "appointments.Appointment": appointment,
     "appointments.AppointmentStatusChange": appointment_status_change,
+    "messaging.SmsSettings": sms_settings,
+    "messaging.SmsMessage": sms_message,
+    "messaging.ConfirmationRequest": confirmation_request,
 }

@@ -93,6 +93,9 @@ def _grant_statements(app, owner, audit) -> list[sql.Composed]:
         sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(dml, app),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(audit),
+        # The pre-tenant lookups (tenancy.operations.AddPreTenantLookup) revoke EXECUTE
+        # from PUBLIC; the runtime role is the one that calls them.
+        sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {}").format(app),
         # Tables the owner creates in later migrations get the same grants.
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT {} ON TABLES TO {}").format(
             owner, dml, app
@@ -102,5 +105,8 @@ def _grant_statements(app, owner, audit) -> list[sql.Composed]:
         ),
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(
             owner, audit
+        ),
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {}").format(
+            owner, app
         ),
     ]

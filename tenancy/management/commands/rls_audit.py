@@ -32,6 +32,8 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
             "rls_not_enabled": [t.table for t in tables if not t.rls_enabled],
             "rls_not_forced": [t.table for t in tables if not t.rls_forced],
             "no_policy": [t.table for t in tables if t.policies == 0],
+            # Not findings: UNIQUE constraints declared platform-wide routing keys.
+            "platform_unique_keys": introspection.unique_constraints_without_org(cursor, platform_unique=True),
         }
     covered = sum(1 for t in tables if t.covered)
     report["coverage"] = {
@@ -87,6 +89,10 @@ class Command(BaseCommand):
             items = found.items() if isinstance(found, dict) else ((item, None) for item in found)
             for item, count in items:
                 self.stdout.write(f"          {item}" + (f": {count} rows" if count is not None else ""))
+        for key in report["platform_unique_keys"]:
+            self.stdout.write(
+                f"  note  Platform-wide routing key (declared, deliberately without organization_id): {key}"
+            )
         coverage = report["coverage"]
         line = f"\nRLS coverage: {coverage['covered']}/{coverage['tables']} tables ({coverage['percent']:g}%)"
         self.stdout.write(line)

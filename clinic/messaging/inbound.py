@@ -1,0 +1,156 @@
+"""Texts from patients and the provider's delivery reports, once the webhook has
+checked the signature and found the clinic by the number the text was sent to.
+Everything here runs in that clinic's tenant context: the sender's phone is
+matched only among its patients, and a reply only ever touches its appointments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.appointments.services import appointment_set_status, patient_set_sms_consent
+from clinic.messaging import rendering
+from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
+from clinic.messaging.outbox import queue_reply
+from clinic.messaging.replies import Intent, parse_reply
+from tenancy.models import Organization
+
+logger = logging.getLogger(__name__)
+
+RESPONSES = {Intent.CONFIRM: Appointment.Status.CONFIRMED, Intent.CANCEL: Appointment.Status.CANCELLED}
+PROVIDER_STATUSES = {
+    "queued": SmsMessage.Status.SENDING,
+    "accepted": SmsMessage.Status.SENDING,
+    "sending": SmsMessage.Status.SENDING,
+    "sent": SmsMessage.Status.SENT,
+    "delivered": SmsMessage.Status.DELIVERED,
+    "undelivered": SmsMessage.Status.UNDELIVERED,
+    "failed": SmsMessage.Status.FAILED,
+}
+
+
+@transaction.atomic
+def receive_text(*, provider_message_id: str, from_number: str, to_number: str, body: str) -> SmsMessage | None:
+    """Log an inbound text and act on it. A re-delivered webhook (same provider id)
+    changes nothing and returns None."""
+    if SmsMessage.objects.filter(provider_message_id=provider_message_id).exists():
+        return None
+    patient = Patient.objects.filter(phone=from_number).first()
+    try:
+        with transaction.atomic():
+            message = SmsMessage.objects.create(
+                direction=SmsMessage.Direction.INBOUND,
+                kind=SmsMessage.Kind.INBOUND,
+                from_number=from_number,
+                to_number=to_number,
+                body=body[:1600],
+                patient=patient,
+                status=SmsMessage.Status.RECEIVED,
+                provider_message_id=provider_message_id,
+            )
+    except IntegrityError:
+        return None  # the same webhook, delivered twice at once
+    _act_on(message, patient)
+    return message
+
+
+def _act_on(message: SmsMessage, patient: Patient | None) -> None:
+    intent = parse_reply(message.body)
+    clinic = Organization.objects.get(pk=message.organization_id)
+    sms_settings = SmsSettings.objects.first() or SmsSettings(organization_id=clinic.id)
+    if patient is None:
+        _to_inbox(message, "The number is not a patient of this clinic.")
+        return
+    if intent is Intent.OPT_OUT:
+        if patient.sms_consent == Patient.SmsConsent.OPTED_IN:
+            patient_set_sms_consent(patient=patient, opted_in=False)
+            queue_reply(message, rendering.opted_out_text(clinic))
+        return
+    if intent is Intent.OPT_IN:
+        patient_set_sms_consent(patient=patient, opted_in=True)
+        queue_reply(message, rendering.opted_in_text(clinic))
+        return
+    if intent is Intent.HELP:
+        queue_reply(message, rendering.help_text(clinic, sms_settings))
+        return
+    if intent in RESPONSES:
+        _answer(message, patient, intent, clinic, sms_settings)
+        return
+    _to_inbox(message, "")
+
+
+def _answer(message: SmsMessage, patient: Patient, intent: Intent, clinic, sms_settings) -> None:
+    open_requests = list(open_requests_of(patient, timezone.now()))
+    appointments = {request.appointment_id for request in open_requests}
+    if not appointments:
+        _to_inbox(message, "No open confirmation request for this patient.")
+        return
+    if len(appointments) > 1:
+        # Two appointments waiting for an answer: guessing could cancel the wrong one.
+        _to_inbox(message, f"{len(appointments)} appointments are waiting for an answer; which one is unclear.")
+        if patient.sms_consent == Patient.SmsConsent.OPTED_IN:
+            queue_reply(message, rendering.ambiguous_text(clinic, sms_settings, len(appointments)))
+        return
+    request = open_requests[0]
+    appointment = respond(request, RESPONSES[intent], via=AppointmentStatusChange.Via.SMS)
+    message.appointment = appointment
+    message.save(update_fields=["appointment"])
+    if patient.sms_consent == Patient.SmsConsent.OPTED_IN:
+        queue_reply(message, rendering.answered_text(clinic, appointment, RESPONSES[intent]))
+
+
+def open_requests_of(patient: Patient, now: dt.datetime):
+    """Requests texted to the patient, unanswered and unexpired, whose appointment
+    is still ahead and still as texted."""
+    return (
+        ConfirmationRequest.objects.filter(
+            appointment__patient=patient,
+            status=ConfirmationRequest.Status.QUEUED,
+            response="",
+            expires_at__gt=now,
+            appointment__starts_at__gt=now,
+            appointment__status=Appointment.Status.SCHEDULED,
+        )
+        .select_related("appointment")
+        .order_by("-due_at")
+    )
+
+
+def respond(request: ConfirmationRequest, status: str, *, via: str) -> Appointment:
+    """Confirm or cancel the request's appointment through the schedule's services,
+    and close every open request of that appointment."""
+    appointment = Appointment.objects.get(pk=request.appointment_id)
+    appointment = appointment_set_status(appointment=appointment, status=status, changed_by=None, via=via)
+    ConfirmationRequest.objects.filter(appointment=appointment, response="").exclude(
+        status=ConfirmationRequest.Status.PENDING
+    ).update(response=status, responded_at=timezone.now(), responded_via=via)
+    return appointment
+
+
+def _to_inbox(message: SmsMessage, note: str) -> None:
+    message.needs_attention = True
+    message.error_message = note[:300]
+    message.save(update_fields=["needs_attention", "error_message"])
+
+
+@transaction.atomic
+def record_status(*, provider_message_id: str, status: str, error_code: str = "") -> bool:
+    """Apply a delivery report. Unknown ids and statuses change nothing; a report
+    never moves a message backwards (they can arrive out of order)."""
+    new_status = PROVIDER_STATUSES.get(status.lower())
+    message = SmsMessage.objects.select_for_update().filter(provider_message_id=provider_message_id).first()
+    if message is None or new_status is None:
+        return False
+    if not message.can_move_to(new_status):
+        return True
+    message.status, message.status_changed_at = new_status, timezone.now()
+    fields = ["status", "status_changed_at"]
+    if new_status in (SmsMessage.Status.FAILED, SmsMessage.Status.UNDELIVERED):
+        message.error_code, message.needs_attention = error_code[:32], True
+        fields += ["error_code", "needs_attention"]
+    message.save(update_fields=fields)
+    return True

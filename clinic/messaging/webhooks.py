@@ -1,0 +1,79 @@
+"""The SMS provider's webhooks. The signature is checked before anything else (403,
+nothing stored); then the clinic comes from the signed `To` number through one
+narrow lookup, and everything after runs in that clinic's tenant context.
+
+A correctly signed webhook for a number no clinic owns, or a report about a
+message nobody sent, answers 200 with an empty reply so the provider does not
+retry, and leaves a log line."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from clinic.messaging import inbound
+from clinic.messaging.webhook_auth import is_signed_by_provider
+from tenancy.context import tenant_context
+from tenancy.lookups import organization_for
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _empty_reply() -> HttpResponse:
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+def _refused() -> HttpResponse:
+    return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
+
+
+def _clinic_of(request: HttpRequest, number_field: str):
+    return organization_for("messaging_clinic_for_sender", request.POST.get(number_field, ""))
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    if not is_signed_by_provider(request):
+        logger.warning("SMS inbound webhook refused: missing or wrong signature")
+        return _refused()
+    sid, to_number = request.POST.get("MessageSid", ""), request.POST.get("To", "")
+    org_id = _clinic_of(request, "To")
+    if org_id is None or not sid:
+        logger.info("SMS inbound %s to %s: no clinic uses this number; ignored", sid or "(no id)", to_number)
+        return _empty_reply()
+    with tenant_context(org=org_id):
+        inbound.receive_text(
+            provider_message_id=sid,
+            from_number=request.POST.get("From", ""),
+            to_number=to_number,
+            body=request.POST.get("Body", ""),
+        )
+    return _empty_reply()
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not is_signed_by_provider(request):
+        logger.warning("SMS status webhook refused: missing or wrong signature")
+        return _refused()
+    sid = request.POST.get("MessageSid", "")
+    # A status report is about a text the clinic sent: its `From` is the clinic's number.
+    org_id = _clinic_of(request, "From")
+    known = False
+    if org_id is not None and sid:
+        with tenant_context(org=org_id):
+            known = inbound.record_status(
+                provider_message_id=sid,
+                status=request.POST.get("MessageStatus", ""),
+                error_code=request.POST.get("ErrorCode", ""),
+            )
+    if not known:
+        logger.info("SMS status report for unknown message %s; ignored", sid or "(no id)")
+    return _empty_reply()

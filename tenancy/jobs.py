@@ -1,0 +1,77 @@
+"""Tenant-scoped background jobs (procrastinate).
+
+A job's clinic comes from its payload, written by the server when it deferred the
+job, never from anything the job reads later. `tenant_task` wraps a task body so it
+runs inside tenant_context() of the `organization_id` it was deferred with; a job
+without one is refused, not run unscoped (the system Clinic replaces ran its worker
+outside the tenant model entirely)."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from tenancy.context import tenant_context
+
+
+class JobWithoutTenant(ValueError):
+    """A tenant task was deferred or run without an organization."""
+
+
+def organization_id_of(kwargs: dict[str, Any]) -> uuid.UUID:
+    raw = kwargs.get("organization_id")
+    if not raw:
+        raise JobWithoutTenant("A tenant job needs organization_id; refusing to run it unscoped.")
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise JobWithoutTenant(f"organization_id {raw!r} is not a UUID.") from None
+
+
+def tenant_task(app, *, per_step: bool = False, **task_options) -> Callable:
+    """Like `app.task(...)`, but the body runs as the job's clinic:
+
+        @tenant_task(app, queue="sms")
+        def send(*, organization_id: str, message_id: str) -> None: ...
+
+    The body receives the same keyword arguments and runs in one tenant transaction;
+    Django's ORM and RLS both see only that clinic. A body that must commit between
+    steps (to claim work before calling a provider) asks for `per_step=True` and gets
+    `step`: each `with step():` is a tenant transaction of the job's clinic, and
+    between them nothing of any clinic is visible."""
+
+    def decorate(body: Callable) -> Any:
+        @functools.wraps(body)
+        def run_in_tenant(*args, **kwargs):
+            org_id = organization_id_of(kwargs)
+            if per_step:
+                return body(*args, step=functools.partial(tenant_context, org=org_id), **kwargs)
+            with tenant_context(org=org_id):
+                return body(*args, **kwargs)
+
+        # procrastinate names the task after the wrapped function.
+        return app.task(name=f"{body.__module__}.{body.__name__}", **task_options)(run_in_tenant)
+
+    return decorate
+
+
+def defer_on_commit(task, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs) -> None:
+    """Defer `task(**kwargs)` once the current transaction commits (never for a
+    rolled-back change). Tenant tasks must name their organization_id."""
+    organization_id_of(kwargs)
+    payload = {key: str(value) if isinstance(value, uuid.UUID) else value for key, value in kwargs.items()}
+    options = {key: value for key, value in (("lock", lock), ("queueing_lock", queueing_lock)) if value}
+
+    def defer() -> None:
+        from procrastinate import exceptions
+
+        try:
+            task.configure(**options).defer(**payload)
+        except exceptions.AlreadyEnqueued:
+            pass  # the same work is already waiting in the queue
+
+    transaction.on_commit(defer)
