@@ -26,7 +26,7 @@ db: setup
 
 run: db
 	$(PY) manage.py seed_demo --if-empty
-	DEBUG=$${DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-true} $(PY) scripts/serve.py $(HOST) $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -219,3 +219,14 @@ def people_a(org_a):
 @pytest.fixture
 def people_b(org_b):
     return clinic_people(org_b, prefix="Other")
+
+
+@pytest.fixture
+def sms_provider(settings):
+    """Texts go to a recording provider instead of the console."""
+    from tests.sms_helpers import RecordingBackend
+
+    settings.SMS_BACKEND = "tests.sms_helpers.RecordingBackend"
+    RecordingBackend.reset()
+    yield RecordingBackend
+    RecordingBackend.reset()

@@ -106,7 +106,9 @@ def deliver(message_id, step: Step) -> None:
         provider_id = get_backend().send(outgoing)
     except SmsSendError as exc:
         with step():
-            _record_failure(message_id, exc)
+            retry = _record_failure(message_id, exc)
+        if retry:  # raised once the failure is committed: the job is retried with backoff
+            raise RetryLater(f"message {message_id}: {exc}") from exc
         return
     with step():
         message = SmsMessage.objects.select_for_update().get(pk=message_id)
@@ -135,15 +137,16 @@ def _claim_for_sending(message_id) -> OutgoingSms | None:
     )
 
 
-def _record_failure(message_id, exc: SmsSendError) -> None:
+def _record_failure(message_id, exc: SmsSendError) -> bool:
+    """Back to `queued` if another attempt may work (True), else failed (False)."""
     message = SmsMessage.objects.select_for_update().get(pk=message_id)
     if exc.retryable and message.attempts < MAX_ATTEMPTS:
         message.status, message.status_changed_at = SmsMessage.Status.QUEUED, timezone.now()
         message.error_code, message.error_message = exc.code[:32], str(exc)[:300]
         message.save(update_fields=["status", "status_changed_at", "error_code", "error_message"])
-        # Raised after this block commits: the job is retried with backoff.
-        raise RetryLater(f"message {message_id}: {exc}")
+        return True
     _fail(message, exc.code or "failed", str(exc))
+    return False
 
 
 def _fail(message: SmsMessage, code: str, reason: str) -> None:

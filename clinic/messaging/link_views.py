@@ -84,7 +84,9 @@ def _page(request, state: str, confirmation, clinic, *, error: str = "", status:
             starts_at=appointment.starts_at.astimezone(clinic.zone),
             response=confirmation.response,
         )
-    response = render(request, TEMPLATE, context, status=status)
+    # Times in the clinic's own zone, as the text said them.
+    with timezone.override(clinic.zone if clinic else timezone.get_current_timezone()):
+        response = render(request, TEMPLATE, context, status=status)
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -12,7 +12,6 @@ from procrastinate.contrib.django import app
 
 from clinic.messaging import delivery
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
-from tenancy.context import tenant_context
 from tenancy.jobs import defer_on_commit, tenant_task
 
 logger = logging.getLogger(__name__)
@@ -37,8 +36,7 @@ def tick(timestamp: int) -> int:
         )
         clinics = [row[0] for row in cursor.fetchall()]
     for org_id in clinics:
-        with tenant_context(org=org_id):
-            defer_on_commit(dispatch_clinic, organization_id=org_id, queueing_lock=f"sms-dispatch:{org_id}")
+        defer_on_commit(dispatch_clinic, organization_id=org_id, queueing_lock=f"sms-dispatch:{org_id}")
     return len(clinics)
 
 

@@ -27,6 +27,7 @@ from clinic.appointments.management.commands._demo_data import (
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
 from clinic.appointments.services import SlotConflict, appointment_book, appointment_set_status, patient_create
 from clinic.appointments.timezones import localize, to_local
+from clinic.messaging.demo import set_up_demo_messaging
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Organization
 from tenancy.services import membership_add, organization_create
@@ -90,6 +91,7 @@ class Command(BaseCommand):
                 owner_membership = Membership.objects.get(organization=org, user=owner)
                 membership_add(user=staff, role=Membership.Role.STAFF, added_by=owner_membership)
                 clinic = _set_up(demo, org, owner, staff, rng)
+                set_up_demo_messaging(demo.slug)
                 _book_week(clinic, rng)
             self.stdout.write(
                 f"{demo.name}: {len(clinic.providers)} providers, {len(clinic.patients)} patients, "

@@ -1,0 +1,44 @@
+"""`make run`: the web server and the worker together, in the foreground. Ctrl-C (or
+either process ending) stops both. The embedded PostgreSQL keeps running; `make
+stop-db` stops it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def main() -> int:
+    host, port = sys.argv[1], sys.argv[2]
+    manage = [sys.executable, "manage.py"]
+    processes = [
+        subprocess.Popen([*manage, "procrastinate", "worker"]),  # noqa: S603 (our own manage.py)
+        subprocess.Popen([*manage, "runserver", f"{host}:{port}"]),  # noqa: S603
+    ]
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(process.poll() is None for process in processes):
+        time.sleep(0.3)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return 0 if stopping else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

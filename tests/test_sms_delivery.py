@@ -1,0 +1,154 @@
+"""Exactly once: a request is claimed in the database before the provider is
+called; retries and racing callers never text twice; transient failures retry,
+permanent ones fail into the inbox; a send lost mid-call is never repeated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import pytest
+from django.utils import timezone
+
+from clinic.messaging import delivery
+from clinic.messaging.backends import SmsSendError
+from clinic.messaging.models import ConfirmationRequest, SmsMessage
+from tenancy.context import tenant_context
+from tenancy.jobs import JobWithoutTenant, organization_id_of
+from tests.sms_helpers import book_in, enable_sms
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def due(org_a, people_a):
+    """Clinic A with texts on and a request due now."""
+    with tenant_context(org=org_a):
+        enable_sms("+12025550199")
+        appointment = book_in(people_a, hours=1)
+        return ConfirmationRequest.objects.get(appointment=appointment, status="pending")
+
+
+def step_for(org):
+    return functools.partial(tenant_context, org=org.id)
+
+
+def test_a_due_request_is_sent_once_with_the_minimum_in_it(org_a, due, people_a, sms_provider):
+    with tenant_context(org=org_a):
+        message = delivery.queue_confirmation(due.id)
+    delivery.deliver(message.id, step_for(org_a))
+    (sms,) = sms_provider.sent
+    assert sms.to == people_a.jane.phone and sms.from_ == "+12025550199"
+    assert "Jane" in sms.body and "Clinic A" in sms.body and "/c/" in sms.body
+    # Nothing clinical: no surname, no provider, no appointment type.
+    for secret in ("Doe", "Lovelace", "Check-up"):
+        assert secret not in sms.body
+    with tenant_context(org=org_a):
+        message.refresh_from_db()
+        assert message.status == "sent" and message.provider_message_id.startswith("SM")
+
+
+def test_claiming_twice_gives_the_same_message_and_delivering_twice_sends_once(org_a, due, sms_provider):
+    with tenant_context(org=org_a):
+        first = delivery.queue_confirmation(due.id)
+        again = delivery.queue_confirmation(due.id)
+    assert first.id == again.id
+    delivery.deliver(first.id, step_for(org_a))
+    delivery.deliver(first.id, step_for(org_a))
+    assert len(sms_provider.sent) == 1
+    with tenant_context(org=org_a):
+        assert SmsMessage.objects.filter(kind="confirmation").count() == 1
+
+
+def test_a_transient_failure_retries_and_then_sends(org_a, due, sms_provider):
+    sms_provider.failures.append(SmsSendError("timeout", retryable=True, code="network"))
+    with tenant_context(org=org_a):
+        message = delivery.queue_confirmation(due.id)
+    with pytest.raises(delivery.RetryLater):
+        delivery.deliver(message.id, step_for(org_a))
+    with tenant_context(org=org_a):
+        message.refresh_from_db()
+        assert message.status == "queued" and message.attempts == 1
+    delivery.deliver(message.id, step_for(org_a))
+    assert len(sms_provider.sent) == 1
+
+
+def test_a_permanent_failure_marks_the_message_failed_in_the_inbox(org_a, due, sms_provider):
+    sms_provider.failures.append(SmsSendError("not a mobile number", retryable=False, code="21614"))
+    with tenant_context(org=org_a):
+        message = delivery.queue_confirmation(due.id)
+    delivery.deliver(message.id, step_for(org_a))
+    with tenant_context(org=org_a):
+        message.refresh_from_db()
+        assert (message.status, message.error_code, message.needs_attention) == ("failed", "21614", True)
+    assert sms_provider.sent == []
+
+
+def test_retries_stop_after_the_last_attempt(org_a, due, sms_provider):
+    sms_provider.failures.extend(SmsSendError("busy", retryable=True, code="503") for _ in range(delivery.MAX_ATTEMPTS))
+    with tenant_context(org=org_a):
+        message = delivery.queue_confirmation(due.id)
+    for _ in range(delivery.MAX_ATTEMPTS - 1):
+        with pytest.raises(delivery.RetryLater):
+            delivery.deliver(message.id, step_for(org_a))
+    delivery.deliver(message.id, step_for(org_a))
+    with tenant_context(org=org_a):
+        message.refresh_from_db()
+        assert message.status == "failed" and message.attempts == delivery.MAX_ATTEMPTS
+
+
+def test_a_send_lost_mid_call_is_failed_not_repeated(org_a, due, sms_provider):
+    with tenant_context(org=org_a):
+        message = delivery.queue_confirmation(due.id)
+        SmsMessage.objects.filter(pk=message.pk).update(
+            status="sending", status_changed_at=timezone.now() - dt.timedelta(minutes=30)
+        )
+        assert delivery.fail_lost_sends(timezone.now()) == 1
+        message.refresh_from_db()
+        assert message.status == "failed" and message.error_code == "unknown"
+    delivery.deliver(message.id, step_for(org_a))
+    assert sms_provider.sent == []
+
+
+@pytest.mark.parametrize("change", ["cancelled", "moved", "started"])
+def test_nothing_is_sent_for_a_cancelled_moved_or_past_appointment(org_a, due, change, sms_provider):
+    from clinic.appointments.models import Appointment
+
+    with tenant_context(org=org_a):
+        if change == "cancelled":
+            Appointment.objects.filter(pk=due.appointment_id).update(status="cancelled")
+        elif change == "moved":
+            Appointment.objects.filter(pk=due.appointment_id).update(
+                starts_at=due.appointment_starts_at + dt.timedelta(hours=1),
+                ends_at=due.appointment_starts_at + dt.timedelta(hours=2),
+            )
+        else:
+            Appointment.objects.filter(pk=due.appointment_id).update(starts_at=timezone.now() - dt.timedelta(minutes=1))
+        assert delivery.queue_confirmation(due.id) is None
+        due.refresh_from_db()
+        assert due.status == "skipped"
+
+
+def test_a_job_without_a_clinic_is_refused():
+    with pytest.raises(JobWithoutTenant):
+        organization_id_of({"message_id": "x"})
+    with pytest.raises(JobWithoutTenant):
+        organization_id_of({"organization_id": "not-a-uuid"})
+
+
+def test_a_job_naming_a_never_reads_b(org_a, org_b, people_b):
+    from clinic.messaging.tasks import dispatch_clinic
+
+    with tenant_context(org=org_b):
+        enable_sms("+12025550177")
+        book_in(people_b, hours=1)
+    # The task body as the worker runs it, for clinic A: B's due request is invisible.
+    assert dispatch_clinic.func(organization_id=str(org_a.id)) == 0
+    assert dispatch_clinic.func(organization_id=str(org_b.id)) == 1
+
+
+def test_a_tenant_task_refuses_to_run_without_a_clinic():
+    from clinic.messaging.tasks import dispatch_clinic
+
+    with pytest.raises(JobWithoutTenant):
+        dispatch_clinic.func(organization_id="")
