@@ -1,0 +1,57 @@
+"""Data for the worker tests, created in the worker's own database by a
+`manage.py shell` of its own (the worker is a separate process and sees only
+committed rows). Prints JSON for the test to read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinic.appointments.services import appointment_book, patient_create
+from clinic.messaging.models import ConfirmationRequest
+from clinic.messaging.services import sms_settings_save
+from tenancy.context import tenant_context
+from tenancy.services import organization_create
+
+
+def clinic_with_due_texts(slug: str, sender: str, count: int, *, phone_offset: int = 0) -> dict:
+    from clinic.appointments.models import AppointmentType, Provider
+
+    owner = get_user_model().objects.create_user(
+        username=f"{slug}-owner", email=f"{slug}@example.test", password="x-unused-x"
+    )
+    org = organization_create(name=slug.title(), slug=slug, timezone="UTC", owner=owner)
+    starts_at = timezone.now().replace(microsecond=0) + dt.timedelta(hours=1)
+    phones = []
+    with tenant_context(org=org):
+        sms_settings_save(
+            enabled=True,
+            sender_number=sender,
+            lead_minutes=[12 * 60],
+            send_from=dt.time(0, 0),
+            send_until=dt.time(23, 59, 59),
+        )
+        kind = AppointmentType.objects.create(name="Visit", default_duration=30)
+        for index in range(count):
+            phone = f"+1202555{(phone_offset + index) % 10000:04d}"
+            patient = patient_create(
+                first_name=f"Pat{index}", last_name="Ient", date_of_birth=dt.date(1980, 1, 1), phone=phone
+            )
+            provider = Provider.objects.create(name=f"Provider {index}")
+            appointment_book(
+                patient=patient, provider=provider, appointment_type=kind, starts_at=starts_at, booked_by=None
+            )
+            phones.append(phone)
+        requests = [str(pk) for pk in ConfirmationRequest.objects.filter(status="pending").values_list("id", flat=True)]
+    return {"org": str(org.id), "sender": sender, "phones": phones, "requests": requests}
+
+
+def seed(count: int = 1) -> None:
+    clinics = [
+        clinic_with_due_texts("worker-a", "+12025550161", count),
+        clinic_with_due_texts("worker-b", "+12025550162", count, phone_offset=5000),
+    ]
+    print(json.dumps(clinics))  # noqa: T201

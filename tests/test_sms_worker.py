@@ -1,0 +1,187 @@
+"""The real worker: `manage.py procrastinate worker` processes, the console
+backend, and a database of their own (a worker sees only committed rows, so these
+tests cannot run inside a test transaction)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
+
+DB_PREFIX = "test_clinic_worker"
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture
+def worker_db():
+    """A fresh database per test, set up as `make db` does; dropped afterwards."""
+    _drop_abandoned_test_databases(DB_PREFIX)
+    name = f"{DB_PREFIX}_{os.getpid()}"
+    _drop_database(name)
+    env = {"DATABASE_NAME": name, "SMS_BACKEND": "console", "ALLOWED_HOSTS": "testserver"}
+    set_up_database(env)
+    yield env
+    _drop_database(name)
+
+
+def shell(env: dict[str, str], code: str) -> str:
+    return manage_or_fail("shell", "-c", code, env=env)
+
+
+def seed(env, count: int) -> list[dict]:
+    out = shell(env, f"from tests.sms_worker_seed import seed; seed({count})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def defer_tick(env) -> None:
+    shell(env, "from clinic.messaging.tasks import tick; tick.defer(timestamp=0)")
+
+
+def run_workers(env, count: int = 1, *, concurrency: int = 2, timeout: float = 120) -> str:
+    """`count` workers at once until the queue is drained; their combined output.
+
+    (`--one-shot` is not used: with concurrency, one slot can find the queue empty
+    while another is still deferring follow-up jobs, and stop the worker early.)"""
+    command = [sys.executable, "manage.py", "procrastinate", "worker", "-c", str(concurrency), "-p", "0.2"]
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env}
+    workers = [
+        subprocess.Popen(  # noqa: S603
+            command, cwd=settings.BASE_DIR, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(count)
+    ]
+    try:
+        _wait_for_drained_queue(env, timeout)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGINT)
+    return "".join(worker.communicate(timeout=60)[0] for worker in workers)
+
+
+def _wait_for_drained_queue(env, timeout: float) -> None:
+    name = env["DATABASE_NAME"]
+    server = settings.DATABASE_SERVER
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+                "AND (scheduled_at IS NULL OR scheduled_at <= now())"
+            ).fetchone()[0]
+            if waiting == 0:
+                time.sleep(0.5)  # a finishing job may still defer its follow-up
+                if (
+                    conn.execute(
+                        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+                        "AND (scheduled_at IS NULL OR scheduled_at <= now())"
+                    ).fetchone()[0]
+                    == 0
+                ):
+                    return
+            time.sleep(0.2)
+    raise AssertionError(f"the workers did not drain the queue within {timeout} s")
+
+
+def sql(env, query: str) -> list:
+    code = (
+        "import json; from django.db import connections; c = connections['audit'].cursor(); "
+        f"c.execute({query!r}); print(json.dumps([list(map(str, r)) for r in c.fetchall()]))"
+    )
+    return json.loads(shell(env, code).strip().splitlines()[-1])
+
+
+def texts_to(output: str, phone: str) -> int:
+    return sum(1 for line in output.splitlines() if line.startswith("[SMS ") and f"-> {phone}]" in line)
+
+
+def test_a_due_appointment_is_texted_and_a_signed_reply_confirms_it(worker_db):
+    (clinic_a, clinic_b) = seed(worker_db, 1)
+    defer_tick(worker_db)
+    output = run_workers(worker_db)
+    assert texts_to(output, clinic_a["phones"][0]) == 1
+    assert sql(worker_db, "SELECT status, kind FROM messaging_smsmessage WHERE direction = 'out'") == [
+        ["sent", "confirmation"],
+        ["sent", "confirmation"],
+    ]
+    # The patient answers "c" through the signed webhook, as Twilio would post it.
+    reply = (
+        "from django.test import Client; from tests.sms_helpers import reply; "
+        f"print(reply(Client(), to={clinic_a['sender']!r}, from_={clinic_a['phones'][0]!r}, body='c').status_code)"
+    )
+    assert shell(worker_db, reply).strip().endswith("200")
+    statuses = sql(
+        worker_db,
+        "SELECT o.slug, a.status FROM appointments_appointment a "
+        "JOIN tenancy_organization o ON o.id = a.organization_id ORDER BY o.slug",
+    )
+    assert statuses == [["worker-a", "confirmed"], ["worker-b", "scheduled"]]
+    # The confirmation of the answer goes out through the worker too.
+    output = run_workers(worker_db)
+    assert texts_to(output, clinic_a["phones"][0]) == 1
+    assert sql(worker_db, f"SELECT count(*) FROM messaging_smsmessage WHERE organization_id = '{clinic_a['org']}'") == [
+        ["3"]
+    ]
+
+
+def test_two_workers_racing_text_each_patient_once(worker_db):
+    clinics = seed(worker_db, 15)
+    defer_tick(worker_db)
+    # The same sends deferred twice more, without the queueing lock: three jobs per request.
+    shell(
+        worker_db,
+        "from clinic.messaging.tasks import send_confirmation; import json\n"
+        f"for clinic in json.loads({json.dumps(json.dumps(clinics))}):\n"
+        "    for request_id in clinic['requests']:\n"
+        "        for _ in range(2):\n"
+        "            send_confirmation.defer(organization_id=clinic['org'], request_id=request_id)\n",
+    )
+    output = run_workers(worker_db, count=2, concurrency=3)
+    for clinic in clinics:
+        for phone in clinic["phones"]:
+            assert texts_to(output, phone) == 1, output[-3000:]
+    assert sql(worker_db, "SELECT count(*) FROM messaging_smsmessage") == [["30"]]
+    assert sql(worker_db, "SELECT DISTINCT status FROM messaging_smsmessage") == [["sent"]]
+
+
+def test_a_worker_killed_between_claim_and_send_texts_once(worker_db):
+    (clinic_a, _) = seed(worker_db, 1)
+    # What a worker killed after claiming leaves behind: a committed `queued` message
+    # (older than the stale limit) and no live job to send it.
+    shell(
+        worker_db,
+        "import datetime as dt; from django.utils import timezone; from tenancy.context import tenant_context\n"
+        "from clinic.messaging.delivery import queue_confirmation; from clinic.messaging.models import SmsMessage\n"
+        f"with tenant_context(org={clinic_a['org']!r}):\n"
+        f"    message = queue_confirmation({clinic_a['requests'][0]!r})\n"
+        "    stale = timezone.now() - dt.timedelta(minutes=5)\n"
+        "    SmsMessage.objects.filter(pk=message.pk).update(status_changed_at=stale)\n",
+    )
+    defer_tick(worker_db)
+    output = run_workers(worker_db)
+    assert texts_to(output, clinic_a["phones"][0]) == 1
+    defer_tick(worker_db)
+    output = run_workers(worker_db)
+    assert texts_to(output, clinic_a["phones"][0]) == 0
+    assert sql(worker_db, f"SELECT status FROM messaging_smsmessage WHERE organization_id = '{clinic_a['org']}'") == [
+        ["sent"]
+    ]
+
+
+def test_the_worker_refuses_a_job_without_a_clinic(worker_db):
+    seed(worker_db, 0)  # clinics with nothing due: the only dispatch job is the bad one
+    shell(worker_db, "from clinic.messaging.tasks import dispatch_clinic; dispatch_clinic.defer(organization_id='')")
+    output = run_workers(worker_db)
+    assert "JobWithoutTenant" in output or "refusing to run it unscoped" in output
+    assert sql(worker_db, "SELECT status FROM procrastinate_jobs WHERE task_name LIKE '%dispatch_clinic'") == [
+        ["failed"]
+    ]
+    assert sql(worker_db, "SELECT count(*) FROM messaging_smsmessage") == [["0"]]
