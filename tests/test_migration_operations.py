@@ -78,3 +78,45 @@ def test_the_checks_name_a_tenant_table_that_is_not_migrated(monkeypatch):
     monkeypatch.setattr(Ledger._meta, "db_table", "tenant_app_never_migrated")
     problems = checks.database_problems("default")
     assert "tenant_app_never_migrated: table missing (run migrations)" in problems
+
+
+def function_exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = %s", [name])
+    return cursor.fetchone()[0] == 1
+
+
+def test_add_pre_tenant_lookup_goes_backwards_and_forwards():
+    from tenancy.operations import AddPreTenantLookup
+
+    operation = AddPreTenantLookup("messaging_clinic_for_sender", "smssettings", "sender_number")
+    state = project_state()
+    owner = connections["owner"]
+    with owner.schema_editor(atomic=False) as editor, owner.cursor() as cursor:
+        policies = rls_state(cursor, "messaging_smssettings")[2]
+        operation.database_backwards("messaging", editor, state, state)
+        assert not function_exists(cursor, "messaging_clinic_for_sender")
+        assert rls_state(cursor, "messaging_smssettings")[2] == policies - 1
+        operation.database_forwards("messaging", editor, state, state)
+        assert function_exists(cursor, "messaging_clinic_for_sender")
+        assert rls_state(cursor, "messaging_smssettings")[2] == policies
+    assert operation.deconstruct() == (
+        "AddPreTenantLookup",
+        ["messaging_clinic_for_sender", "smssettings", "sender_number"],
+        {},
+    )
+
+
+def test_mark_platform_unique_goes_backwards_and_forwards():
+    from tenancy.operations import PLATFORM_UNIQUE_COMMENT, MarkPlatformUnique
+
+    operation = MarkPlatformUnique("smssettings", "messaging_smssettings_sender_uniq")
+    state = project_state()
+    owner = connections["owner"]
+    comment = "SELECT obj_description('messaging_smssettings_sender_uniq'::regclass, 'pg_class')"
+    with owner.schema_editor(atomic=False) as editor, owner.cursor() as cursor:
+        operation.database_backwards("messaging", editor, state, state)
+        cursor.execute(comment)
+        assert cursor.fetchone()[0] is None
+        operation.database_forwards("messaging", editor, state, state)
+        cursor.execute(comment)
+        assert cursor.fetchone()[0] == PLATFORM_UNIQUE_COMMENT
