@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser bench clean-db
+.PHONY: run test setup db lint browser bench bench-sms clean-db
 
 setup: $(STAMP)
 
@@ -40,6 +40,9 @@ test: setup browser lint
 
 bench: setup
 	$(PY) -m bench.run
+
+bench-sms: setup
+	$(PY) -m bench.sms_worker
 
 # Stop the embedded PostgreSQL and delete its data (not used with DATABASE_URL).
 clean-db:

@@ -11,7 +11,13 @@
 A worker killed after step 1 leaves a `queued` message; the minute tick re-defers
 it and it is sent once. Killed during the provider call, it leaves `sending`: the
 provider may or may not have the text, so it is never re-sent automatically but
-marked failed ("outcome unknown") for staff to look at in the inbox."""
+marked failed ("outcome unknown") for staff to look at in the inbox.
+
+Only the second step's commit must reach the disk before the provider is called.
+The claim before it and the answer after it commit with `synchronous_commit` off:
+if PostgreSQL itself crashed and lost them, the claim is simply made again (the
+request is still pending), and a lost answer leaves `sending`, which is never
+re-sent. Durability is paid for once per text, where it matters."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +53,7 @@ class RetryLater(Exception):
 def queue_confirmation(request_id, *, now: dt.datetime | None = None) -> SmsMessage | None:
     """Claim the request and create its message; None when there is nothing to send."""
     now = now or timezone.now()
+    _commit_without_waiting_for_disk()
     request = ConfirmationRequest.objects.select_for_update().filter(pk=request_id).first()
     if request is None:
         return None
@@ -111,6 +119,7 @@ def deliver(message_id, step: Step) -> None:
             raise RetryLater(f"message {message_id}: {exc}") from exc
         return
     with step():
+        _commit_without_waiting_for_disk()
         message = SmsMessage.objects.select_for_update().get(pk=message_id)
         message.provider_message_id = provider_id
         fields = ["provider_message_id"]
@@ -118,6 +127,11 @@ def deliver(message_id, step: Step) -> None:
             message.status, message.status_changed_at = SmsMessage.Status.SENT, timezone.now()
             fields += ["status", "status_changed_at"]
         message.save(update_fields=fields)
+
+
+def _commit_without_waiting_for_disk() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO off")
 
 
 def _claim_for_sending(message_id) -> OutgoingSms | None:
