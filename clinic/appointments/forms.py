@@ -2,8 +2,9 @@
 the session, and every choice (patient, provider, type) from the scoped managers, so
 a posted `organization` or another clinic's id has nothing to bind to.
 
-Forms parse and check input; the writes go through the services (appointments,
-patients) or the models' own validation (setup)."""
+Forms parse and check input; they never write. The views hand what they parsed to
+the services (clinic.appointments.services), and show what a service refuses on the
+form (add_service_errors)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
 
@@ -43,6 +44,15 @@ def check_day_in_range(day: dt.date | None) -> dt.date | None:
             f"Choose a date between {FIRST_DAY.year} and {LAST_DAY.year}.", code="date_out_of_range"
         )
     return day
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: on the field it names when the form
+    has it (under its form name, per `field_map`), above the form otherwise."""
+    field_map = field_map or {}
+    for name, errors in exc.update_error_dict({}).items():
+        target = field_map.get(name, name)
+        form.add_error(target if target in form.fields and name != NON_FIELD_ERRORS else None, errors)
 
 
 def parse_uuid(value) -> uuid.UUID | None:
@@ -320,13 +330,10 @@ class WeeklyHoursForm(forms.Form):
                 self.add_error(f"ends_{day.value}", "Working hours must end after they start.")
         return data
 
-    @transaction.atomic
-    def save(self) -> None:
-        for day in WorkingHours.Weekday:
-            rows = WorkingHours.objects.filter(provider=self.provider, weekday=day.value)
-            if not self.cleaned_data[f"works_{day.value}"]:
-                rows.delete()
-                continue
-            hours = {"starts": self.cleaned_data[f"starts_{day.value}"], "ends": self.cleaned_data[f"ends_{day.value}"]}
-            if not rows.update(**hours):
-                WorkingHours.objects.create(provider=self.provider, weekday=day.value, **hours)
+    def hours(self) -> dict[int, tuple[dt.time, dt.time]]:
+        """The week as services.working_hours_set() takes it: working weekdays only."""
+        return {
+            day.value: (self.cleaned_data[f"starts_{day.value}"], self.cleaned_data[f"ends_{day.value}"])
+            for day in WorkingHours.Weekday
+            if self.cleaned_data[f"works_{day.value}"]
+        }

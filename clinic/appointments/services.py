@@ -1,6 +1,11 @@
-"""Writes to the schedule. Each function is keyword-only, runs in one transaction and
-must be called inside the clinic's tenant context (the request's, a job's, an API
-key's); the models refuse to save without one.
+"""Writes to the schedule: appointments, patients, providers with their working hours,
+and appointment types. Staff pages, the admin, the API, jobs, webhooks and seed data
+all write through these functions and nowhere else, so whatever hangs off them (the
+appointment_changed signal, the status history) sees every change.
+
+Each function is keyword-only, runs in one transaction and must be called inside the
+clinic's tenant context (the request's, a job's, an API key's); the models refuse to
+save without one.
 
 Double booking is refused by PostgreSQL (the exclusion constraints on Appointment).
 Validation checks first, to name the appointment in the way; when two bookings race,
@@ -10,6 +15,7 @@ SlotConflict."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -25,6 +31,7 @@ from clinic.appointments.models import (
     AppointmentType,
     Patient,
     Provider,
+    WorkingHours,
 )
 
 if TYPE_CHECKING:
@@ -35,14 +42,22 @@ __all__ = [
     "appointment_book",
     "appointment_cancel",
     "appointment_set_status",
+    "appointment_type_create",
+    "appointment_type_update",
     "appointment_update",
     "patient_create",
     "patient_set_sms_consent",
     "patient_update",
+    "provider_create",
+    "provider_set_active",
+    "provider_update",
+    "working_hours_set",
 ]
 
 APPOINTMENT_FIELDS = frozenset({"patient", "provider", "appointment_type", "starts_at", "ends_at", "notes"})
 PATIENT_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "phone", "email", "notes"})
+PROVIDER_FIELDS = frozenset({"title", "name", "specialty", "active"})
+APPOINTMENT_TYPE_FIELDS = frozenset({"name", "default_duration", "colour", "active"})
 
 
 # --- Appointments ---------------------------------------------------------------
@@ -246,9 +261,7 @@ def patient_create(
 @transaction.atomic
 def patient_update(*, patient: Patient, **fields) -> Patient:
     """Change a patient's details; SMS consent changes through patient_set_sms_consent()."""
-    unknown = set(fields) - PATIENT_FIELDS
-    if unknown:
-        raise TypeError(f"patient_update() cannot change {', '.join(sorted(unknown))}.")
+    _refuse_unknown("patient_update", fields, PATIENT_FIELDS)
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     for name, value in fields.items():
         setattr(patient, name, value)
@@ -280,3 +293,95 @@ def _save_patient(patient: Patient, **kwargs) -> None:
         if violated_constraint(exc) != Patient.PHONE_CONSTRAINT:
             raise
         raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken") from exc
+
+
+# --- Providers, working hours, appointment types ----------------------------------
+
+
+@transaction.atomic
+def provider_create(*, name: str, title: str = "", specialty: str = "", active: bool = True) -> Provider:
+    provider = Provider(name=name, title=title, specialty=specialty, active=active)
+    provider.claim_for_current_org()
+    provider.full_clean()
+    provider.save(force_insert=True)
+    return provider
+
+
+@transaction.atomic
+def provider_update(*, provider: Provider, **fields) -> Provider:
+    """Change a provider's name, title or specialty; `active` goes on to provider_set_active()."""
+    _refuse_unknown("provider_update", fields, PROVIDER_FIELDS)
+    active = fields.pop("active", None)
+    provider.refresh_from_db(from_queryset=Provider.objects.select_for_update())
+    for name, value in fields.items():
+        setattr(provider, name, value)
+    provider.full_clean()
+    provider.save()
+    if active is not None:
+        provider_set_active(provider=provider, active=active)
+    return provider
+
+
+@transaction.atomic
+def provider_set_active(*, provider: Provider, active: bool) -> Provider:
+    """An inactive provider keeps the appointments they have but cannot be booked again
+    (Appointment.clean), until made active again."""
+    provider.refresh_from_db(from_queryset=Provider.objects.select_for_update())
+    if provider.active != active:
+        provider.active = active
+        provider.save(update_fields=["active"])
+    return provider
+
+
+@transaction.atomic
+def working_hours_set(*, provider: Provider, hours: Mapping[int, tuple[dt.time, dt.time]]) -> list[WorkingHours]:
+    """Set a provider's whole week: `hours` maps each working weekday (0 = Monday) to
+    (starts, ends) in the clinic's local time; a weekday it leaves out is a day off."""
+    # Lock the provider: two people saving the same week one after the other, not interleaved.
+    Provider.objects.select_for_update().get(pk=provider.pk)
+    current = {row.weekday: row for row in WorkingHours.objects.filter(provider=provider)}
+    WorkingHours.objects.filter(provider=provider).exclude(weekday__in=list(hours)).delete()
+    rows = []
+    for weekday, (starts, ends) in sorted(hours.items()):
+        row = current.get(weekday)
+        if row is None:
+            row = WorkingHours(provider=provider, weekday=weekday)
+            row.claim_for_current_org()
+        elif (row.starts, row.ends) == (starts, ends):
+            rows.append(row)
+            continue
+        row.starts, row.ends = starts, ends
+        row.full_clean()
+        row.save()
+        rows.append(row)
+    return rows
+
+
+@transaction.atomic
+def appointment_type_create(
+    *, name: str, default_duration: int, colour: str = "#3b82f6", active: bool = True
+) -> AppointmentType:
+    kind = AppointmentType(name=name, default_duration=default_duration, colour=colour, active=active)
+    kind.claim_for_current_org()
+    kind.full_clean()  # names a taken name, as the unique constraint would not
+    kind.save(force_insert=True)
+    return kind
+
+
+@transaction.atomic
+def appointment_type_update(*, appointment_type: AppointmentType, **fields) -> AppointmentType:
+    """Change a type's name, usual length, colour or whether it can be booked; the
+    appointments already booked keep their times."""
+    _refuse_unknown("appointment_type_update", fields, APPOINTMENT_TYPE_FIELDS)
+    appointment_type.refresh_from_db(from_queryset=AppointmentType.objects.select_for_update())
+    for name, value in fields.items():
+        setattr(appointment_type, name, value)
+    appointment_type.full_clean()
+    appointment_type.save()
+    return appointment_type
+
+
+def _refuse_unknown(function: str, fields: Mapping[str, object], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"{function}() cannot change {', '.join(sorted(unknown))}.")

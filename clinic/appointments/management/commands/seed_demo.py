@@ -24,8 +24,16 @@ from clinic.appointments.management.commands._demo_data import (
     DemoClinic,
     DemoUser,
 )
-from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
-from clinic.appointments.services import SlotConflict, appointment_book, appointment_set_status, patient_create
+from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
+from clinic.appointments.services import (
+    SlotConflict,
+    appointment_book,
+    appointment_set_status,
+    appointment_type_create,
+    patient_create,
+    provider_create,
+    working_hours_set,
+)
 from clinic.appointments.timezones import localize, to_local
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Organization
@@ -118,13 +126,12 @@ def _user(demo: DemoUser, *, is_staff: bool):
 def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Random) -> Clinic:
     providers, hours = [], {}
     for spec in demo.providers:
-        provider = Provider.objects.create(title=spec.title, name=spec.name, specialty=spec.specialty)
-        for weekday, (starts, ends) in spec.hours.items():
-            WorkingHours.objects.create(provider=provider, weekday=weekday, starts=starts, ends=ends)
+        provider = provider_create(title=spec.title, name=spec.name, specialty=spec.specialty)
+        working_hours_set(provider=provider, hours=spec.hours)
         providers.append(provider)
         hours[provider.pk] = spec.hours
     types = [
-        AppointmentType.objects.create(name=kind.name, default_duration=kind.minutes, colour=kind.colour)
+        appointment_type_create(name=kind.name, default_duration=kind.minutes, colour=kind.colour)
         for kind in demo.types
     ]
     patients = [_patient(demo, index, first, last, rng) for index, (first, last) in enumerate(demo.patients)]
