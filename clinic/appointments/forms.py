@@ -174,36 +174,32 @@ class AppointmentForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        day, start, kind = data.get("date"), data.get("start_time"), data.get("appointment_type")
-        if day is None or start is None or kind is None:
+        day, start = data.get("date"), data.get("start_time")
+        if day is None or start is None:
             return data
         try:
             data["starts_at"] = localize(day, start, self.zone)
         except NonexistentLocalTime as exc:
             self.add_error("start_time", exc)
             return data
-        ends_at = self._ends_at(data, kind)
-        if ends_at is not None:
-            if ends_at <= data["starts_at"]:
-                self.add_error("end_time", "The appointment must end after it starts.")
-            data["ends_at"] = ends_at
-        return data
-
-    def _ends_at(self, data: dict, kind: AppointmentType) -> dt.datetime | None:
+        data["ends_at"] = None  # the type's usual length, which the services work out
         end = data.get("end_time")
-        if end is None:
-            return data["starts_at"] + dt.timedelta(minutes=kind.default_duration)
-        if self.instance is not None and "end_time" not in self.changed_data and self._moved():
-            # Moving the start keeps the length, as appointment_update() does.
-            return data["starts_at"] + (self.instance.ends_at - self.instance.starts_at)
+        if end is None or not self._end_counts():
+            return data
         try:
-            return localize(data["date"], end, self.zone)
+            data["ends_at"] = localize(day, end, self.zone)
         except NonexistentLocalTime as exc:
             self.add_error("end_time", exc)
-            return None
+            return data
+        if data["ends_at"] <= data["starts_at"]:
+            self.add_error("end_time", "The appointment must end after it starts.")
+        return data
 
-    def _moved(self) -> bool:
-        return bool({"date", "start_time"} & set(self.changed_data))
+    def _end_counts(self) -> bool:
+        """Whether the end as shown is the one asked for: always for a booking; for an
+        edit only when the end itself was changed. Moving only the start keeps the
+        length, which appointment_update() works out."""
+        return self.instance is None or "end_time" in self.changed_data
 
     def service_fields(self) -> dict:
         """What appointment_book() takes."""
@@ -212,12 +208,16 @@ class AppointmentForm(forms.Form):
 
     def changed_service_fields(self) -> dict:
         """What appointment_update() should change: only what was edited, so a visit
-        that is over can take new notes without its times being touched."""
+        that is over can take new notes without its times being touched. The end goes
+        along when it was edited (None: the type's usual length), or when the type
+        changed and no end is given; a start moved alone keeps the length."""
         fields = self.service_fields()
         changed = set(self.changed_data)
         keep = {name for name in ("patient", "provider", "appointment_type", "notes") if name in changed}
-        if changed & {"date", "start_time", "end_time", "appointment_type"}:
-            keep |= {"starts_at", "ends_at"}
+        if changed & {"date", "start_time"}:
+            keep.add("starts_at")
+        if "end_time" in changed or ("appointment_type" in changed and self.cleaned_data["end_time"] is None):
+            keep.add("ends_at")
         return {name: value for name, value in fields.items() if name in keep}
 
 

@@ -110,9 +110,11 @@ def appointment_update(
 ) -> Appointment:
     """Reschedule, or change the patient, provider, type or notes.
 
-    Moving `starts_at` alone keeps the duration. Moving a confirmed appointment puts it
-    back to scheduled: the patient confirmed the old time. Only the notes of a closed
-    (completed, cancelled, no-show) appointment can change."""
+    Moving `starts_at` alone keeps the length (this is the one place that rule lives:
+    the staff pages and the admin leave `ends_at` out when only the start moved);
+    `ends_at=None` means the type's usual length. Moving a confirmed appointment puts
+    it back to scheduled: the patient confirmed the old time. Only the notes of a
+    closed (completed, cancelled, no-show) appointment can change."""
     unknown = set(fields) - APPOINTMENT_FIELDS
     if unknown:
         raise TypeError(
@@ -121,8 +123,7 @@ def appointment_update(
         )
     _require_aware(starts_at=fields.get("starts_at"), ends_at=fields.get("ends_at"))
     _lock_and_reload(appointment)
-    if "starts_at" in fields and "ends_at" not in fields:
-        fields["ends_at"] = fields["starts_at"] + (appointment.ends_at - appointment.starts_at)
+    _fill_in_the_end(appointment, fields)
     changed = {name: value for name, value in fields.items() if getattr(appointment, name) != value}
     if not changed:
         return appointment
@@ -187,6 +188,18 @@ def appointment_cancel(
     return appointment_set_status(
         appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by, via=via
     )
+
+
+def _fill_in_the_end(appointment: Appointment, fields: dict) -> None:
+    """The end an update means when it does not say: the same length if only the start
+    moved, the (new) type's usual length if it says None."""
+    if "ends_at" not in fields:
+        if "starts_at" in fields:
+            fields["ends_at"] = fields["starts_at"] + (appointment.ends_at - appointment.starts_at)
+    elif fields["ends_at"] is None:
+        kind = fields.get("appointment_type", appointment.appointment_type)
+        starts_at = fields.get("starts_at", appointment.starts_at)
+        fields["ends_at"] = starts_at + dt.timedelta(minutes=kind.default_duration)
 
 
 def _set_status(appointment: Appointment, status: str, changed_by: User | None, via: str) -> AppointmentStatusChange:
