@@ -104,8 +104,7 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
     appointment = _get_appointment(pk)
-    now = timezone.now()
-    allowed = [status for status in Appointment.Status if appointment.transition_problem(status, now) is None]
+    allowed = appointment.allowed_statuses(timezone.now())
     context = {
         "appointment": appointment,
         "history": appointment.status_changes.select_related("changed_by"),
