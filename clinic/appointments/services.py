@@ -7,6 +7,11 @@ Each function is keyword-only, runs in one transaction and must be called inside
 clinic's tenant context (the request's, a job's, an API key's); the models refuse to
 save without one.
 
+The appointment functions record each change at the current time, or at `at`: when a
+change that happened earlier is entered now (an import, the demo clinics). `at` may not
+be in the future nor before the appointment's last recorded change, so the history
+stays in order; the front-desk rules (a no-show only once started) are judged at `at`.
+
 Double booking is refused by PostgreSQL (the exclusion constraints on Appointment).
 Validation checks first, to name the appointment in the way; when two bookings race,
 the database refuses the second and Appointment.save() turns that into the same
@@ -74,11 +79,13 @@ def appointment_book(
     notes: str = "",
     booked_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
 ) -> Appointment:
     """Book a scheduled appointment; `ends_at` defaults to the type's duration.
 
     Raises ValidationError (inactive provider or type, bad times) or SlotConflict."""
     _require_aware(starts_at=starts_at, ends_at=ends_at)
+    booked_at = _recorded_at(at)
     if ends_at is None:
         ends_at = starts_at + dt.timedelta(minutes=appointment_type.default_duration)
     appointment = Appointment(
@@ -89,7 +96,7 @@ def appointment_book(
         ends_at=ends_at,
         notes=notes,
         status=Appointment.Status.SCHEDULED,
-        status_changed_at=timezone.now(),
+        status_changed_at=booked_at,
         status_changed_by=booked_by,
     )
     appointment.claim_for_current_org()
@@ -106,6 +113,7 @@ def appointment_update(
     appointment: Appointment,
     changed_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
     **fields,
 ) -> Appointment:
     """Reschedule, or change the patient, provider, type or notes.
@@ -123,6 +131,7 @@ def appointment_update(
         )
     _require_aware(starts_at=fields.get("starts_at"), ends_at=fields.get("ends_at"))
     _lock_and_reload(appointment)
+    changed_at = _recorded_at(at, not_before=appointment.status_changed_at)
     _fill_in_the_end(appointment, fields)
     changed = {name: value for name, value in fields.items() if getattr(appointment, name) != value}
     if not changed:
@@ -132,7 +141,7 @@ def appointment_update(
     previous_status = appointment.status
     moved = {"starts_at", "ends_at"} & set(changed)
     if moved and appointment.status == Appointment.Status.CONFIRMED:
-        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via)
+        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via, changed_at)
     _full_clean(appointment)
     appointment.save()
     _announce(
@@ -153,6 +162,7 @@ def appointment_set_status(
     status: str,
     changed_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
 ) -> Appointment:
     """Move the appointment to `status` if the front-desk rules allow it (see
     Appointment.TRANSITIONS), and record the step in its history.
@@ -163,11 +173,12 @@ def appointment_set_status(
     _lock_and_reload(appointment)
     if appointment.status == status:
         return appointment
-    problem = appointment.transition_problem(status, timezone.now())
+    changed_at = _recorded_at(at, not_before=appointment.status_changed_at)
+    problem = appointment.transition_problem(status, changed_at)
     if problem:
         raise ValidationError({"status": problem}, code="invalid_transition")
     previous_status = appointment.status
-    _set_status(appointment, status, changed_by, via)
+    _set_status(appointment, status, changed_by, via, changed_at)
     if appointment.holds_slot:
         _full_clean(appointment)  # names the conflict if its slot was given away
     appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
@@ -183,10 +194,14 @@ def appointment_set_status(
 
 
 def appointment_cancel(
-    *, appointment: Appointment, changed_by: User | None, via: str = AppointmentStatusChange.Via.STAFF
+    *,
+    appointment: Appointment,
+    changed_by: User | None,
+    via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
 ) -> Appointment:
     return appointment_set_status(
-        appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by, via=via
+        appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by, via=via, at=at
     )
 
 
@@ -202,10 +217,12 @@ def _fill_in_the_end(appointment: Appointment, fields: dict) -> None:
         fields["ends_at"] = starts_at + dt.timedelta(minutes=kind.default_duration)
 
 
-def _set_status(appointment: Appointment, status: str, changed_by: User | None, via: str) -> AppointmentStatusChange:
+def _set_status(
+    appointment: Appointment, status: str, changed_by: User | None, via: str, changed_at: dt.datetime
+) -> AppointmentStatusChange:
     previous = appointment.status
     appointment.status = status
-    appointment.status_changed_at = timezone.now()
+    appointment.status_changed_at = changed_at
     appointment.status_changed_by = changed_by
     return appointment.record_status_change(from_status=previous, changed_by=changed_by, via=via)
 
@@ -231,6 +248,22 @@ def _full_clean(appointment: Appointment) -> None:
         if conflicts and len(conflicts) == len(exc.messages):
             raise conflicts[0] from None
         raise
+
+
+def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = None) -> dt.datetime:
+    """When a change is recorded: now, or `at` if given (see the module's docstring)."""
+    now = timezone.now()
+    if at is None:
+        return now
+    _require_aware(at=at)
+    if at > now:
+        raise ValueError(f"at={at.isoformat()} is in the future; a change is recorded when it happened.")
+    if not_before is not None and at < not_before:
+        raise ValueError(
+            f"at={at.isoformat()} is before the appointment's last change ({not_before.isoformat()}); "
+            "its history must stay in order."
+        )
+    return at
 
 
 def _require_aware(**values: dt.datetime | None) -> None:
