@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser bench stop-db clean-db
+.PHONY: run test setup db lint browser screenshots bench stop-db clean-db
 
 setup: $(STAMP)
 
@@ -37,6 +37,10 @@ browser:
 
 test: setup browser lint
 	$(VENV)/bin/pytest
+
+# Retake the screenshots in docs/screenshots (the browser tests only; `make test` leaves them be).
+screenshots: setup browser
+	WRITE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
 
 bench: setup
 	$(PY) -m bench.run
