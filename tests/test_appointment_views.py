@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.contrib.messages import get_messages
 
-from clinic.appointments.models import Appointment, Provider
+from clinic.appointments.models import Appointment, AppointmentType, Provider
 from clinic.appointments.services import appointment_book, appointment_set_status
 from clinic.appointments.timezones import localize
 from tenancy.context import tenant_context
@@ -262,6 +262,17 @@ def test_a_changed_length_is_kept_when_only_the_start_moves(as_staff, people_a):
     as_staff.post(f"/appointments/{appointment.pk}/edit/", {**data, "start_time": "13:00", "save": "1"})
     [moved] = appointments(people_a.org)
     assert moved.ends_at - moved.starts_at == dt.timedelta(hours=1)
+
+
+def test_a_new_type_without_an_end_takes_the_types_length(as_staff, people_a):
+    appointment = book(people_a)
+    with tenant_context(org=people_a.org):
+        scan = AppointmentType.objects.create(name="Scan", default_duration=45)
+    form = as_staff.get(f"/appointments/{appointment.pk}/edit/").context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    as_staff.post(f"/appointments/{appointment.pk}/edit/", {**data, "appointment_type": scan.pk, "save": "1"})
+    [changed] = appointments(people_a.org)
+    assert (changed.starts_at, changed.ends_at - changed.starts_at) == (appointment.starts_at, dt.timedelta(minutes=45))
 
 
 def test_rescheduling_onto_another_appointment_is_refused_with_its_name(as_staff, people_a):

@@ -205,6 +205,19 @@ def test_rescheduling_keeps_the_duration_and_checks_the_slot(org_a, clinic):
         assert blocker.pk in Appointment.objects.on_day(DAY, BERLIN).values_list("pk", flat=True)
 
 
+def test_an_end_of_none_is_the_types_usual_length(org_a, clinic):
+    with tenant_context(org=org_a):
+        scan = factories.appointment_type(name="Scan", default_duration=45)
+        appointment = book(clinic, starts_at=at(9), ends_at=at(11))
+        appointment_update(appointment=appointment, ends_at=None, changed_by=clinic.user)
+        assert (appointment.starts_at, appointment.ends_at) == (at(9), at(9, 30))
+        appointment_update(
+            appointment=appointment, appointment_type=scan, starts_at=at(13), ends_at=None, changed_by=clinic.user
+        )
+        appointment.refresh_from_db()
+        assert (appointment.starts_at, appointment.ends_at) == (at(13), at(13, 45))
+
+
 def test_moving_a_confirmed_appointment_needs_a_new_confirmation(org_a, clinic):
     with tenant_context(org=org_a):
         appointment = book(clinic)

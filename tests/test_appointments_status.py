@@ -41,6 +41,26 @@ def test_every_status_has_its_transitions():
         assert targets <= set(Status.values)
 
 
+@pytest.mark.parametrize("status", Status)
+@pytest.mark.parametrize("started", [False, True])
+def test_the_status_buttons_are_the_models_allowed_statuses(status, started):
+    """One rule: what the model allows is what the schedule and the detail page offer."""
+    from clinic.appointments.views.day_grid import QUICK_ACTIONS, quick_actions
+
+    starts_at = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)
+    appointment = Appointment(status=status, starts_at=starts_at, ends_at=starts_at + dt.timedelta(minutes=30))
+    now = starts_at + (dt.timedelta(minutes=5) if started else -dt.timedelta(hours=1))
+    allowed = appointment.allowed_statuses(now)
+    assert allowed == [
+        target
+        for target in Status
+        if target in Appointment.TRANSITIONS[status] and (started or target != Status.NO_SHOW)
+    ]
+    assert [action.status for action in quick_actions(appointment, now)] == [
+        target for target, _ in QUICK_ACTIONS if target in allowed
+    ]
+
+
 def test_booking_starts_the_history(org_a, owner_a, booked):
     with tenant_context(org=org_a):
         change = AppointmentStatusChange.objects.get()

@@ -29,6 +29,7 @@ from tests.conftest import (
 )
 
 User = get_user_model()
+HOUR = dt.timedelta(hours=1)
 
 
 def seed(*args: str) -> str:
@@ -101,6 +102,34 @@ def test_a_week_of_appointments_with_statuses_that_fit_their_time(db, seeded, de
     ahead = {a.status for a in appointments if a.starts_at > now}
     assert over <= {"completed", "no_show", "cancelled"} and "completed" in over
     assert ahead <= {"scheduled", "confirmed", "cancelled"} and "confirmed" in ahead
+
+
+@pytest.mark.parametrize("demo", [NORTHSIDE, LAKEVIEW])
+def test_the_history_is_stamped_on_each_appointments_own_days(db, seeded, demo):
+    """Not at the moment of seeding: booked days before, arrived just before the start,
+    completed or missed at the end, confirmed or cancelled the day before."""
+    org = clinics_of(demo.owner.username)[demo.name].organization
+    now = timezone.now()
+    with tenant_context(org=org):
+        appointments = list(Appointment.objects.prefetch_related("status_changes"))
+    seen = set()
+    for appointment in appointments:
+        steps = list(appointment.status_changes.all())  # ordered by changed_at
+        assert [step.from_status for step in steps[1:]] == [step.to_status for step in steps[:-1]]
+        assert steps[-1].changed_at == appointment.status_changed_at
+        day_before = to_local(appointment.starts_at, org.zone).date() - dt.timedelta(days=1)
+        for step in steps:
+            seen.add(step.to_status)
+            assert step.via == "system" and step.changed_at <= now
+            if step.from_status == "":
+                assert step.changed_at <= appointment.starts_at - dt.timedelta(days=1)
+            elif step.to_status == "arrived":
+                assert appointment.starts_at - dt.timedelta(minutes=10) <= step.changed_at <= appointment.starts_at
+            elif step.to_status in ("completed", "no_show"):
+                assert step.changed_at == appointment.ends_at
+            else:  # confirmed, cancelled: the day before, or at seeding for the nearest ones
+                assert to_local(step.changed_at, org.zone).date() == day_before or step.changed_at > now - HOUR
+    assert {"scheduled", "confirmed", "arrived", "completed"} <= seen
 
 
 def test_the_shared_staff_member_sees_each_clinic_only_while_it_is_active(client, seeded):

@@ -4,10 +4,14 @@ only, validated by the models, and another clinic's providers and types out of r
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from clinic.appointments import services
 from clinic.appointments.models import AppointmentType, Provider, WorkingHours
+from clinic.appointments.views import setup
 from clinic.appointments.views.setup import hours_summary
 from tenancy.context import tenant_context
 from tests import factories
@@ -228,3 +232,37 @@ def test_an_inactive_type_cannot_be_booked(as_owner, people_a):
     as_owner.post(f"/setup/types/{people_a.checkup.pk}/edit/", data)
     assert [t.active for t in types(people_a.org)] == [False]
     assert f'value="{people_a.checkup.pk}"' not in as_owner.get("/appointments/new/").content.decode()
+
+
+# --- the write path -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "page", "data"),
+    [
+        ("provider_create", "/setup/providers/new/", {"name": "Mae Jemison", "active": "on"}),
+        ("provider_update", "/setup/providers/{ada}/edit/", {"name": "Ada King", "active": "on"}),
+        ("provider_set_active", "/setup/providers/{ada}/active/", {"active": "false"}),
+        ("working_hours_set", "/setup/providers/{ada}/hours/", week(mon=("08:00", "16:00"))),
+        ("appointment_type_create", "/setup/types/new/", {"name": "Scan", "default_duration": 15, "colour": "#123456"}),
+        (
+            "appointment_type_update",
+            "/setup/types/{checkup}/edit/",
+            {"name": "Scan", "default_duration": 15, "colour": "#123456"},
+        ),
+    ],
+)
+def test_each_setup_page_writes_through_its_service(as_owner, people_a, service, page, data):
+    real = getattr(services, service)
+    with mock.patch.object(setup, service, wraps=real) as spy:
+        response = as_owner.post(page.format(ada=people_a.ada.pk, checkup=people_a.checkup.pk), data)
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    assert spy.call_count == 1
+
+
+def test_a_refusal_by_the_service_shows_on_the_form(as_owner, people_a):
+    refusal = ValidationError("Working hours must end after they start.")
+    with mock.patch.object(setup, "working_hours_set", side_effect=refusal):
+        response = as_owner.post(f"/setup/providers/{people_a.ada.pk}/hours/", week(mon=("08:00", "16:00")))
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == ["Working hours must end after they start."]

@@ -1,17 +1,23 @@
 """The clinic's schedule in the Django admin, for clinic owners and admins (see
 tenancy.admin for who gets in and how the clinic's data is kept apart).
 
-Appointment statuses change only through the actions, which go through the
-services: every step is checked against the front-desk rules and recorded."""
+Every save goes through the services, as on the staff pages: the admin's forms parse,
+ServiceAdmin.save_model() calls the service, and what the service refuses is shown
+on the form. Appointment statuses change only through the actions, which go through
+the services too: every step is checked against the front-desk rules and recorded
+with via="admin"."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils.html import format_html
 
+from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import (
     Appointment,
     AppointmentStatusChange,
@@ -20,14 +26,104 @@ from clinic.appointments.models import (
     Provider,
     WorkingHours,
 )
-from clinic.appointments.services import APPOINTMENT_FIELDS, appointment_set_status, appointment_update
+from clinic.appointments.services import (
+    APPOINTMENT_FIELDS,
+    APPOINTMENT_TYPE_FIELDS,
+    PATIENT_FIELDS,
+    PROVIDER_FIELDS,
+    appointment_book,
+    appointment_set_status,
+    appointment_type_create,
+    appointment_type_update,
+    appointment_update,
+    patient_create,
+    patient_update,
+    provider_create,
+    provider_update,
+    working_hours_set,
+)
 from tenancy.admin import TenantModelAdmin, TenantModelForm, TenantTabularInline
+
+VIA = AppointmentStatusChange.Via.ADMIN
+# Where ServiceAdmin keeps a service's refusal for the second rendering of the page.
+REFUSAL = "_admin_service_refusal"
 
 TIMESTAMPS = ("created_at", "updated_at")
 
 
+class ServiceAdmin(TenantModelAdmin):
+    """A tenant admin whose saves go through the services: subclasses implement
+    save_with_services() (and save_formset() for their inlines).
+
+    The admin validates the form, then calls save_model(). The service validates again
+    against the locked row, and may refuse (a slot taken meanwhile, a start moved alone
+    onto another appointment). Its ValidationError leaves the admin's transaction, so
+    nothing of the save is kept, and the page is shown again with the refusal on the
+    form, where a validation error would be."""
+
+    def save_with_services(self, request: HttpRequest, obj: Model, form, change: bool) -> Model:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Model, form, change: bool) -> None:
+        saved = self.save_with_services(request, obj, form, change)
+        if saved is not obj:
+            # The admin goes on with the object it passed in (its message, its redirect,
+            # the inlines' parent): make it the one the service saved.
+            obj.__dict__.update(saved.__dict__)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """Inlines are read-only unless the subclass saves them through a service."""
+        if formset.has_changed():
+            raise ImproperlyConfigured(f"{type(self).__name__} has no service to save {formset.model.__name__} rows.")
+        _not_saved_by_formset(formset)
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refusal:
+            if request.method != "POST" or hasattr(request, REFUSAL):
+                raise
+            setattr(request, REFUSAL, refusal)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, REFUSAL, None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (_ShowsRefusal, form), {"refusal": refusal})
+
+
+class _ShowsRefusal:
+    """Mixed into an admin form for the second rendering: the service's refusal is
+    one of its errors, so nothing is saved and the page says why."""
+
+    refusal: ValidationError
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound:
+            add_service_errors(self, self.refusal)
+
+
+def _not_saved_by_formset(formset) -> None:
+    """What formset.save() would have set, for the admin's change message (which
+    tenant admins do not log anyway)."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def changed_fields(form, names: frozenset[str]) -> dict:
+    """What the admin form changed, as the update services take it."""
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in names}
+
+
+def all_fields(form, names: frozenset[str]) -> dict:
+    """What the admin form holds, as the create services take it."""
+    return {name: form.cleaned_data[name] for name in form.fields if name in names}
+
+
 @admin.register(Patient)
-class PatientAdmin(TenantModelAdmin):
+class PatientAdmin(ServiceAdmin):
     list_display = ("last_name", "first_name", "date_of_birth", "phone", "sms_consent")
     list_filter = ("sms_consent",)
     # Declared for autocomplete; the search itself is Patient.objects.search().
@@ -40,6 +136,11 @@ class PatientAdmin(TenantModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
 
+    def save_with_services(self, request, obj: Patient, form, change: bool) -> Patient:
+        if change:
+            return patient_update(patient=obj, **changed_fields(form, PATIENT_FIELDS))
+        return patient_create(**all_fields(form, PATIENT_FIELDS))
+
 
 class WorkingHoursInline(TenantTabularInline):
     model = WorkingHours
@@ -47,26 +148,62 @@ class WorkingHoursInline(TenantTabularInline):
     fields = ("weekday", "starts", "ends")
 
 
+def week_from_formset(formset) -> dict[int, tuple[dt.time, dt.time]]:
+    """The provider's week as the inline rows say it after the edit: every row,
+    except those marked for deletion and the extra rows left empty."""
+    deleted = set(formset.deleted_forms) if formset.can_delete else set()
+    week = {}
+    for row in formset.forms:
+        if row in deleted or (row.instance._state.adding and not row.has_changed()):
+            continue
+        week[row.cleaned_data["weekday"]] = (row.cleaned_data["starts"], row.cleaned_data["ends"])
+    return week
+
+
 @admin.register(Provider)
-class ProviderAdmin(TenantModelAdmin):
+class ProviderAdmin(ServiceAdmin):
     list_display = ("name", "title", "specialty", "active")
     list_filter = ("active",)
     search_fields = ("name", "title", "specialty")
     fields = ("title", "name", "specialty", "active")
     inlines = [WorkingHoursInline]
 
+    def save_with_services(self, request, obj: Provider, form, change: bool) -> Provider:
+        if change:
+            return provider_update(provider=obj, **changed_fields(form, PROVIDER_FIELDS))
+        return provider_create(**all_fields(form, PROVIDER_FIELDS))
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        if formset.model is not WorkingHours:
+            return super().save_formset(request, form, formset, change)
+        if formset.has_changed():
+            working_hours_set(provider=form.instance, hours=week_from_formset(formset))
+        _not_saved_by_formset(formset)
+        return None
+
 
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(TenantModelAdmin):
+    """Every provider's hours at a glance. They are changed on the provider's page,
+    a week at a time, as services.working_hours_set() takes them."""
+
     list_display = ("provider", "weekday", "starts", "ends")
     list_filter = ("provider", "weekday")
     list_select_related = ("provider",)
-    autocomplete_fields = ("provider",)
     fields = ("provider", "weekday", "starts", "ends")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AppointmentType)
-class AppointmentTypeAdmin(TenantModelAdmin):
+class AppointmentTypeAdmin(ServiceAdmin):
     list_display = ("name", "default_duration", "swatch", "active")
     list_filter = ("active",)
     search_fields = ("name",)
@@ -78,34 +215,34 @@ class AppointmentTypeAdmin(TenantModelAdmin):
             '<span style="display:inline-block;width:1em;height:1em;background:{}"></span> {}', obj.colour, obj.colour
         )
 
+    def save_with_services(self, request, obj: AppointmentType, form, change: bool) -> AppointmentType:
+        if change:
+            return appointment_type_update(appointment_type=obj, **changed_fields(form, APPOINTMENT_TYPE_FIELDS))
+        return appointment_type_create(**all_fields(form, APPOINTMENT_TYPE_FIELDS))
+
 
 class AppointmentForm(TenantModelForm):
+    """Parses; appointment_book() and appointment_update() validate and work out what
+    the form leaves open: an empty end is the type's usual length, and a start moved
+    alone keeps the length."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if "ends_at" in self.fields:
             self.fields["ends_at"].required = False
             self.fields["ends_at"].help_text = "Leave empty for the appointment type's duration."
 
-    def clean(self) -> dict:
-        data = super().clean()
-        kind, starts_at = data.get("appointment_type"), data.get("starts_at")
-        if not data.get("ends_at") and kind and starts_at:
-            data["ends_at"] = starts_at + dt.timedelta(minutes=kind.default_duration)
-        elif starts_at and self._moved_start_only():
-            # As appointment_update(): moving the start keeps the duration.
-            data["ends_at"] = starts_at + (self.instance.ends_at - self.instance.starts_at)
-        return data
-
-    def _moved_start_only(self) -> bool:
-        changed = set(self.changed_data)
-        return not self.instance._state.adding and "starts_at" in changed and "ends_at" not in changed
+    def _post_clean(self) -> None:
+        # No model validation here: it would judge the instance before the service has
+        # worked out its end. The service validates as it saves (see ServiceAdmin).
+        pass
 
 
 class StatusHistoryInline(TenantTabularInline):
     model = AppointmentStatusChange
     extra = 0
     can_delete = False
-    fields = ("from_status", "to_status", "changed_by", "changed_at")
+    fields = ("from_status", "to_status", "changed_by", "changed_at", "via")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -120,7 +257,7 @@ def _status_action(status: Appointment.Status):
         changed, refused = 0, []
         for appointment in queryset.with_related():
             try:
-                appointment_set_status(appointment=appointment, status=status, changed_by=request.user)
+                appointment_set_status(appointment=appointment, status=status, changed_by=request.user, via=VIA)
             except ValidationError as exc:
                 refused.append(f"{appointment}: {' '.join(exc.messages)}")
             else:
@@ -135,7 +272,7 @@ def _status_action(status: Appointment.Status):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(TenantModelAdmin):
+class AppointmentAdmin(ServiceAdmin):
     form = AppointmentForm
     list_display = ("starts_at", "ends_at", "patient", "provider", "appointment_type", "status")
     list_filter = ("status", "provider", "appointment_type")
@@ -148,24 +285,25 @@ class AppointmentAdmin(TenantModelAdmin):
     inlines = [StatusHistoryInline]
     actions = [_status_action(status) for status in Appointment.Status]
 
-    def save_model(self, request, obj: Appointment, form, change: bool) -> None:
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An appointment is cancelled, not deleted: its history and whatever was sent
+        # about it (SMS, integrator events) stay true.
+        return False
+
+    def save_with_services(self, request, obj: Appointment, form, change: bool) -> Appointment:
         if change:
-            # Through the service: it locks the row, and moving a confirmed
-            # appointment sends it back to scheduled.
-            fields = {name: form.cleaned_data[name] for name in form.changed_data if name in APPOINTMENT_FIELDS}
-            appointment_update(appointment=obj, changed_by=request.user, **fields)
-            return
-        obj.status_changed_by = request.user
-        obj.save()
-        obj.record_status_change(from_status="", changed_by=request.user)
+            # It locks the row; moving a confirmed appointment sends it back to scheduled.
+            fields = changed_fields(form, APPOINTMENT_FIELDS)
+            return appointment_update(appointment=obj, changed_by=request.user, via=VIA, **fields)
+        return appointment_book(**all_fields(form, APPOINTMENT_FIELDS), booked_by=request.user, via=VIA)
 
 
 @admin.register(AppointmentStatusChange)
 class AppointmentStatusChangeAdmin(TenantModelAdmin):
     """The history is a record: it can be read, not written."""
 
-    list_display = ("changed_at", "appointment", "from_status", "to_status", "changed_by")
-    list_filter = ("to_status",)
+    list_display = ("changed_at", "appointment", "from_status", "to_status", "changed_by", "via")
+    list_filter = ("to_status", "via")
     list_select_related = ("appointment__patient", "appointment__provider", "changed_by")
     date_hierarchy = "changed_at"
 

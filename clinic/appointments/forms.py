@@ -2,8 +2,9 @@
 the session, and every choice (patient, provider, type) from the scoped managers, so
 a posted `organization` or another clinic's id has nothing to bind to.
 
-Forms parse and check input; the writes go through the services (appointments,
-patients) or the models' own validation (setup)."""
+Forms parse and check input; they never write. The views hand what they parsed to
+the services (clinic.appointments.services), and show what a service refuses on the
+form (add_service_errors)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
 
@@ -43,6 +44,15 @@ def check_day_in_range(day: dt.date | None) -> dt.date | None:
             f"Choose a date between {FIRST_DAY.year} and {LAST_DAY.year}.", code="date_out_of_range"
         )
     return day
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: on the field it names when the form
+    has it (under its form name, per `field_map`), above the form otherwise."""
+    field_map = field_map or {}
+    for name, errors in exc.update_error_dict({}).items():
+        target = field_map.get(name, name)
+        form.add_error(target if target in form.fields and name != NON_FIELD_ERRORS else None, errors)
 
 
 def parse_uuid(value) -> uuid.UUID | None:
@@ -164,36 +174,32 @@ class AppointmentForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        day, start, kind = data.get("date"), data.get("start_time"), data.get("appointment_type")
-        if day is None or start is None or kind is None:
+        day, start = data.get("date"), data.get("start_time")
+        if day is None or start is None:
             return data
         try:
             data["starts_at"] = localize(day, start, self.zone)
         except NonexistentLocalTime as exc:
             self.add_error("start_time", exc)
             return data
-        ends_at = self._ends_at(data, kind)
-        if ends_at is not None:
-            if ends_at <= data["starts_at"]:
-                self.add_error("end_time", "The appointment must end after it starts.")
-            data["ends_at"] = ends_at
-        return data
-
-    def _ends_at(self, data: dict, kind: AppointmentType) -> dt.datetime | None:
+        data["ends_at"] = None  # the type's usual length, which the services work out
         end = data.get("end_time")
-        if end is None:
-            return data["starts_at"] + dt.timedelta(minutes=kind.default_duration)
-        if self.instance is not None and "end_time" not in self.changed_data and self._moved():
-            # Moving the start keeps the length, as appointment_update() does.
-            return data["starts_at"] + (self.instance.ends_at - self.instance.starts_at)
+        if end is None or not self._end_counts():
+            return data
         try:
-            return localize(data["date"], end, self.zone)
+            data["ends_at"] = localize(day, end, self.zone)
         except NonexistentLocalTime as exc:
             self.add_error("end_time", exc)
-            return None
+            return data
+        if data["ends_at"] <= data["starts_at"]:
+            self.add_error("end_time", "The appointment must end after it starts.")
+        return data
 
-    def _moved(self) -> bool:
-        return bool({"date", "start_time"} & set(self.changed_data))
+    def _end_counts(self) -> bool:
+        """Whether the end as shown is the one asked for: always for a booking; for an
+        edit only when the end itself was changed. Moving only the start keeps the
+        length, which appointment_update() works out."""
+        return self.instance is None or "end_time" in self.changed_data
 
     def service_fields(self) -> dict:
         """What appointment_book() takes."""
@@ -202,12 +208,16 @@ class AppointmentForm(forms.Form):
 
     def changed_service_fields(self) -> dict:
         """What appointment_update() should change: only what was edited, so a visit
-        that is over can take new notes without its times being touched."""
+        that is over can take new notes without its times being touched. The end goes
+        along when it was edited (None: the type's usual length), or when the type
+        changed and no end is given; a start moved alone keeps the length."""
         fields = self.service_fields()
         changed = set(self.changed_data)
         keep = {name for name in ("patient", "provider", "appointment_type", "notes") if name in changed}
-        if changed & {"date", "start_time", "end_time", "appointment_type"}:
-            keep |= {"starts_at", "ends_at"}
+        if changed & {"date", "start_time"}:
+            keep.add("starts_at")
+        if "end_time" in changed or ("appointment_type" in changed and self.cleaned_data["end_time"] is None):
+            keep.add("ends_at")
         return {name: value for name, value in fields.items() if name in keep}
 
 
@@ -320,13 +330,10 @@ class WeeklyHoursForm(forms.Form):
                 self.add_error(f"ends_{day.value}", "Working hours must end after they start.")
         return data
 
-    @transaction.atomic
-    def save(self) -> None:
-        for day in WorkingHours.Weekday:
-            rows = WorkingHours.objects.filter(provider=self.provider, weekday=day.value)
-            if not self.cleaned_data[f"works_{day.value}"]:
-                rows.delete()
-                continue
-            hours = {"starts": self.cleaned_data[f"starts_{day.value}"], "ends": self.cleaned_data[f"ends_{day.value}"]}
-            if not rows.update(**hours):
-                WorkingHours.objects.create(provider=self.provider, weekday=day.value, **hours)
+    def hours(self) -> dict[int, tuple[dt.time, dt.time]]:
+        """The week as services.working_hours_set() takes it: working weekdays only."""
+        return {
+            day.value: (self.cleaned_data[f"starts_{day.value}"], self.cleaned_data[f"ends_{day.value}"])
+            for day in WorkingHours.Weekday
+            if self.cleaned_data[f"works_{day.value}"]
+        }

@@ -343,6 +343,11 @@ class Appointment(TenantModel):
     def can_transition_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
 
+    def allowed_statuses(self, now: dt.datetime) -> list[str]:
+        """The statuses the appointment may move to now, in Status order: the buttons
+        the staff pages offer (the services check the same rule when one is pressed)."""
+        return [status for status in self.Status if self.transition_problem(status, now) is None]
+
     def transition_problem(self, status: str, now: dt.datetime) -> str | None:
         """Why the appointment cannot move to `status` now, or None if it can."""
         if status not in self.Status.values:

@@ -1,6 +1,16 @@
-"""Writes to the schedule. Each function is keyword-only, runs in one transaction and
-must be called inside the clinic's tenant context (the request's, a job's, an API
-key's); the models refuse to save without one.
+"""Writes to the schedule: appointments, patients, providers with their working hours,
+and appointment types. Staff pages, the admin, the API, jobs, webhooks and seed data
+all write through these functions and nowhere else, so whatever hangs off them (the
+appointment_changed signal, the status history) sees every change.
+
+Each function is keyword-only, runs in one transaction and must be called inside the
+clinic's tenant context (the request's, a job's, an API key's); the models refuse to
+save without one.
+
+The appointment functions record each change at the current time, or at `at`: when a
+change that happened earlier is entered now (an import, the demo clinics). `at` may not
+be in the future nor before the appointment's last recorded change, so the history
+stays in order; the front-desk rules (a no-show only once started) are judged at `at`.
 
 Double booking is refused by PostgreSQL (the exclusion constraints on Appointment).
 Validation checks first, to name the appointment in the way; when two bookings race,
@@ -10,6 +20,7 @@ SlotConflict."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -25,6 +36,7 @@ from clinic.appointments.models import (
     AppointmentType,
     Patient,
     Provider,
+    WorkingHours,
 )
 
 if TYPE_CHECKING:
@@ -35,14 +47,22 @@ __all__ = [
     "appointment_book",
     "appointment_cancel",
     "appointment_set_status",
+    "appointment_type_create",
+    "appointment_type_update",
     "appointment_update",
     "patient_create",
     "patient_set_sms_consent",
     "patient_update",
+    "provider_create",
+    "provider_set_active",
+    "provider_update",
+    "working_hours_set",
 ]
 
 APPOINTMENT_FIELDS = frozenset({"patient", "provider", "appointment_type", "starts_at", "ends_at", "notes"})
 PATIENT_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "phone", "email", "notes"})
+PROVIDER_FIELDS = frozenset({"title", "name", "specialty", "active"})
+APPOINTMENT_TYPE_FIELDS = frozenset({"name", "default_duration", "colour", "active"})
 
 
 # --- Appointments ---------------------------------------------------------------
@@ -59,11 +79,13 @@ def appointment_book(
     notes: str = "",
     booked_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
 ) -> Appointment:
     """Book a scheduled appointment; `ends_at` defaults to the type's duration.
 
     Raises ValidationError (inactive provider or type, bad times) or SlotConflict."""
     _require_aware(starts_at=starts_at, ends_at=ends_at)
+    booked_at = _recorded_at(at)
     if ends_at is None:
         ends_at = starts_at + dt.timedelta(minutes=appointment_type.default_duration)
     appointment = Appointment(
@@ -74,7 +96,7 @@ def appointment_book(
         ends_at=ends_at,
         notes=notes,
         status=Appointment.Status.SCHEDULED,
-        status_changed_at=timezone.now(),
+        status_changed_at=booked_at,
         status_changed_by=booked_by,
     )
     appointment.claim_for_current_org()
@@ -91,13 +113,16 @@ def appointment_update(
     appointment: Appointment,
     changed_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
     **fields,
 ) -> Appointment:
     """Reschedule, or change the patient, provider, type or notes.
 
-    Moving `starts_at` alone keeps the duration. Moving a confirmed appointment puts it
-    back to scheduled: the patient confirmed the old time. Only the notes of a closed
-    (completed, cancelled, no-show) appointment can change."""
+    Moving `starts_at` alone keeps the length (this is the one place that rule lives:
+    the staff pages and the admin leave `ends_at` out when only the start moved);
+    `ends_at=None` means the type's usual length. Moving a confirmed appointment puts
+    it back to scheduled: the patient confirmed the old time. Only the notes of a
+    closed (completed, cancelled, no-show) appointment can change."""
     unknown = set(fields) - APPOINTMENT_FIELDS
     if unknown:
         raise TypeError(
@@ -106,8 +131,8 @@ def appointment_update(
         )
     _require_aware(starts_at=fields.get("starts_at"), ends_at=fields.get("ends_at"))
     _lock_and_reload(appointment)
-    if "starts_at" in fields and "ends_at" not in fields:
-        fields["ends_at"] = fields["starts_at"] + (appointment.ends_at - appointment.starts_at)
+    changed_at = _recorded_at(at, not_before=appointment.status_changed_at)
+    _fill_in_the_end(appointment, fields)
     changed = {name: value for name, value in fields.items() if getattr(appointment, name) != value}
     if not changed:
         return appointment
@@ -116,7 +141,7 @@ def appointment_update(
     previous_status = appointment.status
     moved = {"starts_at", "ends_at"} & set(changed)
     if moved and appointment.status == Appointment.Status.CONFIRMED:
-        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via)
+        _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via, changed_at)
     _full_clean(appointment)
     appointment.save()
     _announce(
@@ -137,6 +162,7 @@ def appointment_set_status(
     status: str,
     changed_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
 ) -> Appointment:
     """Move the appointment to `status` if the front-desk rules allow it (see
     Appointment.TRANSITIONS), and record the step in its history.
@@ -147,11 +173,12 @@ def appointment_set_status(
     _lock_and_reload(appointment)
     if appointment.status == status:
         return appointment
-    problem = appointment.transition_problem(status, timezone.now())
+    changed_at = _recorded_at(at, not_before=appointment.status_changed_at)
+    problem = appointment.transition_problem(status, changed_at)
     if problem:
         raise ValidationError({"status": problem}, code="invalid_transition")
     previous_status = appointment.status
-    _set_status(appointment, status, changed_by, via)
+    _set_status(appointment, status, changed_by, via, changed_at)
     if appointment.holds_slot:
         _full_clean(appointment)  # names the conflict if its slot was given away
     appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
@@ -167,17 +194,35 @@ def appointment_set_status(
 
 
 def appointment_cancel(
-    *, appointment: Appointment, changed_by: User | None, via: str = AppointmentStatusChange.Via.STAFF
+    *,
+    appointment: Appointment,
+    changed_by: User | None,
+    via: str = AppointmentStatusChange.Via.STAFF,
+    at: dt.datetime | None = None,
 ) -> Appointment:
     return appointment_set_status(
-        appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by, via=via
+        appointment=appointment, status=Appointment.Status.CANCELLED, changed_by=changed_by, via=via, at=at
     )
 
 
-def _set_status(appointment: Appointment, status: str, changed_by: User | None, via: str) -> AppointmentStatusChange:
+def _fill_in_the_end(appointment: Appointment, fields: dict) -> None:
+    """The end an update means when it does not say: the same length if only the start
+    moved, the (new) type's usual length if it says None."""
+    if "ends_at" not in fields:
+        if "starts_at" in fields:
+            fields["ends_at"] = fields["starts_at"] + (appointment.ends_at - appointment.starts_at)
+    elif fields["ends_at"] is None:
+        kind = fields.get("appointment_type", appointment.appointment_type)
+        starts_at = fields.get("starts_at", appointment.starts_at)
+        fields["ends_at"] = starts_at + dt.timedelta(minutes=kind.default_duration)
+
+
+def _set_status(
+    appointment: Appointment, status: str, changed_by: User | None, via: str, changed_at: dt.datetime
+) -> AppointmentStatusChange:
     previous = appointment.status
     appointment.status = status
-    appointment.status_changed_at = timezone.now()
+    appointment.status_changed_at = changed_at
     appointment.status_changed_by = changed_by
     return appointment.record_status_change(from_status=previous, changed_by=changed_by, via=via)
 
@@ -203,6 +248,22 @@ def _full_clean(appointment: Appointment) -> None:
         if conflicts and len(conflicts) == len(exc.messages):
             raise conflicts[0] from None
         raise
+
+
+def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = None) -> dt.datetime:
+    """When a change is recorded: now, or `at` if given (see the module's docstring)."""
+    now = timezone.now()
+    if at is None:
+        return now
+    _require_aware(at=at)
+    if at > now:
+        raise ValueError(f"at={at.isoformat()} is in the future; a change is recorded when it happened.")
+    if not_before is not None and at < not_before:
+        raise ValueError(
+            f"at={at.isoformat()} is before the appointment's last change ({not_before.isoformat()}); "
+            "its history must stay in order."
+        )
+    return at
 
 
 def _require_aware(**values: dt.datetime | None) -> None:
@@ -246,9 +307,7 @@ def patient_create(
 @transaction.atomic
 def patient_update(*, patient: Patient, **fields) -> Patient:
     """Change a patient's details; SMS consent changes through patient_set_sms_consent()."""
-    unknown = set(fields) - PATIENT_FIELDS
-    if unknown:
-        raise TypeError(f"patient_update() cannot change {', '.join(sorted(unknown))}.")
+    _refuse_unknown("patient_update", fields, PATIENT_FIELDS)
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     for name, value in fields.items():
         setattr(patient, name, value)
@@ -280,3 +339,95 @@ def _save_patient(patient: Patient, **kwargs) -> None:
         if violated_constraint(exc) != Patient.PHONE_CONSTRAINT:
             raise
         raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken") from exc
+
+
+# --- Providers, working hours, appointment types ----------------------------------
+
+
+@transaction.atomic
+def provider_create(*, name: str, title: str = "", specialty: str = "", active: bool = True) -> Provider:
+    provider = Provider(name=name, title=title, specialty=specialty, active=active)
+    provider.claim_for_current_org()
+    provider.full_clean()
+    provider.save(force_insert=True)
+    return provider
+
+
+@transaction.atomic
+def provider_update(*, provider: Provider, **fields) -> Provider:
+    """Change a provider's name, title or specialty; `active` goes on to provider_set_active()."""
+    _refuse_unknown("provider_update", fields, PROVIDER_FIELDS)
+    active = fields.pop("active", None)
+    provider.refresh_from_db(from_queryset=Provider.objects.select_for_update())
+    for name, value in fields.items():
+        setattr(provider, name, value)
+    provider.full_clean()
+    provider.save()
+    if active is not None:
+        provider_set_active(provider=provider, active=active)
+    return provider
+
+
+@transaction.atomic
+def provider_set_active(*, provider: Provider, active: bool) -> Provider:
+    """An inactive provider keeps the appointments they have but cannot be booked again
+    (Appointment.clean), until made active again."""
+    provider.refresh_from_db(from_queryset=Provider.objects.select_for_update())
+    if provider.active != active:
+        provider.active = active
+        provider.save(update_fields=["active"])
+    return provider
+
+
+@transaction.atomic
+def working_hours_set(*, provider: Provider, hours: Mapping[int, tuple[dt.time, dt.time]]) -> list[WorkingHours]:
+    """Set a provider's whole week: `hours` maps each working weekday (0 = Monday) to
+    (starts, ends) in the clinic's local time; a weekday it leaves out is a day off."""
+    # Lock the provider: two people saving the same week one after the other, not interleaved.
+    Provider.objects.select_for_update().get(pk=provider.pk)
+    current = {row.weekday: row for row in WorkingHours.objects.filter(provider=provider)}
+    WorkingHours.objects.filter(provider=provider).exclude(weekday__in=list(hours)).delete()
+    rows = []
+    for weekday, (starts, ends) in sorted(hours.items()):
+        row = current.get(weekday)
+        if row is None:
+            row = WorkingHours(provider=provider, weekday=weekday)
+            row.claim_for_current_org()
+        elif (row.starts, row.ends) == (starts, ends):
+            rows.append(row)
+            continue
+        row.starts, row.ends = starts, ends
+        row.full_clean()
+        row.save()
+        rows.append(row)
+    return rows
+
+
+@transaction.atomic
+def appointment_type_create(
+    *, name: str, default_duration: int, colour: str = "#3b82f6", active: bool = True
+) -> AppointmentType:
+    kind = AppointmentType(name=name, default_duration=default_duration, colour=colour, active=active)
+    kind.claim_for_current_org()
+    kind.full_clean()  # names a taken name, as the unique constraint would not
+    kind.save(force_insert=True)
+    return kind
+
+
+@transaction.atomic
+def appointment_type_update(*, appointment_type: AppointmentType, **fields) -> AppointmentType:
+    """Change a type's name, usual length, colour or whether it can be booked; the
+    appointments already booked keep their times."""
+    _refuse_unknown("appointment_type_update", fields, APPOINTMENT_TYPE_FIELDS)
+    appointment_type.refresh_from_db(from_queryset=AppointmentType.objects.select_for_update())
+    for name, value in fields.items():
+        setattr(appointment_type, name, value)
+    appointment_type.full_clean()
+    appointment_type.save()
+    return appointment_type
+
+
+def _refuse_unknown(function: str, fields: Mapping[str, object], allowed: frozenset[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"{function}() cannot change {', '.join(sorted(unknown))}.")

@@ -9,11 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic.appointments.forms import AppointmentForm, DayForm, parse_uuid
+from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid
 from clinic.appointments.models import Appointment, Patient, Provider
 from clinic.appointments.services import appointment_book, appointment_cancel, appointment_update
 from clinic.appointments.timezones import format_span, to_local
-from clinic.appointments.views.common import add_service_errors
 from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.appointments.views.schedule import day_url
 from tenancy.decorators import org_required
@@ -105,8 +104,7 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
     appointment = _get_appointment(pk)
-    now = timezone.now()
-    allowed = [status for status in Appointment.Status if appointment.transition_problem(status, now) is None]
+    allowed = appointment.allowed_statuses(timezone.now())
     context = {
         "appointment": appointment,
         "history": appointment.status_changes.select_related("changed_by"),

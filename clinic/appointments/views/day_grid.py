@@ -92,11 +92,8 @@ class DayGrid:
 
 
 def quick_actions(appointment: Appointment, now: dt.datetime) -> tuple[Action, ...]:
-    return tuple(
-        Action(status, label, status in QUIET_ACTIONS)
-        for status, label in QUICK_ACTIONS
-        if appointment.transition_problem(status, now) is None
-    )
+    allowed = appointment.allowed_statuses(now)
+    return tuple(Action(status, label, status in QUIET_ACTIONS) for status, label in QUICK_ACTIONS if status in allowed)
 
 
 def wall_minute(instant: dt.datetime, day: dt.date, zone: ZoneInfo) -> int:

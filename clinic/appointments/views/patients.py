@@ -10,10 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.appointments.forms import NewPatientForm, PatientForm
+from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
-from clinic.appointments.views.common import add_service_errors
 from tenancy.decorators import org_required
 
 PATIENTS_PER_PAGE = 25

@@ -1,18 +1,34 @@
 """The clinic's setup, for its owners and admins: providers with their working hours,
-and appointment types. Staff members get a 404 (see tenancy.decorators)."""
+and appointment types. Staff members get a 404 (see tenancy.decorators). The forms
+check the input; the services write it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.appointments.forms import AppointmentTypeForm, ProviderActiveForm, ProviderForm, WeeklyHoursForm
+from clinic.appointments.forms import (
+    AppointmentTypeForm,
+    ProviderActiveForm,
+    ProviderForm,
+    WeeklyHoursForm,
+    add_service_errors,
+)
 from clinic.appointments.models import AppointmentType, Provider, WorkingHours
+from clinic.appointments.services import (
+    appointment_type_create,
+    appointment_type_update,
+    provider_create,
+    provider_set_active,
+    provider_update,
+    working_hours_set,
+)
 from tenancy.decorators import manager_required
 
 
@@ -48,29 +64,51 @@ def _weekday(hours: WorkingHours) -> str:
     return WorkingHours.Weekday(hours.weekday).label[:3]
 
 
-def _edit(request: HttpRequest, form_class, instance, *, template: str, noun: str) -> HttpResponse:
-    """Create (instance None) or change one provider or type, then back to the setup page."""
+def _edit(request: HttpRequest, form_class, instance, *, save, template: str, noun: str) -> HttpResponse:
+    """Create (instance None) or change one provider or type through `save(instance,
+    fields)`, then back to the setup page."""
     # Named before the form touches it: a refused change must not rename the page.
     title = f"Edit {instance}" if instance is not None else f"Add a {noun}"
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"{'Added' if instance is None else 'Saved'} {noun} {saved}.")
-        return redirect("setup:index")
+        fields = {name: form.cleaned_data[name] for name in form_class.Meta.fields}
+        try:
+            saved = save(instance, fields)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{'Added' if instance is None else 'Saved'} {noun} {saved}.")
+            return redirect("setup:index")
     return render(request, template, {"form": form, "object": instance, "title": title})
+
+
+def _save_provider(provider: Provider | None, fields: dict) -> Provider:
+    if provider is None:
+        return provider_create(**fields)
+    return provider_update(provider=provider, **fields)
+
+
+def _save_type(kind: AppointmentType | None, fields: dict) -> AppointmentType:
+    if kind is None:
+        return appointment_type_create(**fields)
+    return appointment_type_update(appointment_type=kind, **fields)
+
+
+PROVIDER_PAGE = {"save": _save_provider, "template": "appointments/setup/provider_form.html", "noun": "provider"}
+TYPE_PAGE = {"save": _save_type, "template": "appointments/setup/type_form.html", "noun": "type"}
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def provider_create(request: HttpRequest) -> HttpResponse:
-    return _edit(request, ProviderForm, None, template="appointments/setup/provider_form.html", noun="provider")
+def provider_create_view(request: HttpRequest) -> HttpResponse:
+    return _edit(request, ProviderForm, None, **PROVIDER_PAGE)
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, pk) -> HttpResponse:
     provider = get_object_or_404(Provider.objects, pk=pk)
-    return _edit(request, ProviderForm, provider, template="appointments/setup/provider_form.html", noun="provider")
+    return _edit(request, ProviderForm, provider, **PROVIDER_PAGE)
 
 
 @manager_required
@@ -79,8 +117,7 @@ def provider_active(request: HttpRequest, pk) -> HttpResponse:
     provider = get_object_or_404(Provider.objects, pk=pk)
     form = ProviderActiveForm(request.POST)
     if form.is_valid() and provider.active != form.cleaned_data["active"]:
-        provider.active = form.cleaned_data["active"]
-        provider.save(update_fields=["active"])
+        provider = provider_set_active(provider=provider, active=form.cleaned_data["active"])
         state = "can be booked again" if provider.active else "is inactive: no new bookings"
         messages.success(request, f"{provider} {state}.")
     return redirect("setup:index")
@@ -92,20 +129,24 @@ def provider_hours(request: HttpRequest, pk) -> HttpResponse:
     provider = get_object_or_404(Provider.objects, pk=pk)
     form = WeeklyHoursForm(request.POST or None, provider=provider)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved the working hours of {provider}.")
-        return redirect("setup:index")
+        try:
+            working_hours_set(provider=provider, hours=form.hours())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved the working hours of {provider}.")
+            return redirect("setup:index")
     return render(request, "appointments/setup/provider_hours.html", {"form": form, "provider": provider})
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
 def type_create(request: HttpRequest) -> HttpResponse:
-    return _edit(request, AppointmentTypeForm, None, template="appointments/setup/type_form.html", noun="type")
+    return _edit(request, AppointmentTypeForm, None, **TYPE_PAGE)
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
 def type_edit(request: HttpRequest, pk) -> HttpResponse:
     kind = get_object_or_404(AppointmentType.objects, pk=pk)
-    return _edit(request, AppointmentTypeForm, kind, template="appointments/setup/type_form.html", noun="type")
+    return _edit(request, AppointmentTypeForm, kind, **TYPE_PAGE)

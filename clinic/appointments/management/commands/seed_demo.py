@@ -3,7 +3,12 @@
 Everything is created as the runtime role through the real services, inside each
 clinic's tenant context, so the demo data obeys the same rules (RLS, composite keys,
 no double booking) as real data. All of it is one transaction: a failure leaves
-nothing behind. Running it again changes nothing."""
+nothing behind. Running it again changes nothing.
+
+The appointments' histories read as a real week would: each booking made some days
+before, each step at a plausible moment of the appointment's own day (arrived just
+before the start, completed or missed at its end, confirmed or cancelled the day
+before), recorded as made by the system (via="system") for the demo's staff."""
 
 from __future__ import annotations
 
@@ -24,8 +29,16 @@ from clinic.appointments.management.commands._demo_data import (
     DemoClinic,
     DemoUser,
 )
-from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
-from clinic.appointments.services import SlotConflict, appointment_book, appointment_set_status, patient_create
+from clinic.appointments.models import Appointment, AppointmentStatusChange, AppointmentType, Patient, Provider
+from clinic.appointments.services import (
+    SlotConflict,
+    appointment_book,
+    appointment_set_status,
+    appointment_type_create,
+    patient_create,
+    provider_create,
+    working_hours_set,
+)
 from clinic.appointments.timezones import localize, to_local
 from clinic.messaging.demo import set_up_demo_messaging
 from tenancy.context import tenant_context
@@ -35,6 +48,7 @@ from tenancy.services import membership_add, organization_create
 DAYS_AROUND_TODAY = 3  # a week: three days back, today, three days ahead
 LUNCH = (dt.time(12), dt.time(13))
 Status = Appointment.Status
+VIA = AppointmentStatusChange.Via.SYSTEM
 
 
 @dataclass
@@ -49,6 +63,8 @@ class Clinic:
     types: list[AppointmentType]
     weights: list[int]
     patients: list[Patient]
+    # When things happened; apart from `rng`, so the bookings and statuses stay as they were.
+    timing: random.Random
     next_patient: int = 0
     booked: int = 0
 
@@ -120,13 +136,12 @@ def _user(demo: DemoUser, *, is_staff: bool):
 def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Random) -> Clinic:
     providers, hours = [], {}
     for spec in demo.providers:
-        provider = Provider.objects.create(title=spec.title, name=spec.name, specialty=spec.specialty)
-        for weekday, (starts, ends) in spec.hours.items():
-            WorkingHours.objects.create(provider=provider, weekday=weekday, starts=starts, ends=ends)
+        provider = provider_create(title=spec.title, name=spec.name, specialty=spec.specialty)
+        working_hours_set(provider=provider, hours=spec.hours)
         providers.append(provider)
         hours[provider.pk] = spec.hours
     types = [
-        AppointmentType.objects.create(name=kind.name, default_duration=kind.minutes, colour=kind.colour)
+        appointment_type_create(name=kind.name, default_duration=kind.minutes, colour=kind.colour)
         for kind in demo.types
     ]
     patients = [_patient(demo, index, first, last, rng) for index, (first, last) in enumerate(demo.patients)]
@@ -139,6 +154,7 @@ def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Rando
         types=types,
         weights=[kind.weight for kind in demo.types],
         patients=patients,
+        timing=random.Random(f"{demo.slug}-timing"),  # noqa: S311 (demo data)
     )
 
 
@@ -183,15 +199,20 @@ def _book_day(clinic: Clinic, provider: Provider, day: dt.date, span, now: dt.da
         if cursor.time() < LUNCH[1] and ends.time() > LUNCH[0]:
             cursor = dt.datetime.combine(day, LUNCH[1])
             continue
-        appointment = _book(clinic, provider, kind, localize(day, cursor.time(), zone))
+        appointment = _book(clinic, provider, kind, localize(day, cursor.time(), zone), now)
         if appointment is not None:
             _progress(appointment, now, rng, clinic)
         # Round up to the next quarter hour: schedules are kept on quarters.
         cursor = ends + dt.timedelta(minutes=-ends.minute % 15)
 
 
-def _book(clinic: Clinic, provider: Provider, kind: AppointmentType, starts_at: dt.datetime) -> Appointment | None:
-    """Book the next patient in turn who is free then (one patient, one place at a time)."""
+def _book(
+    clinic: Clinic, provider: Provider, kind: AppointmentType, starts_at: dt.datetime, now: dt.datetime
+) -> Appointment | None:
+    """Book the next patient in turn who is free then (one patient, one place at a time),
+    on an office day two to three weeks before (or now, for the nearest ones)."""
+    day = to_local(starts_at, clinic.org.zone).date()
+    booked_at = min(now, _office_time(clinic, day - dt.timedelta(days=clinic.timing.randint(2, 21))))
     for _ in range(len(clinic.patients)):
         patient = clinic.patients[clinic.next_patient % len(clinic.patients)]
         clinic.next_patient += 1
@@ -202,6 +223,8 @@ def _book(clinic: Clinic, provider: Provider, kind: AppointmentType, starts_at: 
                 appointment_type=kind,
                 starts_at=starts_at,
                 booked_by=clinic.staff if clinic.next_patient % 3 else clinic.owner,
+                via=VIA,
+                at=booked_at,
             )
         except SlotConflict:
             continue
@@ -213,7 +236,26 @@ def _book(clinic: Clinic, provider: Provider, kind: AppointmentType, starts_at: 
 def _progress(appointment: Appointment, now: dt.datetime, rng: random.Random, clinic: Clinic) -> None:
     """Walk the appointment to a status that fits its time, through the front-desk rules."""
     for status in _statuses_for(appointment, now, clinic.org.zone, rng.random()):
-        appointment_set_status(appointment=appointment, status=status, changed_by=clinic.staff)
+        at = _status_time(clinic, appointment, status, now)
+        appointment_set_status(appointment=appointment, status=status, changed_by=clinic.staff, via=VIA, at=at)
+
+
+def _status_time(clinic: Clinic, appointment: Appointment, status: str, now: dt.datetime) -> dt.datetime:
+    """When the step happened: the patient arrives a few minutes early; the visit is
+    completed, or the patient marked absent, at its end; confirmations (after the
+    reminder) and cancellations come the day before, or now for those booked since."""
+    if status == Status.ARRIVED:
+        return appointment.starts_at - dt.timedelta(minutes=clinic.timing.randint(0, 10))
+    if status in (Status.COMPLETED, Status.NO_SHOW):
+        return appointment.ends_at
+    day_before = to_local(appointment.starts_at, clinic.org.zone).date() - dt.timedelta(days=1)
+    return min(now, max(_office_time(clinic, day_before), appointment.status_changed_at))
+
+
+def _office_time(clinic: Clinic, day: dt.date) -> dt.datetime:
+    """A time in office hours (08:00 to 16:45) on `day`, in the clinic's zone."""
+    time = dt.time(clinic.timing.randint(8, 16), clinic.timing.choice((0, 15, 30, 45)))
+    return localize(day, time, clinic.org.zone)
 
 
 def _statuses_for(appointment: Appointment, now: dt.datetime, zone, roll: float) -> list[str]:

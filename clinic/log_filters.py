@@ -1,0 +1,18 @@
+"""Logging filters named in settings.LOGGING."""
+
+from __future__ import annotations
+
+import logging
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """django.request logs a 403 (PermissionDenied) or 400 with the exception's full
+    traceback. Those are answers to the client, not faults of the app: one line is
+    enough. Server errors (5xx) keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if status is not None and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
