@@ -304,7 +304,7 @@ def test_the_inbox_buttons_need_a_post_with_csrf(org_a, staff_a):
 
 
 def test_the_sms_pages_need_a_login_and_a_clinic(client, org_a):
-    for url in ("/sms/", "/sms/inbox/"):
+    for url in ("/sms/", "/sms/inbox/", "/sms/settings/"):
         assert client.get(url)["Location"].startswith("/accounts/login/")
 
 

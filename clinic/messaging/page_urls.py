@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic.messaging.views import inbox, log
+from clinic.messaging.views import inbox, log, settings_page
 
 app_name = "sms"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<uuid:pk>/handled/", inbox.mark_handled, name="mark_handled"),
     path("inbox/<uuid:pk>/reply/", inbox.reply, name="reply"),
+    path("settings/", settings_page.sms_settings_page, name="settings"),
 ]
