@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic.messaging.views import inbox, log, settings_page
+from clinic.messaging.views import appointments, inbox, log, settings_page
 
 app_name = "sms"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("inbox/<uuid:pk>/handled/", inbox.mark_handled, name="mark_handled"),
     path("inbox/<uuid:pk>/reply/", inbox.reply, name="reply"),
     path("settings/", settings_page.sms_settings_page, name="settings"),
+    path("appointments/<uuid:pk>/confirmation/", appointments.send_confirmation, name="send_confirmation"),
 ]

@@ -1,15 +1,18 @@
-"""Reads of a clinic's texts for the staff pages: the log and the
-inbox. Every query goes through the scoped managers, so only the active
-clinic's rows are ever read."""
+"""Reads of a clinic's texts for the staff pages: the log, the inbox, one
+appointment's thread and one patient's recent texts. Every query goes through
+the scoped managers, so only the active clinic's rows are ever read."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from clinic.appointments.models import AppointmentStatusChange, Patient
-from clinic.messaging.models import SmsMessage
+from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.messaging.models import ConfirmationRequest, SmsMessage
 
 # Status changes the patient made themselves, from a text or its link.
 PATIENT_VIAS = (AppointmentStatusChange.Via.SMS, AppointmentStatusChange.Via.LINK)
@@ -63,3 +66,65 @@ def inbox_messages() -> QuerySet[SmsMessage]:
 def inbox_count() -> int:
     # One COUNT on the partial index msg_org_inbox_idx.
     return SmsMessage.objects.filter(needs_attention=True, handled_at__isnull=True).count()
+
+
+# --- one appointment, one patient ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """One confirmation request as the appointment page describes it."""
+
+    request: ConfirmationRequest
+    lead: str
+    state: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Thread:
+    messages: list[SmsMessage]
+    requests: list[RequestLine]
+    # Whether "Send confirmation now" is worth offering; the service has the last word.
+    can_ask: bool
+
+
+def appointment_thread(appointment: Appointment, now: dt.datetime | None = None) -> Thread:
+    """The texts of one appointment, oldest first, and its confirmation requests."""
+    now = now or timezone.now()
+    messages = list(messages_with_related().filter(appointment=appointment).order_by("created_at", "id"))
+    requests = ConfirmationRequest.objects.filter(appointment=appointment).select_related("message")
+    return Thread(
+        messages=messages,
+        requests=[_request_line(request, now) for request in requests.order_by("due_at", "created_at")],
+        can_ask=appointment.status == Appointment.Status.SCHEDULED and appointment.starts_at > now,
+    )
+
+
+def _request_line(request: ConfirmationRequest, now: dt.datetime) -> RequestLine:
+    if request.lead_minutes is None:
+        lead = "Sent by hand"
+    else:
+        hours, minutes = divmod(request.lead_minutes, 60)
+        lead = f"{hours} h before" if not minutes else f"{hours} h {minutes} min before"
+    return RequestLine(request=request, lead=lead, state=_request_state(request, now), note=request.skip_reason)
+
+
+def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:
+    if request.response:
+        how = "by text reply" if request.responded_via == AppointmentStatusChange.Via.SMS else "with the link"
+        return f"{request.get_response_display()} {how}"
+    status = ConfirmationRequest.Status
+    if request.status == status.PENDING:
+        if request.due_at <= now:
+            return "Going out now"
+        local = timezone.localtime(request.due_at)
+        return f"Due {date_format(local, 'D j M')}, {date_format(local, 'H:i')}"
+    if request.status == status.QUEUED:
+        message = request.message
+        return f"Texted ({message.get_status_display().lower()}), no answer yet" if message else "Texted, no answer yet"
+    return request.get_status_display()
+
+
+def patient_messages(patient: Patient, limit: int = PATIENT_TEXTS_SHOWN) -> list[SmsMessage]:
+    return list(messages_with_related().filter(patient=patient).order_by("-created_at", "-id")[:limit])

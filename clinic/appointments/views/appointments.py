@@ -16,6 +16,7 @@ from clinic.appointments.timezones import format_span, to_local
 from clinic.appointments.views.common import add_service_errors
 from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.appointments.views.schedule import day_url
+from clinic.messaging.selectors import appointment_thread
 from tenancy.decorators import org_required
 
 # The button that refreshes the patient list instead of saving.
@@ -123,6 +124,7 @@ def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
         "closed": appointment.status in Appointment.CLOSED_STATUSES,
         "duration": appointment.ends_at - appointment.starts_at,
         "day": to_local(appointment.starts_at, request.organization.zone).date(),
+        "sms_thread": appointment_thread(appointment, now),
     }
     return render(request, "appointments/appointment_detail.html", context)
 

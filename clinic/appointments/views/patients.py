@@ -14,6 +14,7 @@ from clinic.appointments.forms import NewPatientForm, PatientForm
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
 from clinic.appointments.views.common import add_service_errors
+from clinic.messaging.selectors import patient_messages
 from tenancy.decorators import org_required
 
 PATIENTS_PER_PAGE = 25
@@ -72,6 +73,7 @@ def patient_detail(request: HttpRequest, pk) -> HttpResponse:
         "patient": patient,
         "upcoming": appointments.upcoming(now)[:APPOINTMENTS_SHOWN],
         "past": appointments.past(now)[:APPOINTMENTS_SHOWN],
+        "sms_messages": patient_messages(patient),
     }
     return render(request, "appointments/patient_detail.html", context)
 
