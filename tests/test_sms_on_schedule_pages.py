@@ -1,5 +1,6 @@
 """Texts where the front desk works: an appointment's thread and its "Send
-confirmation now" button, and a patient's recent texts."""
+confirmation now" button, a patient's recent texts, and the SMS marks on the day
+schedule (computed for the whole day at once)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import datetime as dt
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic.appointments.models import Appointment
 from clinic.appointments.services import appointment_book, appointment_set_status, patient_set_sms_consent
 from clinic.appointments.timezones import localize
 from clinic.messaging.models import ConfirmationRequest
+from clinic.messaging.selectors import day_marks
 from tenancy.context import tenant_context
 from tests import factories
 from tests.conftest import login
@@ -148,3 +152,74 @@ def test_the_patient_page_lists_their_recent_texts(as_staff, people_a, people_b)
     assert "Appointment texts" in body  # the consent, as before
     empty = as_staff.get(f"/patients/{people_a.john.pk}/").content.decode()
     assert "Your appointment is tomorrow" not in empty
+
+
+# --- the day schedule -----------------------------------------------------------------
+
+
+def day_page(client) -> str:
+    response = client.get(f"/?date={DAY.isoformat()}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_day_shows_each_appointments_sms_mark(as_staff, people_a):
+    waiting = book(people_a, time="09:00")
+    texted(waiting)
+    confirmed = book(people_a, time="10:00")
+    texted(confirmed)
+    answered(confirmed, "confirmed", "sms")
+    cancelled = book(people_a, time="11:00")
+    answered(cancelled, "cancelled", "link")
+    by_phone = book(people_a, time="12:00")
+    answered(by_phone, "confirmed", "staff")
+    book(people_a, time="13:00")
+    body = day_page(as_staff)
+    assert body.count('class="sms-mark sms-mark--sent"') == 1
+    assert body.count("Confirmed by SMS") == 1 and body.count("Cancelled by SMS") == 1
+    with tenant_context(org=people_a.org):
+        marks = day_marks([waiting.pk, confirmed.pk, cancelled.pk, by_phone.pk])
+    assert {pk: mark.label for pk, mark in marks.items()} == {
+        waiting.pk: "SMS sent",
+        confirmed.pk: "Confirmed by SMS",
+        cancelled.pk: "Cancelled by SMS",
+    }
+
+
+def test_a_request_for_an_old_time_or_an_answered_one_is_no_mark(people_a):
+    moved = book(people_a, time="09:00")
+    texted(moved, appointment_starts_at=moved.starts_at - dt.timedelta(days=1))
+    done = book(people_a, time="10:00")
+    texted(done, response="confirmed", responded_via="sms")
+    with tenant_context(org=people_a.org):
+        assert day_marks([moved.pk, done.pk]) == {}
+        assert day_marks([]) == {}
+
+
+def test_the_day_mark_is_not_colour_alone(as_staff, people_a):
+    texted(book(people_a))
+    body = day_page(as_staff)
+    assert '<span class="sms-mark__icon" aria-hidden="true">' in body
+    assert "</span> SMS sent</p>" in body
+
+
+def day_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        day_page(client)
+    return len(queries.captured_queries)
+
+
+def test_the_day_view_asks_the_same_number_of_queries_for_any_number_of_appointments(as_staff, people_a):
+    def book_some(times: list[str]) -> None:
+        for time in times:
+            with tenant_context(org=people_a.org):
+                patient = factories.patient()
+            texted(book(people_a, patient=patient, provider=people_a.ada, time=time))
+            answered(book(people_a, provider=people_a.grace, time=time), "confirmed", "sms")
+
+    book_some(["08:00"])
+    few = day_queries(as_staff)
+    book_some(["09:00", "10:00", "11:00", "12:00", "13:00"])
+    many = day_queries(as_staff)
+    assert "Confirmed by SMS" in day_page(as_staff)
+    assert few == many

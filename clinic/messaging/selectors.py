@@ -1,13 +1,16 @@
 """Reads of a clinic's texts for the staff pages: the log, the inbox, one
-appointment's thread and one patient's recent texts. Every query goes through
-the scoped managers, so only the active clinic's rows are ever read."""
+appointment's thread, one patient's recent texts, and the marks on the day
+schedule. Every query goes through the scoped managers, so only the active
+clinic's rows are ever read."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -128,3 +131,49 @@ def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:
 
 def patient_messages(patient: Patient, limit: int = PATIENT_TEXTS_SHOWN) -> list[SmsMessage]:
     return list(messages_with_related().filter(patient=patient).order_by("-created_at", "-id")[:limit])
+
+
+# --- the day schedule ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmsMark:
+    kind: str  # "sent", "confirmed" or "cancelled": the CSS modifier
+    label: str
+
+
+SENT = SmsMark("sent", "SMS sent")
+ANSWERS = {
+    Appointment.Status.CONFIRMED: SmsMark("confirmed", "Confirmed by SMS"),
+    Appointment.Status.CANCELLED: SmsMark("cancelled", "Cancelled by SMS"),
+}
+
+
+def day_marks(appointment_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SmsMark]:
+    """The SMS mark of each appointment, in two queries whatever their number:
+    "Confirmed/Cancelled by SMS" when the latest status change was the patient's
+    answer (by text or link), else "SMS sent" while a request texted for the
+    appointment's current time waits for an answer."""
+    ids = list(appointment_ids)
+    if not ids:
+        return {}
+    latest_changes = (
+        AppointmentStatusChange.objects.filter(appointment_id__in=ids)
+        .order_by("appointment_id", "-changed_at")
+        .distinct("appointment_id")  # PostgreSQL's DISTINCT ON: the latest per appointment
+        .values_list("appointment_id", "via", "to_status")
+    )
+    marks = {
+        appointment_id: ANSWERS[to_status]
+        for appointment_id, via, to_status in latest_changes
+        if via in PATIENT_VIAS and to_status in ANSWERS
+    }
+    waiting = ConfirmationRequest.objects.filter(
+        appointment_id__in=[pk for pk in ids if pk not in marks],
+        status=ConfirmationRequest.Status.QUEUED,
+        response="",
+        appointment__status=Appointment.Status.SCHEDULED,
+        appointment_starts_at=F("appointment__starts_at"),
+    ).values_list("appointment_id", flat=True)
+    marks.update({appointment_id: SENT for appointment_id in waiting})
+    return marks
