@@ -18,6 +18,7 @@ urlpatterns = [
     path("appointments/", include(appointment_urls.appointment_urls)),
     path("patients/", include(appointment_urls.patient_urls)),
     path("setup/", include(appointment_urls.setup_urls)),
+    path("sms/", include("clinic.messaging.page_urls")),
     path("", include("clinic.messaging.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -47,12 +47,13 @@ def test_the_header_has_the_user_and_a_post_logout(client, org_a, staff_a):
 
 def test_staff_see_no_manager_links(client, org_a, staff_a):
     login(client, staff_a, org=org_a)
-    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients"]
+    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients", "SMS"]
 
 
 def test_managers_see_the_members_link(client, org_a, owner_a):
     login(client, owner_a, org=org_a)
-    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients", "Providers &amp; types", "Members"]
+    labels = nav_labels(client.get("/").content.decode())
+    assert labels == ["Schedule", "Patients", "SMS", "Providers &amp; types", "Members"]
 
 
 def test_the_admin_link_is_for_staff_users_who_manage_the_clinic(client, org_a, owner_a, staff_a):

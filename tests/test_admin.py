@@ -51,6 +51,9 @@ def data(org_a, org_b):
                 "appointments.Appointment": appointment,
                 "appointments.WorkingHours": factories.working_hours(provider=provider),
                 "appointments.AppointmentStatusChange": factories.appointment_status_change(appointment=appointment),
+                "messaging.SmsSettings": factories.sms_settings(),
+                "messaging.SmsMessage": factories.sms_message(patient=patient, appointment=appointment),
+                "messaging.ConfirmationRequest": factories.confirmation_request(appointment=appointment),
             }
     return rows["clinic-a"], rows["clinic-b"]
 
@@ -64,7 +67,7 @@ def admin_client(client, owner_a, org_a):
 def test_every_tenant_model_has_a_tenant_admin():
     from tenancy.checks import tenant_models
 
-    registered = {model for model in tenant_models() if model._meta.app_label == "appointments"}
+    registered = {model for model in tenant_models() if model._meta.app_label in ("appointments", "messaging")}
     assert registered <= set(TENANT_ADMINS)
 
 

@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
 from clinic.accounts.middleware import idle_timeout_seconds
+from clinic.messaging.selectors import inbox_count
 from tenancy.session import memberships_for
 
 
@@ -20,11 +21,15 @@ class NavItem:
     # do not exist yet never break the layout.
     url_names: tuple[str, ...]
     managers_only: bool = False
+    # A count shown after the label (see `badges` in shell()), and what it counts.
+    badge: str = ""
+    badge_hint: str = ""
 
 
 NAV_ITEMS = (
     NavItem("Schedule", ("schedule:day",)),
     NavItem("Patients", ("patients:list",)),
+    NavItem("SMS", ("sms:log",), badge="sms_inbox_count", badge_hint="texts waiting in the inbox"),
     NavItem("Providers & types", ("setup:index",), managers_only=True),
     NavItem("Members", ("accounts:members",), managers_only=True),
 )
@@ -35,6 +40,8 @@ class NavLink:
     label: str
     url: str
     current: bool
+    badge: object = None
+    badge_hint: str = ""
 
 
 def _first_url(names: tuple[str, ...]) -> str | None:
@@ -50,17 +57,19 @@ def _is_current(path: str, url: str) -> bool:
     return path == url if url == "/" else path.startswith(url)
 
 
-def nav_links(request: HttpRequest) -> list[NavLink]:
+def nav_links(request: HttpRequest, badges: dict | None = None) -> list[NavLink]:
     membership = getattr(request, "membership", None)
     if membership is None:
         return []
+    badges = badges or {}
     links = []
     for item in NAV_ITEMS:
         if item.managers_only and not membership.can_manage:
             continue
         url = _first_url(item.url_names)
         if url is not None:
-            links.append(NavLink(item.label, url, _is_current(request.path, url)))
+            badge = badges.get(item.badge) if item.badge else None
+            links.append(NavLink(item.label, url, _is_current(request.path, url), badge, item.badge_hint))
     if request.user.is_staff and membership.can_manage:
         url = reverse("admin:index")
         links.append(NavLink("Admin", url, _is_current(request.path, url)))
@@ -71,9 +80,19 @@ def shell(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    badges = _badges(request)
     return {
-        "nav_links": nav_links(request),
+        **badges,
+        "nav_links": nav_links(request, badges),
         # Lazy: one query, and only when the header is actually rendered.
         "switchable_memberships": SimpleLazyObject(lambda: memberships_for(user)),
         "idle_timeout_seconds": idle_timeout_seconds(),
     }
+
+
+def _badges(request: HttpRequest) -> dict:
+    """Counts for the navigation (and the pages that repeat them). Lazy and shared:
+    one cheap query each, run only when a page shows it, and at most once."""
+    if getattr(request, "membership", None) is None:
+        return {}
+    return {"sms_inbox_count": SimpleLazyObject(inbox_count)}

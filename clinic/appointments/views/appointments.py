@@ -15,6 +15,7 @@ from clinic.appointments.services import appointment_book, appointment_cancel, a
 from clinic.appointments.timezones import format_span, to_local
 from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.appointments.views.schedule import day_url
+from clinic.messaging.selectors import appointment_thread
 from tenancy.decorators import org_required
 
 # The button that refreshes the patient list instead of saving.
@@ -104,7 +105,8 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
     appointment = _get_appointment(pk)
-    allowed = appointment.allowed_statuses(timezone.now())
+    now = timezone.now()
+    allowed = appointment.allowed_statuses(now)
     context = {
         "appointment": appointment,
         "history": appointment.status_changes.select_related("changed_by"),
@@ -121,6 +123,7 @@ def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
         "closed": appointment.status in Appointment.CLOSED_STATUSES,
         "duration": appointment.ends_at - appointment.starts_at,
         "day": to_local(appointment.starts_at, request.organization.zone).date(),
+        "sms_thread": appointment_thread(appointment, now),
     }
     return render(request, "appointments/appointment_detail.html", context)
 

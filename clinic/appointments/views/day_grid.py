@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.appointments.models import Appointment, Provider, WorkingHours
 from clinic.appointments.timezones import to_local
+from clinic.messaging.selectors import SmsMark, day_marks
 
 SLOT_MINUTES = 5
 DAY_MINUTES = 24 * 60
@@ -53,6 +54,7 @@ class Block:
     row_end: int
     column: int
     actions: tuple[Action, ...]
+    sms_mark: SmsMark | None = None
 
 
 @dataclass
@@ -139,12 +141,13 @@ def build_day_grid(
         for appointment in appointments
     ]
     hours = {hours.provider_id: hours for hours in working_hours}
+    sms_marks = day_marks(appointment.pk for appointment, _, _ in spans)  # the whole day at once
     first, last = _bounds(spans, hours.values())
     rows = Rows(first)
     columns, next_column = [], 2  # grid column 1 holds the hour labels
     for provider in providers:
         mine = [span for span in spans if span[0].provider_id == provider.pk]
-        column = _column(provider, next_column, hours.get(provider.pk), mine, rows, zone, now)
+        column = _column(provider, next_column, hours.get(provider.pk), mine, rows, zone, now, sms_marks)
         columns.append(column)
         next_column = column.last
     marks = [HourMark(f"{minute // 60:02d}:00", rows.start(minute)) for minute in range(first, last, 60)]
@@ -153,19 +156,19 @@ def build_day_grid(
     return DayGrid(columns=columns, hours=marks, rows=(last - first) // SLOT_MINUTES, now_row=now_row)
 
 
-def _column(provider: Provider, first: int, hours: WorkingHours | None, spans, rows: Rows, zone, now) -> Column:
+def _column(provider: Provider, first: int, hours: WorkingHours | None, spans, rows: Rows, zone, now, marks) -> Column:
     column = Column(provider=provider, first=first, hours=hours)
     if hours is not None:
         column.open_rows = (rows.start(_minutes(hours.starts)), rows.end(_minutes(hours.ends)))
     lanes = assign_lanes(spans)
     column.lanes = max(lanes, default=0) + 1
     for (appointment, start, end), lane in zip(spans, lanes, strict=True):
-        column.blocks.append(_block(appointment, start, end, rows, first + lane, zone, now))
+        column.blocks.append(_block(appointment, start, end, rows, first + lane, zone, now, marks.get(appointment.pk)))
     column.blocks.sort(key=lambda block: (block.row, block.column))
     return column
 
 
-def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: ZoneInfo, now) -> Block:
+def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: ZoneInfo, now, sms_mark=None) -> Block:
     row = rows.start(start)
     return Block(
         appointment=appointment,
@@ -175,6 +178,7 @@ def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: Zon
         row_end=max(rows.end(end), row + 1),
         column=column,
         actions=quick_actions(appointment, now),
+        sms_mark=sms_mark,
     )
 
 

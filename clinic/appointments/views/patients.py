@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
+from clinic.messaging.selectors import patient_messages
 from tenancy.decorators import org_required
 
 PATIENTS_PER_PAGE = 25
@@ -71,6 +72,7 @@ def patient_detail(request: HttpRequest, pk) -> HttpResponse:
         "patient": patient,
         "upcoming": appointments.upcoming(now)[:APPOINTMENTS_SHOWN],
         "past": appointments.past(now)[:APPOINTMENTS_SHOWN],
+        "sms_messages": patient_messages(patient),
     }
     return render(request, "appointments/patient_detail.html", context)
 

@@ -1,0 +1,146 @@
+"""The clinic's texts in the Django admin, for owners and admins (see tenancy.admin
+for who gets in and how the clinic's data is kept apart).
+
+The settings are saved through sms_settings_save(), which re-plans the requests of
+upcoming appointments; the message log and the confirmation requests are records,
+written only by the services and the worker, so here they can be read, not changed."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
+from clinic.messaging.services import SETTINGS_FIELDS, sms_settings_save
+from tenancy.admin import TenantModelAdmin, TenantModelForm, can_administer
+from tenancy.context import current_org_id
+from tenancy.lookups import organization_for
+
+SENDER_TAKEN = "Another clinic already uses this sender number."
+
+
+class SmsSettingsForm(TenantModelForm):
+    def validate_unique(self) -> None:
+        """Row-level security hides other clinics' settings from the model's own
+        unique check, so the sender number is also asked of the one lookup that
+        sees them all (number -> clinic, nothing else): a field error, not a
+        database error at save time."""
+        super().validate_unique()
+        number = self.instance.sender_number
+        if number and "sender_number" not in self.errors:
+            owner = organization_for("messaging_clinic_for_sender", number)
+            if owner is not None and str(owner) != str(current_org_id()):
+                self.add_error("sender_number", SENDER_TAKEN)
+
+
+class ReadOnlyAdmin(TenantModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SmsSettings)
+class SmsSettingsAdmin(TenantModelAdmin):
+    form = SmsSettingsForm
+    list_display = ("__str__", "enabled", "sender_number", "clinic_phone", "lead_minutes", "send_from", "send_until")
+    fields = (
+        "enabled",
+        "sender_number",
+        "clinic_phone",
+        "lead_minutes",
+        "send_from",
+        "send_until",
+        "template",
+        "updated_at",
+    )
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        # One row per clinic.
+        return can_administer(request) and not SmsSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # texts are turned off, not deleted
+
+    def save_model(self, request: HttpRequest, obj: SmsSettings, form, change: bool) -> None:
+        # Through the service: it locks the row, checks the sender number against
+        # every clinic, and re-plans the upcoming requests.
+        saved = sms_settings_save(**{name: form.cleaned_data[name] for name in SETTINGS_FIELDS})
+        obj.pk = saved.pk  # a new row: the admin's redirect names the saved one
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "direction",
+        "kind",
+        "from_number",
+        "to_number",
+        "patient",
+        "status",
+        "error_code",
+        "needs_attention",
+        "handled_at",
+    )
+    list_filter = ("direction", "kind", "status", "needs_attention")
+    list_select_related = ("patient",)
+    search_fields = ("body", "from_number", "to_number", "patient__last_name", "patient__first_name")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "direction",
+        "kind",
+        "from_number",
+        "to_number",
+        "patient",
+        "appointment",
+        "body",
+        "status",
+        "status_changed_at",
+        "provider_message_id",
+        "attempts",
+        "error_code",
+        "error_message",
+        "sent_by",
+        "needs_attention",
+        "handled_at",
+        "handled_by",
+    )
+
+
+@admin.register(ConfirmationRequest)
+class ConfirmationRequestAdmin(ReadOnlyAdmin):
+    list_display = (
+        "due_at",
+        "appointment",
+        "lead_minutes",
+        "status",
+        "skip_reason",
+        "response",
+        "responded_via",
+        "responded_at",
+    )
+    list_filter = ("status", "response", "responded_via")
+    list_select_related = ("appointment__patient", "appointment__provider")
+    date_hierarchy = "due_at"
+    # Not the token hash: nothing here needs it.
+    fields = (
+        "appointment",
+        "lead_minutes",
+        "appointment_starts_at",
+        "due_at",
+        "expires_at",
+        "status",
+        "skip_reason",
+        "message",
+        "response",
+        "responded_at",
+        "responded_via",
+        "created_at",
+    )

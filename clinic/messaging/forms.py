@@ -1,0 +1,173 @@
+"""Forms of the SMS pages. They parse and check what staff typed; the writes go
+through clinic.messaging.services. None has an `organization` field, and none
+offers another clinic's rows as a choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from clinic.appointments.forms import check_day_in_range, date_input, time_input
+from clinic.appointments.phones import format_phone
+from clinic.appointments.timezones import local_day_bounds
+from clinic.messaging.models import TEMPLATE_FIELDS, SmsMessage, SmsSettings
+
+ANY = ""
+PLACEHOLDER_HELP = {
+    "first_name": "the patient's first name",
+    "clinic": "the clinic's name",
+    "date": "the appointment's day, e.g. Mon 4 Mar",
+    "time": "its time, e.g. 09:30",
+    "link": "the confirmation link (required)",
+    "clinic_phone": "the clinic's phone number",
+}
+# The model's limits on lead times: 15 minutes to 14 days, at most four.
+MIN_LEAD_MINUTES, MAX_LEAD_MINUTES, MAX_LEADS = 15, 14 * 24 * 60, 4
+
+
+class LogFilterForm(forms.Form):
+    """The filters of the SMS log, from the query string. Each valid one applies;
+    an invalid one is shown as an error and left out."""
+
+    date_from = forms.DateField(label="From", required=False, widget=date_input())
+    date_to = forms.DateField(label="Until", required=False, widget=date_input())
+    direction = forms.ChoiceField(required=False, choices=[(ANY, "In and out"), *SmsMessage.Direction.choices])
+    status = forms.ChoiceField(required=False, choices=[(ANY, "Any status"), *SmsMessage.Status.choices])
+    q = forms.CharField(
+        label="Patient or number",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or phone digits"}),
+    )
+    # A patient picked from their page (`?patient=<id>`); the view resolves it in the clinic.
+    patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def clean_date_from(self) -> dt.date | None:
+        return check_day_in_range(self.cleaned_data["date_from"])
+
+    def clean_date_to(self) -> dt.date | None:
+        return check_day_in_range(self.cleaned_data["date_to"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+            data.pop("date_to", None)
+        return data
+
+    def time_range(self, zone: ZoneInfo) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """[since, before) in UTC: from the start of the first local day to the end
+        of the last (days of 23 or 25 hours included)."""
+        data = getattr(self, "cleaned_data", {})
+        start, end = data.get("date_from"), data.get("date_to")
+        return (
+            local_day_bounds(start, zone)[0] if start else None,
+            local_day_bounds(end, zone)[1] if end else None,
+        )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Reply",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+        error_messages={"required": "Write a message."},
+    )
+    mark_handled = forms.BooleanField(label="Mark handled once sent", required=False, initial=True)
+
+
+def parse_lead_hours(text: str) -> list[int]:
+    """'48, 2' -> [2880, 120]: hours before the appointment, as minutes."""
+    minutes = []
+    for part in (part for part in re.split(r"[,;\s]+", text.strip()) if part):
+        try:
+            hours = float(part.lower().removesuffix("h"))
+        except ValueError:
+            raise forms.ValidationError(f"{part!r} is not a number of hours.", code="bad_lead") from None
+        value = round(hours * 60)
+        if not MIN_LEAD_MINUTES <= value <= MAX_LEAD_MINUTES:
+            raise forms.ValidationError(
+                "Each lead time must be between 0.25 hours (15 minutes) and 336 hours (14 days).", code="bad_lead"
+            )
+        minutes.append(value)
+    if len(set(minutes)) > MAX_LEADS:
+        raise forms.ValidationError(f"At most {MAX_LEADS} lead times.", code="too_many_leads")
+    return sorted(set(minutes), reverse=True)
+
+
+def format_lead_hours(minutes: list[int]) -> str:
+    return ", ".join(f"{value / 60:g}" for value in sorted(minutes or [], reverse=True))
+
+
+class SmsSettingsForm(forms.Form):
+    """The clinic's SMS settings as staff enter them: lead times in hours, the
+    sending window in local time. The model validates the rest when the service
+    saves (numbers, the window, the template's placeholders)."""
+
+    # Form field -> the service's (and model's) field.
+    SERVICE_FIELDS = {"lead_hours": "lead_minutes"}
+
+    enabled = forms.BooleanField(label="Send confirmation requests by SMS", required=False)
+    sender_number = forms.CharField(
+        label="Sender number",
+        required=False,
+        max_length=32,
+        help_text="The clinic's SMS number with its country code, e.g. +1 202 555 0100; replies arrive here.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    clinic_phone = forms.CharField(
+        label="Clinic phone",
+        required=False,
+        max_length=32,
+        help_text="The number patients call with questions, shown in texts. Empty: the sender number.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    lead_hours = forms.CharField(
+        label="Send requests (hours before the appointment)",
+        required=False,
+        max_length=60,
+        help_text="Up to four, separated by commas, e.g. 48, 2. Empty: only requests sent by hand.",
+    )
+    send_from = forms.TimeField(label="Text patients from", widget=time_input(step=300))
+    send_until = forms.TimeField(label="Until", widget=time_input(step=300))
+    template = forms.CharField(
+        label="Confirmation text",
+        max_length=SmsSettings._meta.get_field("template").max_length,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    @classmethod
+    def initial_from(cls, sms_settings: SmsSettings) -> dict:
+        return {
+            "enabled": sms_settings.enabled,
+            "sender_number": format_phone(sms_settings.sender_number) if sms_settings.sender_number else "",
+            "clinic_phone": format_phone(sms_settings.clinic_phone) if sms_settings.clinic_phone else "",
+            "lead_hours": format_lead_hours(sms_settings.lead_minutes),
+            "send_from": sms_settings.send_from,
+            "send_until": sms_settings.send_until,
+            "template": sms_settings.template,
+        }
+
+    def clean_lead_hours(self) -> list[int]:
+        return parse_lead_hours(self.cleaned_data["lead_hours"])
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "enabled": data["enabled"],
+            "sender_number": data["sender_number"].strip(),
+            "clinic_phone": data["clinic_phone"].strip(),
+            "lead_minutes": data["lead_hours"],
+            "send_from": data["send_from"],
+            "send_until": data["send_until"],
+            "template": data["template"],
+        }
+
+
+def placeholders() -> list[tuple[str, str]]:
+    """The template's placeholders, as written in it, and what each becomes."""
+    return [("{" + name + "}", PLACEHOLDER_HELP.get(name, "")) for name in TEMPLATE_FIELDS]

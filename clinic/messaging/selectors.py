@@ -1,0 +1,179 @@
+"""Reads of a clinic's texts for the staff pages: the log, the inbox, one
+appointment's thread, one patient's recent texts, and the marks on the day
+schedule. Every query goes through the scoped managers, so only the active
+clinic's rows are ever read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.messaging.models import ConfirmationRequest, SmsMessage
+
+# Status changes the patient made themselves, from a text or its link.
+PATIENT_VIAS = (AppointmentStatusChange.Via.SMS, AppointmentStatusChange.Via.LINK)
+PATIENT_TEXTS_SHOWN = 10
+
+
+def messages_with_related() -> QuerySet[SmsMessage]:
+    return SmsMessage.objects.select_related("patient", "appointment", "sent_by", "handled_by")
+
+
+# --- the log and the inbox ------------------------------------------------------------
+
+
+def log_messages(
+    *,
+    since: dt.datetime | None = None,
+    before: dt.datetime | None = None,
+    direction: str = "",
+    status: str = "",
+    patient: Patient | None = None,
+    query: str = "",
+) -> QuerySet[SmsMessage]:
+    """The clinic's texts, newest first, narrowed by whichever filters are given.
+    `query` matches the patient's name (as the patient search does) or digits of
+    either number, so a text from an unknown number can be found too."""
+    messages = messages_with_related().order_by("-created_at", "-id")
+    if since is not None:
+        messages = messages.filter(created_at__gte=since)
+    if before is not None:
+        messages = messages.filter(created_at__lt=before)
+    if direction:
+        messages = messages.filter(direction=direction)
+    if status:
+        messages = messages.filter(status=status)
+    if patient is not None:
+        messages = messages.filter(patient=patient)
+    if query.strip():
+        matches = Q(patient__in=Patient.objects.search(query).values("pk"))
+        digits = "".join(char for char in query if char.isdigit())
+        if len(digits) >= 4:
+            matches |= Q(from_number__contains=digits) | Q(to_number__contains=digits)
+        messages = messages.filter(matches)
+    return messages
+
+
+def inbox_messages() -> QuerySet[SmsMessage]:
+    """Texts waiting for a person (replies nobody could match, failed sends), oldest first."""
+    return messages_with_related().filter(needs_attention=True, handled_at__isnull=True).order_by("created_at", "id")
+
+
+def inbox_count() -> int:
+    # One COUNT on the partial index msg_org_inbox_idx.
+    return SmsMessage.objects.filter(needs_attention=True, handled_at__isnull=True).count()
+
+
+# --- one appointment, one patient ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """One confirmation request as the appointment page describes it."""
+
+    request: ConfirmationRequest
+    lead: str
+    state: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Thread:
+    messages: list[SmsMessage]
+    requests: list[RequestLine]
+    # Whether "Send confirmation now" is worth offering; the service has the last word.
+    can_ask: bool
+
+
+def appointment_thread(appointment: Appointment, now: dt.datetime | None = None) -> Thread:
+    """The texts of one appointment, oldest first, and its confirmation requests."""
+    now = now or timezone.now()
+    messages = list(messages_with_related().filter(appointment=appointment).order_by("created_at", "id"))
+    requests = ConfirmationRequest.objects.filter(appointment=appointment).select_related("message")
+    return Thread(
+        messages=messages,
+        requests=[_request_line(request, now) for request in requests.order_by("due_at", "created_at")],
+        can_ask=appointment.status == Appointment.Status.SCHEDULED and appointment.starts_at > now,
+    )
+
+
+def _request_line(request: ConfirmationRequest, now: dt.datetime) -> RequestLine:
+    if request.lead_minutes is None:
+        lead = "Sent by hand"
+    else:
+        hours, minutes = divmod(request.lead_minutes, 60)
+        lead = f"{hours} h before" if not minutes else f"{hours} h {minutes} min before"
+    return RequestLine(request=request, lead=lead, state=_request_state(request, now), note=request.skip_reason)
+
+
+def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:
+    if request.response:
+        how = "by text reply" if request.responded_via == AppointmentStatusChange.Via.SMS else "with the link"
+        return f"{request.get_response_display()} {how}"
+    status = ConfirmationRequest.Status
+    if request.status == status.PENDING:
+        if request.due_at <= now:
+            return "Going out now"
+        local = timezone.localtime(request.due_at)
+        return f"Due {date_format(local, 'D j M')}, {date_format(local, 'H:i')}"
+    if request.status == status.QUEUED:
+        message = request.message
+        return f"Texted ({message.get_status_display().lower()}), no answer yet" if message else "Texted, no answer yet"
+    return request.get_status_display()
+
+
+def patient_messages(patient: Patient, limit: int = PATIENT_TEXTS_SHOWN) -> list[SmsMessage]:
+    return list(messages_with_related().filter(patient=patient).order_by("-created_at", "-id")[:limit])
+
+
+# --- the day schedule ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmsMark:
+    kind: str  # "sent", "confirmed" or "cancelled": the CSS modifier
+    label: str
+
+
+SENT = SmsMark("sent", "SMS sent")
+ANSWERS = {
+    Appointment.Status.CONFIRMED: SmsMark("confirmed", "Confirmed by SMS"),
+    Appointment.Status.CANCELLED: SmsMark("cancelled", "Cancelled by SMS"),
+}
+
+
+def day_marks(appointment_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SmsMark]:
+    """The SMS mark of each appointment, in two queries whatever their number:
+    "Confirmed/Cancelled by SMS" when the latest status change was the patient's
+    answer (by text or link), else "SMS sent" while a request texted for the
+    appointment's current time waits for an answer."""
+    ids = list(appointment_ids)
+    if not ids:
+        return {}
+    latest_changes = (
+        AppointmentStatusChange.objects.filter(appointment_id__in=ids)
+        .order_by("appointment_id", "-changed_at")
+        .distinct("appointment_id")  # PostgreSQL's DISTINCT ON: the latest per appointment
+        .values_list("appointment_id", "via", "to_status")
+    )
+    marks = {
+        appointment_id: ANSWERS[to_status]
+        for appointment_id, via, to_status in latest_changes
+        if via in PATIENT_VIAS and to_status in ANSWERS
+    }
+    waiting = ConfirmationRequest.objects.filter(
+        appointment_id__in=[pk for pk in ids if pk not in marks],
+        status=ConfirmationRequest.Status.QUEUED,
+        response="",
+        appointment__status=Appointment.Status.SCHEDULED,
+        appointment_starts_at=F("appointment__starts_at"),
+    ).values_list("appointment_id", flat=True)
+    marks.update({appointment_id: SENT for appointment_id in waiting})
+    return marks
