@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
-import psycopg
 import pytest
-from django.conf import settings
 
 from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
+from tests.worker_harness import run_workers
 
 DB_PREFIX = "test_clinic_worker"
 pytestmark = pytest.mark.worker
@@ -44,51 +39,6 @@ def seed(env, count: int) -> list[dict]:
 
 def defer_tick(env) -> None:
     shell(env, "from clinic.messaging.tasks import tick; tick.defer(timestamp=0)")
-
-
-def run_workers(env, count: int = 1, *, concurrency: int = 2, timeout: float = 120) -> str:
-    """`count` workers at once until the queue is drained; their combined output.
-
-    (`--one-shot` is not used: with concurrency, one slot can find the queue empty
-    while another is still deferring follow-up jobs, and stop the worker early.)"""
-    command = [sys.executable, "manage.py", "procrastinate", "worker", "-c", str(concurrency), "-p", "0.2"]
-    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env}
-    workers = [
-        subprocess.Popen(  # noqa: S603
-            command, cwd=settings.BASE_DIR, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for _ in range(count)
-    ]
-    try:
-        _wait_for_drained_queue(env, timeout)
-    finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGINT)
-    return "".join(worker.communicate(timeout=60)[0] for worker in workers)
-
-
-def _wait_for_drained_queue(env, timeout: float) -> None:
-    name = env["DATABASE_NAME"]
-    server = settings.DATABASE_SERVER
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            waiting = conn.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
-                "AND (scheduled_at IS NULL OR scheduled_at <= now())"
-            ).fetchone()[0]
-            if waiting == 0:
-                time.sleep(0.5)  # a finishing job may still defer its follow-up
-                if (
-                    conn.execute(
-                        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
-                        "AND (scheduled_at IS NULL OR scheduled_at <= now())"
-                    ).fetchone()[0]
-                    == 0
-                ):
-                    return
-            time.sleep(0.2)
-    raise AssertionError(f"the workers did not drain the queue within {timeout} s")
 
 
 def sql(env, query: str) -> list:

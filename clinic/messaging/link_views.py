@@ -87,8 +87,10 @@ def _page(request, state: str, confirmation, clinic, *, error: str = "", status:
     # Times in the clinic's own zone, as the text said them.
     with timezone.override(clinic.zone if clinic else timezone.get_current_timezone()):
         response = render(request, TEMPLATE, context, status=status)
+    # The token is in the path: nothing caches the page, and (SECURE_REFERRER_POLICY =
+    # same-origin) no other site is told the URL. Not no-referrer: Chromium then posts
+    # the form with `Origin: null`, which the CSRF check rightly refuses.
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

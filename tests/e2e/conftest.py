@@ -99,12 +99,22 @@ def _stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
+_SERVER_ENV: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def e2e_env(e2e_server) -> dict[str, str]:
+    """The running server's environment, for `manage.py` commands and workers on its database."""
+    return _SERVER_ENV
+
+
 @pytest.fixture(scope="session")
 def e2e_server() -> Iterator[str]:
     """Base URL of a running app with the seed data; one for the whole test run."""
     database = f"{DB_PREFIX}_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="clinic-e2e-"))
     env = _server_env(database, str(workdir / "static"))
+    _SERVER_ENV.update(env)
     port = _free_port()
     server = None
     _drop_abandoned_test_databases(DB_PREFIX)
