@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -74,6 +75,10 @@ INSTALLED_APPS = [
     "tenancy",
     "clinic.accounts",
     "clinic.appointments",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "clinic.api",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +172,48 @@ USE_TZ = True
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
     raise ImproperlyConfigured(f"PHONE_DEFAULT_REGION must be a region code like US or DE, not {PHONE_DEFAULT_REGION}")
+
+# --- Integrator API (/api/v1/) ----------------------------------------------------
+REST_FRAMEWORK = {
+    # The views name their own authentication (API key, session) and permissions;
+    # these defaults cover anything else DRF serves (the schema is public).
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per API key (or signed-in user): "<n>/second|minute|hour|day"; empty for no limit.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute").strip()
+if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 600/minute, not {API_THROTTLE_RATE!r}")
+# Throttling counts in the cache: per process by default; give several app servers one
+# shared cache (e.g. memcached) through CACHE_URL.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Clinic API",
+    "DESCRIPTION": (
+        "The integrator API of one clinic: patients, providers, appointment types and appointments.\n\n"
+        "Authenticate with an API key of the clinic: `Authorization: Bearer ck_live_…`. The key decides the "
+        "clinic; a request naming one (`organization` in a body) is refused with 400. Lists are paginated by "
+        'cursor (follow `next`). Every error has the shape `{"error": {"code", "message", "fields"}}`. '
+        "POSTs honour `Idempotency-Key`. Requests are limited per key (429 with `Retry-After`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "clinic.appointments.models.Appointment.Status",
+    },
+}
 
 # --- Static files (served by the app itself: no CDN) ----------------------------
 STATIC_URL = "static/"

@@ -19,4 +19,5 @@ urlpatterns = [
     path("patients/", include(appointment_urls.patient_urls)),
     path("setup/", include(appointment_urls.setup_urls)),
     path("admin/", admin.site.urls),
+    path("api/", include("clinic.api.urls")),
 ]

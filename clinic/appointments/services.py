@@ -35,10 +35,14 @@ __all__ = [
     "appointment_book",
     "appointment_cancel",
     "appointment_set_status",
+    "appointment_type_create",
+    "appointment_type_update",
     "appointment_update",
     "patient_create",
     "patient_set_sms_consent",
     "patient_update",
+    "provider_create",
+    "provider_update",
 ]
 
 APPOINTMENT_FIELDS = frozenset({"patient", "provider", "appointment_type", "starts_at", "ends_at", "notes"})
@@ -280,3 +284,54 @@ def _save_patient(patient: Patient, **kwargs) -> None:
         if violated_constraint(exc) != Patient.PHONE_CONSTRAINT:
             raise
         raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken") from exc
+
+
+# --- Providers and appointment types ----------------------------------------------
+# Minimal writes for the API; the staff setup pages save through their model forms.
+
+PROVIDER_FIELDS = frozenset({"title", "name", "specialty", "active"})
+APPOINTMENT_TYPE_FIELDS = frozenset({"name", "default_duration", "colour", "active"})
+
+
+@transaction.atomic
+def provider_create(**fields) -> Provider:
+    return _save_new(Provider(), PROVIDER_FIELDS, fields)
+
+
+@transaction.atomic
+def provider_update(*, provider: Provider, **fields) -> Provider:
+    return _save_changed(provider, PROVIDER_FIELDS, fields)
+
+
+@transaction.atomic
+def appointment_type_create(**fields) -> AppointmentType:
+    return _save_new(AppointmentType(), APPOINTMENT_TYPE_FIELDS, fields)
+
+
+@transaction.atomic
+def appointment_type_update(*, appointment_type: AppointmentType, **fields) -> AppointmentType:
+    return _save_changed(appointment_type, APPOINTMENT_TYPE_FIELDS, fields)
+
+
+def _save_new(obj, allowed: frozenset[str], fields: dict):
+    _set_fields(obj, allowed, fields)
+    obj.claim_for_current_org()
+    obj.full_clean()
+    obj.save(force_insert=True)
+    return obj
+
+
+def _save_changed(obj, allowed: frozenset[str], fields: dict):
+    obj.refresh_from_db(from_queryset=type(obj).objects.select_for_update())
+    _set_fields(obj, allowed, fields)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _set_fields(obj, allowed: frozenset[str], fields: dict) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"Cannot set {', '.join(sorted(unknown))} on {type(obj).__name__}.")
+    for name, value in fields.items():
+        setattr(obj, name, value)

@@ -18,6 +18,7 @@ from tenancy.database import AUDIT_ALIAS
 def collect_findings(using: str = AUDIT_ALIAS) -> dict:
     with connections[using].cursor() as cursor:
         tables = introspection.table_security(cursor)
+        definers = introspection.security_definer_functions(cursor)
         orphans = introspection.orphan_counts(cursor, [t.table for t in tables])
         report = {
             "database": connections[using].settings_dict["NAME"],
@@ -32,6 +33,9 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
             "rls_not_enabled": [t.table for t in tables if not t.rls_enabled],
             "rls_not_forced": [t.table for t in tables if not t.rls_forced],
             "no_policy": [t.table for t in tables if t.policies == 0],
+            "security_definer_without_search_path": [f.signature for f in definers if not f.fixed_search_path],
+            "security_definer_executable_by_public": [f.signature for f in definers if f.public_execute],
+            "pre_tenant_lookups": [f.signature for f in definers],
         }
     covered = sum(1 for t in tables if t.covered)
     report["coverage"] = {
@@ -54,6 +58,8 @@ FINDING_TITLES = {
     "rls_not_enabled": "Tables without ROW LEVEL SECURITY enabled",
     "rls_not_forced": "Tables without FORCE ROW LEVEL SECURITY",
     "no_policy": "Tables with no RLS policy",
+    "security_definer_without_search_path": "SECURITY DEFINER functions without a fixed search_path",
+    "security_definer_executable_by_public": "SECURITY DEFINER functions PUBLIC may execute",
 }
 
 
@@ -87,6 +93,8 @@ class Command(BaseCommand):
             items = found.items() if isinstance(found, dict) else ((item, None) for item in found)
             for item, count in items:
                 self.stdout.write(f"          {item}" + (f": {count} rows" if count is not None else ""))
+        lookups = ", ".join(report["pre_tenant_lookups"]) or "none"
+        self.stdout.write(f"\nPre-tenant lookups (SECURITY DEFINER): {lookups}")
         coverage = report["coverage"]
         line = f"\nRLS coverage: {coverage['covered']}/{coverage['tables']} tables ({coverage['percent']:g}%)"
         self.stdout.write(line)
