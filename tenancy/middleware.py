@@ -30,6 +30,10 @@ class TenantMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
+        if request.META.get("HTTP_AUTHORIZATION"):
+            # A request with credentials of its own (an API key) resolves its clinic
+            # from them (tenancy.drf); the session's clinic must not be open around it.
+            return self.get_response(request)
 
         # One transaction for the whole request: first as the user alone (who may
         # read only their own memberships), then, if the membership holds, as the

@@ -111,6 +111,9 @@ def _validation_response(fields: dict[str, list[str]]) -> Response:
     general = fields.get(NON_FIELD)
     if general:
         message = general[0]
+    elif len(fields) == 1:
+        ((name, messages),) = fields.items()
+        message = f"{name}: {messages[0]}"
     else:
         message = "Some fields were refused: " + ", ".join(sorted(fields)) + "."
     return _response(status.HTTP_400_BAD_REQUEST, body("validation_error", message, fields))
