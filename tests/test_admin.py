@@ -51,6 +51,7 @@ def data(org_a, org_b):
                 "appointments.Appointment": appointment,
                 "appointments.WorkingHours": factories.working_hours(provider=provider),
                 "appointments.AppointmentStatusChange": factories.appointment_status_change(appointment=appointment),
+                "api.ApiKey": factories.api_key(name=f"{who} Key"),
             }
     return rows["clinic-a"], rows["clinic-b"]
 

@@ -27,6 +27,7 @@ NAV_ITEMS = (
     NavItem("Patients", ("patients:list",)),
     NavItem("Providers & types", ("setup:index",), managers_only=True),
     NavItem("Members", ("accounts:members",), managers_only=True),
+    NavItem("API keys", ("api_keys:list",), managers_only=True),
 )
 
 

@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from clinic.api import pages
 from clinic.api.errors import not_found
 from clinic.api.views.appointments import AppointmentViewSet
 from clinic.api.views.me import MeView
@@ -29,3 +30,13 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", not_found),
 ]
+
+# Settings → API keys (staff pages), included at /settings/api-keys/.
+key_page_urls = (
+    [
+        path("", pages.api_key_list, name="list"),
+        path("new/", pages.api_key_new, name="create"),
+        path("<uuid:pk>/revoke/", pages.api_key_revoke_view, name="revoke"),
+    ],
+    "api_keys",
+)
