@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser bench clean-db
+.PHONY: run test setup db lint browser bench openapi clean-db
 
 setup: $(STAMP)
 
@@ -40,6 +40,12 @@ test: setup browser lint
 
 bench: setup
 	$(PY) -m bench.run
+	$(PY) -m bench.api_list
+
+# Regenerate the committed OpenAPI description after changing the API (a test fails
+# while docs/openapi.yaml differs from what the code describes).
+openapi: setup
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 # Stop the embedded PostgreSQL and delete its data (not used with DATABASE_URL).
 clean-db:

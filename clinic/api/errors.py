@@ -13,7 +13,9 @@ import logging
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -170,6 +172,10 @@ def _iso(value, zone) -> str:
     return (value.astimezone(zone) if zone else value).isoformat()
 
 
+# It reads nothing and writes nothing, so neither the CSRF check (an HTML 403 for a
+# POST) nor the request transaction applies.
+@csrf_exempt
+@transaction.non_atomic_requests
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown URLs under /api/: the same JSON shape as everything else."""
     return JsonResponse(body("not_found", "No such API endpoint."), status=404)

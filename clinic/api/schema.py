@@ -148,10 +148,6 @@ ERRORS = {
     ),
 }
 
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429], description="Seconds to wait."
-)
-
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {
@@ -178,3 +174,30 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "with a different request is refused with 422."
     ),
 )
+
+
+def add_response_headers(result: dict, generator, request, public) -> dict:
+    """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: the headers every endpoint may send,
+    described once: Retry-After on 429, Location on 201, Idempotent-Replayed on POSTs."""
+    headers = {
+        "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
+        "Location": {"description": "The new object's URL.", "schema": {"type": "string", "format": "uri"}},
+        "Idempotent-Replayed": {
+            "description": "`true` when this is the stored response to an earlier request with the same "
+            "Idempotency-Key.",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                wanted = []
+                if status == "429":
+                    wanted.append("Retry-After")
+                if status == "201":
+                    wanted.append("Location")
+                if method == "post" and status in ("200", "201"):
+                    wanted.append("Idempotent-Replayed")
+                if wanted:
+                    response.setdefault("headers", {}).update({name: headers[name] for name in wanted})
+    return result

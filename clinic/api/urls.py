@@ -28,7 +28,8 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    re_path(r"^.*$", not_found),
+    # Anything else under /api/ (newlines included): a JSON 404.
+    re_path(r"^[\s\S]*$", not_found),
 ]
 
 # Settings → API keys (staff pages), included at /settings/api-keys/.

@@ -7,6 +7,8 @@ from clinic.appointments.models import Patient
 
 
 class PatientOut(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty when unknown.")
+
     class Meta:
         model = Patient
         fields = [
