@@ -33,7 +33,7 @@ class KeysetPagination(BasePagination):
     cursor_param = "cursor"
     limit_param = "limit"
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request, view=None, columns=None) -> list:
         self.request = request
         self.ordering = tuple(view.ordering)
         self.limit = self._limit(request)
@@ -41,6 +41,8 @@ class KeysetPagination(BasePagination):
         position = self._position(request, queryset.model)
         if position is not None:
             queryset = queryset.filter(self._after(position))
+        if columns:
+            queryset = queryset.values(*columns)
         rows = list(queryset[: self.limit + 1])
         self.next_position = self._encode(rows[self.limit - 1]) if len(rows) > self.limit else None
         return rows[: self.limit]
@@ -76,7 +78,7 @@ class KeysetPagination(BasePagination):
         return condition
 
     def _encode(self, row) -> str:
-        values = [str(getattr(row, name)) for name in self.ordering]
+        values = [str(row[name] if isinstance(row, dict) else getattr(row, name)) for name in self.ordering]
         return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
     def _position(self, request, model) -> list | None:

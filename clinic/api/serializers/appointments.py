@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.api.serializers.common import AwareDateTimeField, InputSerializer, TenantPrimaryKeyField
+from clinic.api.serializers.common import (
+    AwareDateTimeField,
+    InputSerializer,
+    LocalDateTimeField,
+    TenantPrimaryKeyField,
+)
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
 
 STATUS_BY_ACTION = (
@@ -10,27 +15,35 @@ STATUS_BY_ACTION = (
 )
 
 
-class AppointmentOut(serializers.ModelSerializer):
+class AppointmentOut(serializers.Serializer):
+    """Renders an Appointment, or a dict of its COLUMNS (what the list fetches: no model
+    instances to build for a page of rows)."""
+
+    COLUMNS = (
+        "id",
+        "patient_id",
+        "provider_id",
+        "appointment_type_id",
+        "starts_at",
+        "ends_at",
+        "status",
+        "notes",
+        "status_changed_at",
+        "created_at",
+        "updated_at",
+    )
+
+    id = serializers.UUIDField(read_only=True)
     patient = serializers.UUIDField(source="patient_id", read_only=True)
     provider = serializers.UUIDField(source="provider_id", read_only=True)
     appointment_type = serializers.UUIDField(source="appointment_type_id", read_only=True)
-
-    class Meta:
-        model = Appointment
-        fields = [
-            "id",
-            "patient",
-            "provider",
-            "appointment_type",
-            "starts_at",
-            "ends_at",
-            "status",
-            "notes",
-            "status_changed_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    starts_at = LocalDateTimeField()
+    ends_at = LocalDateTimeField()
+    status = serializers.ChoiceField(choices=Appointment.Status.choices, read_only=True)
+    notes = serializers.CharField(read_only=True)
+    status_changed_at = LocalDateTimeField()
+    created_at = LocalDateTimeField()
+    updated_at = LocalDateTimeField()
 
 
 class AppointmentUpdateIn(InputSerializer):

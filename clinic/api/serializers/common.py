@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # Times the schedule accepts (as the staff pages: a year outside is a typo, and date
@@ -75,3 +78,16 @@ class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         if found is None:
             self.fail("does_not_exist", model_name=self.model._meta.verbose_name)
         return found
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class LocalDateTimeField(serializers.ReadOnlyField):
+    """Output only: an aware datetime in the request's time zone (the clinic's), ISO 8601
+    with its offset, as DateTimeField renders it but without its input machinery (lists
+    render many of these)."""
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text

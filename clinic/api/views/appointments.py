@@ -170,7 +170,8 @@ class AppointmentViewSet(AppointmentActions, ApiViewSet):
     ordering = ("starts_at", "id")
 
     def list(self, request):
-        return self.render_page(self._filtered(self.parse(AppointmentFilterIn, request.query_params)))
+        filters = self.parse(AppointmentFilterIn, request.query_params)
+        return self.render_page(self._filtered(filters), columns=AppointmentOut.COLUMNS)
 
     def _filtered(self, filters: dict):
         queryset = self.get_queryset()

@@ -83,8 +83,9 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
     def get_serializer_class(self):
         return self.output_serializer
 
-    def render_page(self, queryset) -> Response:
-        page = self.paginate_queryset(queryset)
+    def render_page(self, queryset, columns: tuple[str, ...] | None = None) -> Response:
+        """One page of `queryset`; with `columns`, fetched as dicts of just those."""
+        page = self.paginator.paginate_queryset(queryset, self.request, view=self, columns=columns)
         return self.get_paginated_response(self.output_serializer(page, many=True).data)
 
     def render_one(self, obj, *, created: bool = False) -> Response:
