@@ -187,3 +187,9 @@ def test_a_bearer_key_of_another_clinic_wins_over_nothing_else(client, staff_a, 
     key_b = make_key(org_b)
     response = ApiClient(key_b, client=client).get("me/")
     assert response.json()["clinic"]["id"] == str(org_b.id)
+
+
+def test_a_proxys_basic_auth_leaves_the_staff_pages_alone(client, staff_a, org_a):
+    login(client, staff_a, org_a)
+    response = client.get("/patients/", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert response.status_code == 200
