@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser screenshots bench bench-sms stop-db clean-db
+.PHONY: run test setup db lint browser screenshots bench bench-sms openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -44,6 +44,12 @@ screenshots: setup browser
 
 bench: setup
 	$(PY) -m bench.run
+	$(PY) -m bench.api_list
+
+# Regenerate the committed OpenAPI description after changing the API (a test fails
+# while docs/openapi.yaml differs from what the code describes).
+openapi: setup
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 bench-sms: setup
 	$(PY) -m bench.sms_worker

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -76,6 +77,10 @@ INSTALLED_APPS = [
     "clinic.appointments",
     "clinic.messaging",
     "procrastinate.contrib.django",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "clinic.api",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +192,53 @@ for _name in ("SMS_WEBHOOK_BASE_URL", "SMS_LINK_BASE_URL"):
     if globals()[_name] and not globals()[_name].startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{_name} must be an http:// or https:// URL")
 PROCRASTINATE_DATABASE_ALIAS = "default"  # the runtime role: jobs run under RLS like requests
+
+
+# --- Integrator API (/api/v1/) ----------------------------------------------------
+REST_FRAMEWORK = {
+    # The views name their own authentication (API key, session) and permissions;
+    # these defaults cover anything else DRF serves (the schema is public).
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per API key (or signed-in user): "<n>/second|minute|hour|day"; empty for no limit.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute").strip()
+if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 600/minute, not {API_THROTTLE_RATE!r}")
+# Throttling counts in the cache: per process by default; give several app servers one
+# shared cache (e.g. memcached) through CACHE_URL.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Clinic API",
+    "DESCRIPTION": (
+        "The integrator API of one clinic: patients, providers, appointment types and appointments.\n\n"
+        "Authenticate with an API key of the clinic: `Authorization: Bearer ck_live_…`. The key decides the "
+        "clinic; a request naming one (`organization` in a body) is refused with 400. Lists are paginated by "
+        'cursor (follow `next`). Every error has the shape `{"error": {"code", "message", "fields"}}`. '
+        "POSTs honour `Idempotency-Key`. Requests are limited per key (429 with `Retry-After`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clinic.api.schema.add_response_headers",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "clinic.appointments.models.Appointment.Status",
+    },
+}
 
 # --- Static files (served by the app itself: no CDN) ----------------------------
 STATIC_URL = "static/"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import health
+from clinic.api import urls as api_urls
 from clinic.appointments import urls as appointment_urls
 
 admin.site.site_header = "Clinic administration"
@@ -20,5 +21,7 @@ urlpatterns = [
     path("setup/", include(appointment_urls.setup_urls)),
     path("sms/", include("clinic.messaging.page_urls")),
     path("", include("clinic.messaging.urls")),
+    path("settings/api-keys/", include(api_urls.key_page_urls)),
     path("admin/", admin.site.urls),
+    path("api/", include("clinic.api.urls")),
 ]

@@ -176,3 +176,28 @@ def role_bypass_problems(cursor) -> list[str]:
         if owned:
             problems.append(f"role {name} owns {owned} table(s), and owners can disable RLS")
     return problems
+
+
+@dataclass(frozen=True)
+class DefinerFunction:
+    """A SECURITY DEFINER function: runs with its owner's rights, so each one must be a
+    narrow pre-tenant lookup with a fixed search_path that PUBLIC cannot call."""
+
+    signature: str
+    fixed_search_path: bool
+    public_execute: bool
+
+
+def security_definer_functions(cursor) -> list[DefinerFunction]:
+    cursor.execute(
+        """
+        SELECT p.oid::regprocedure::text,
+               EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%%'),
+               p.proacl IS NULL OR EXISTS (
+                   SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+        FROM pg_proc p
+        WHERE p.prosecdef AND p.pronamespace = current_schema()::regnamespace
+        ORDER BY 1
+        """
+    )
+    return [DefinerFunction(*row) for row in cursor.fetchall()]

@@ -30,6 +30,11 @@ class TenantMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
+        if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer "):
+            # A request with a key of its own resolves its clinic from the key
+            # (tenancy.drf); the session's clinic must not be open around it. (Only
+            # Bearer: a proxy's Basic auth in front of the staff pages is no key.)
+            return self.get_response(request)
 
         # One transaction for the whole request: first as the user alone (who may
         # read only their own memberships), then, if the membership holds, as the

@@ -230,3 +230,35 @@ def sms_provider(settings):
     RecordingBackend.reset()
     yield RecordingBackend
     RecordingBackend.reset()
+
+
+# --- The integrator API ----------------------------------------------------------
+
+
+@pytest.fixture
+def key_a(org_a) -> str:
+    """A read/write API key of clinic A (the key itself)."""
+    from tests.api_support import make_key
+
+    return make_key(org_a)
+
+
+@pytest.fixture
+def api_a(key_a):
+    from tests.api_support import ApiClient
+
+    return ApiClient(key_a)
+
+
+@pytest.fixture
+def api_b(org_b):
+    from tests.api_support import ApiClient, make_key
+
+    return ApiClient(make_key(org_b))
+
+
+@pytest.fixture
+def api_a_read_only(org_a):
+    from tests.api_support import ApiClient, make_key
+
+    return ApiClient(make_key(org_a, read_only=True, name="Reporting"))

@@ -117,6 +117,22 @@ def confirmation_request(**fields) -> Model:
     return ConfirmationRequest.objects.create(**{"appointment": visit, **values, **fields})
 
 
+def api_key(**fields) -> Model:
+    from clinic.api.keys import generate_key
+    from clinic.api.models import ApiKey
+
+    new = generate_key()
+    values = {"name": f"Key {next(_counter)}", "scopes": ["read"], "prefix": new.prefix, "hash": new.hash}
+    return ApiKey.objects.create(**{**values, **fields})
+
+
+def idempotency_record(**fields) -> Model:
+    from clinic.api.models import IdempotencyRecord
+
+    values = {"caller": "key:test", "key": f"request-{next(_counter)}", "fingerprint": "0" * 64}
+    return IdempotencyRecord.objects.create(**{**values, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -129,4 +145,6 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "messaging.SmsSettings": sms_settings,
     "messaging.SmsMessage": sms_message,
     "messaging.ConfirmationRequest": confirmation_request,
+    "api.ApiKey": api_key,
+    "api.IdempotencyRecord": idempotency_record,
 }

@@ -54,6 +54,7 @@ def data(org_a, org_b):
                 "messaging.SmsSettings": factories.sms_settings(),
                 "messaging.SmsMessage": factories.sms_message(patient=patient, appointment=appointment),
                 "messaging.ConfirmationRequest": factories.confirmation_request(appointment=appointment),
+                "api.ApiKey": factories.api_key(name=f"{who} Key"),
             }
     return rows["clinic-a"], rows["clinic-b"]
 

@@ -181,3 +181,14 @@ def test_on_a_fresh_database_it_loads_once_and_the_rls_audit_still_passes():
         assert "Result: PASS" in audit
     finally:
         _drop_database(database)
+
+
+def test_each_demo_clinic_gets_a_read_write_and_a_read_only_api_key(db, seeded):
+    from tests.api_support import ApiClient
+
+    keys = re.findall(r"(ck_live_[A-Za-z0-9_-]{51})\s+(.+)", seeded)
+    assert len(keys) == 4
+    for key, description in keys:
+        me = ApiClient(key).get("me/").json()
+        assert me["clinic"]["name"] in description
+        assert me["scopes"] == (["read"] if "read only" in description else ["read", "write"])

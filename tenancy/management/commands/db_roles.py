@@ -62,6 +62,7 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
     _reassign_stray_tables(conn, roles, owner)
     for statement in _grant_statements(app, owner, audit):
         conn.execute(statement)
+    _grant_lookup_functions(conn, roles, app)
 
 
 def _ensure_role(conn: psycopg.Connection, name: str, password: str, attributes: str) -> None:
@@ -93,9 +94,6 @@ def _grant_statements(app, owner, audit) -> list[sql.Composed]:
         sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(dml, app),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
         sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(audit),
-        # The pre-tenant lookups (tenancy.operations.AddPreTenantLookup) revoke EXECUTE
-        # from PUBLIC; the runtime role is the one that calls them.
-        sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {}").format(app),
         # Tables the owner creates in later migrations get the same grants.
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT {} ON TABLES TO {}").format(
             owner, dml, app
@@ -106,7 +104,23 @@ def _grant_statements(app, owner, audit) -> list[sql.Composed]:
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(
             owner, audit
         ),
+        # Functions the owner creates are the pre-tenant lookups (SECURITY DEFINER):
+        # the runtime role may call them, nobody else (PostgreSQL's default is PUBLIC).
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC").format(owner),
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {}").format(
             owner, app
         ),
     ]
+
+
+def _grant_lookup_functions(conn: psycopg.Connection, roles: dict, app: sql.Identifier) -> None:
+    """The functions the owner created already (the pre-tenant lookups of the
+    migrations): EXECUTE for the runtime role only."""
+    functions = conn.execute(
+        """SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+           WHERE p.pronamespace = 'public'::regnamespace AND r.rolname = %s""",
+        [roles[OWNER_ALIAS].user],
+    ).fetchall()
+    for (signature,) in functions:
+        conn.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(sql.SQL(signature)))
+        conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(signature), app))

@@ -18,6 +18,7 @@ from tenancy.database import AUDIT_ALIAS
 def collect_findings(using: str = AUDIT_ALIAS) -> dict:
     with connections[using].cursor() as cursor:
         tables = introspection.table_security(cursor)
+        definers = introspection.security_definer_functions(cursor)
         orphans = introspection.orphan_counts(cursor, [t.table for t in tables])
         report = {
             "database": connections[using].settings_dict["NAME"],
@@ -34,6 +35,9 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
             "no_policy": [t.table for t in tables if t.policies == 0],
             # Not findings: UNIQUE constraints declared platform-wide routing keys.
             "platform_unique_keys": introspection.unique_constraints_without_org(cursor, platform_unique=True),
+            "security_definer_without_search_path": [f.signature for f in definers if not f.fixed_search_path],
+            "security_definer_executable_by_public": [f.signature for f in definers if f.public_execute],
+            "pre_tenant_lookups": [f.signature for f in definers],
         }
     covered = sum(1 for t in tables if t.covered)
     report["coverage"] = {
@@ -56,6 +60,8 @@ FINDING_TITLES = {
     "rls_not_enabled": "Tables without ROW LEVEL SECURITY enabled",
     "rls_not_forced": "Tables without FORCE ROW LEVEL SECURITY",
     "no_policy": "Tables with no RLS policy",
+    "security_definer_without_search_path": "SECURITY DEFINER functions without a fixed search_path",
+    "security_definer_executable_by_public": "SECURITY DEFINER functions PUBLIC may execute",
 }
 
 
@@ -93,6 +99,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  note  Platform-wide routing key (declared, deliberately without organization_id): {key}"
             )
+        lookups = ", ".join(report["pre_tenant_lookups"]) or "none"
+        self.stdout.write(f"\nPre-tenant lookups (SECURITY DEFINER): {lookups}")
         coverage = report["coverage"]
         line = f"\nRLS coverage: {coverage['covered']}/{coverage['tables']} tables ({coverage['percent']:g}%)"
         self.stdout.write(line)

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.api.demo import create_demo_keys
 from clinic.appointments.management.commands._demo_data import (
     CLINICS,
     DEMO_PASSWORD,
@@ -86,6 +87,7 @@ class Command(BaseCommand):
         if taken:
             self.stdout.write(f"Demo data is loaded already (user {taken} exists): nothing to do.")
             return
+        self.api_keys: list[tuple[str, str]] = []
         try:
             with transaction.atomic():
                 self._seed()
@@ -109,6 +111,7 @@ class Command(BaseCommand):
                 clinic = _set_up(demo, org, owner, staff, rng)
                 set_up_demo_messaging(demo.slug)
                 _book_week(clinic, rng)
+                self.api_keys += create_demo_keys(clinic_name=demo.name, owner=owner)
             self.stdout.write(
                 f"{demo.name}: {len(clinic.providers)} providers, {len(clinic.patients)} patients, "
                 f"{clinic.booked} appointments."
@@ -120,6 +123,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nDemo clinics are ready. Sign in with:"))
         for username, role in rows:
             self.stdout.write(f"  {username:<16} password {DEMO_PASSWORD}   {role}")
+        self.stdout.write(self.style.SUCCESS("\nAPI keys (shown only now; see README, 'API quick start'):"))
+        for description, key in self.api_keys:
+            self.stdout.write(f"  {key}   {description}")
 
 
 def _user(demo: DemoUser, *, is_staff: bool):

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "clinic.api"
+    label = "api"
+    verbose_name = "Integrator API"
+
+    def ready(self) -> None:
+        # The OpenAPI extensions register themselves on import.
+        from clinic.api import schema  # noqa: F401

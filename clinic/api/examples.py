@@ -1,0 +1,60 @@
+"""Example requests and responses for the OpenAPI description."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample
+
+PATIENT_ID = "0d6c1e9a-7b2f-4c3d-8e5f-1a2b3c4d5e6f"
+PROVIDER_ID = "8a4f2f86-3d55-4a0e-9f0b-6a3c1d2e4b5f"
+TYPE_ID = "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b"
+APPOINTMENT_ID = "5f0c6a43-1f7e-4a55-9a55-2c1f3e0b8d11"
+
+PATIENT = {
+    "id": PATIENT_ID,
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "date_of_birth": "1980-05-17",
+    "phone": "+12025550123",
+    "email": "jane.doe@example.org",
+    "sms_consent": "opted_in",
+    "sms_consent_changed_at": "2030-01-02T10:15:00-05:00",
+    "notes": "",
+    "created_at": "2030-01-02T10:15:00-05:00",
+    "updated_at": "2030-01-02T10:15:00-05:00",
+}
+PROVIDER = {
+    "id": PROVIDER_ID,
+    "title": "Dr",
+    "name": "Ada Lovelace",
+    "display_name": "Dr Ada Lovelace",
+    "specialty": "General practice",
+    "active": True,
+    "created_at": "2030-01-01T08:00:00-05:00",
+}
+APPOINTMENT_TYPE = {"id": TYPE_ID, "name": "Check-up", "default_duration": 30, "colour": "#3b82f6", "active": True}
+APPOINTMENT = {
+    "id": APPOINTMENT_ID,
+    "patient": PATIENT_ID,
+    "provider": PROVIDER_ID,
+    "appointment_type": TYPE_ID,
+    "starts_at": "2030-01-07T09:00:00-05:00",
+    "ends_at": "2030-01-07T09:30:00-05:00",
+    "status": "scheduled",
+    "notes": "",
+    "status_changed_at": "2030-01-02T10:20:00-05:00",
+    "created_at": "2030-01-02T10:20:00-05:00",
+    "updated_at": "2030-01-02T10:20:00-05:00",
+}
+NEXT = "https://clinic.example.org/api/v1/{}/?cursor=WyJEb2UiLCJKYW5lIl0&limit=50"
+
+
+def response(name: str, value, status: int = 200) -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[str(status)])
+
+
+def request(name: str, value) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+def page(resource: str, item: dict) -> OpenApiExample:
+    return response(f"A page of {resource}", {"next": NEXT.format(resource), "results": [item]})

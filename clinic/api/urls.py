@@ -1,0 +1,43 @@
+"""/api/: the integrator API (v1), its OpenAPI schema and interactive docs. Object ids
+are UUIDs; the clinic is never in a URL."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from clinic.api import pages
+from clinic.api.errors import not_found
+from clinic.api.views.appointments import AppointmentViewSet
+from clinic.api.views.me import MeView
+from clinic.api.views.patients import PatientViewSet
+from clinic.api.views.setup import AppointmentTypeViewSet, ProviderViewSet
+
+router = SimpleRouter(use_regex_path=False)
+router.register("patients", PatientViewSet, basename="patient")
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
+router.register("appointments", AppointmentViewSet, basename="appointment")
+
+v1 = [path("me/", MeView.as_view(), name="me"), *router.urls]
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under /api/ (newlines included): a JSON 404.
+    re_path(r"^[\s\S]*$", not_found),
+]
+
+# Settings → API keys (staff pages), included at /settings/api-keys/.
+key_page_urls = (
+    [
+        path("", pages.api_key_list, name="list"),
+        path("new/", pages.api_key_new, name="create"),
+        path("<uuid:pk>/revoke/", pages.api_key_revoke_view, name="revoke"),
+    ],
+    "api_keys",
+)

@@ -1,0 +1,2 @@
+"""The endpoints under /api/v1/. Each runs in the caller's clinic (tenancy.drf), parses
+with an input serializer, writes through the services and renders with an output one."""

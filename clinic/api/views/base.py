@@ -1,0 +1,96 @@
+"""What every endpoint shares: authentication (API key or session), scopes, throttling,
+JSON only, errors in one shape, the tenant context, idempotent POSTs, and the refusal
+of any clinic named in the input."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rest_framework import generics, viewsets
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from clinic.api.authentication import ApiKeyAuthentication
+from clinic.api.errors import organization_in_input
+from clinic.api.idempotency import run_idempotent
+from clinic.api.pagination import KeysetPagination
+from clinic.api.throttling import PerKeyRateThrottle
+from tenancy.drf import HasScope, TenantAPIViewMixin, TenantSessionAuthentication
+
+# Keys that would name a clinic; refused anywhere in a body (invariant 1).
+ORGANIZATION_KEYS = frozenset({"organization", "organization_id", "organizationId", "org", "org_id"})
+
+
+def find_organization(data, path: str = "") -> str | None:
+    """The path of the first key naming a clinic in a parsed JSON body, if any."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in ORGANIZATION_KEYS:
+                return here
+            found = find_organization(value, here)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found = find_organization(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+class ApiMixin(TenantAPIViewMixin):
+    authentication_classes = [ApiKeyAuthentication, TenantSessionAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [PerKeyRateThrottle]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    def handle_in_tenant(self, request, handler, *args, **kwargs) -> Response:
+        if request.method not in SAFE_METHODS:
+            path = find_organization(request.data)
+            if path:
+                raise organization_in_input(path)
+        if request.method == "POST":
+            return run_idempotent(request, request.auth.caller, lambda: handler(request, *args, **kwargs))
+        return handler(request, *args, **kwargs)
+
+    def parse(self, serializer_class, data=None) -> dict:
+        serializer = serializer_class(data=self.request.data if data is None else data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class ApiView(ApiMixin, generics.GenericAPIView):
+    pass
+
+
+class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
+    """A resource: `model`, its output serializer and its list order (ascending,
+    ending in the unique id)."""
+
+    pagination_class = KeysetPagination
+    lookup_value_converter = "uuid"
+    model = None
+    output_serializer = None
+    ordering: tuple[str, ...] = ("id",)
+
+    def get_queryset(self):
+        return self.model.objects.all()
+
+    def get_serializer_class(self):
+        return self.output_serializer
+
+    def render_page(self, queryset, columns: tuple[str, ...] | None = None) -> Response:
+        """One page of `queryset`; with `columns`, fetched as dicts of just those."""
+        page = self.paginator.paginate_queryset(queryset, self.request, view=self, columns=columns)
+        return self.get_paginated_response(self.output_serializer(page, many=True).data)
+
+    def render_one(self, obj, *, created: bool = False) -> Response:
+        data = self.output_serializer(obj).data
+        if not created:
+            return Response(data)
+        location = self.request.build_absolute_uri(f"{self.request.path.rstrip('/')}/{obj.pk}/")
+        return Response(data, status=201, headers={"Location": location})
