@@ -13,6 +13,10 @@ import time
 
 def main() -> int:
     host, port = sys.argv[1], sys.argv[2]
+    # Confirmation links in texts point at this server unless configured otherwise.
+    if not os.environ.get("SMS_LINK_BASE_URL") and not os.environ.get("SMS_WEBHOOK_BASE_URL"):
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (a comparison)
+        os.environ["SMS_LINK_BASE_URL"] = f"http://{shown_host}:{port}"
     manage = [sys.executable, "manage.py"]
     processes = [
         subprocess.Popen([*manage, "procrastinate", "worker"]),  # noqa: S603 (our own manage.py)

@@ -85,6 +85,9 @@ def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[T
     memberships and organizations; an API key or worker job acts with no user."""
     outer = _state.get()
     state = _merge(outer, _as_uuid(org), _as_uuid(user))
+    # The outermost block ends the transaction, and PostgreSQL forgets a
+    # transaction-local setting by itself then: only a nested block restores.
+    nested = connections[using].in_atomic_block
     with transaction.atomic(using=using):
         _apply(state, using)
         token = _state.set(state)
@@ -95,5 +98,5 @@ def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[T
         # Only reached on success. On an exception, or when the block was marked for
         # rollback, the atomic block rolls back (to its savepoint or entirely) and
         # PostgreSQL reverts the setting with it.
-        if not connections[using].needs_rollback:
+        if nested and not connections[using].needs_rollback:
             _apply(outer, using)

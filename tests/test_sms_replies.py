@@ -200,3 +200,11 @@ def test_a_signed_webhook_to_a_cannot_touch_b_whatever_ids_it_carries(client, or
     assert status_of(org_b, theirs) == "scheduled"
     with tenant_context(org=org_b):
         assert SmsMessage.objects.count() == 1  # only B's own confirmation request
+
+
+def test_only_texted_requests_are_marked_answered(client, org_a, clinic_a):
+    appointment = texted(org_a, clinic_a)  # booked an hour ahead: the 48 h request was skipped
+    reply(client, to=SENDER_A, from_=clinic_a.jane.phone, body="C")
+    with tenant_context(org=org_a):
+        rows = dict(ConfirmationRequest.objects.filter(appointment=appointment).values_list("status", "response"))
+    assert rows == {"queued": "confirmed", "skipped": ""}

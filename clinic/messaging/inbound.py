@@ -125,8 +125,9 @@ def respond(request: ConfirmationRequest, status: str, *, via: str) -> Appointme
     and close every open request of that appointment."""
     appointment = Appointment.objects.get(pk=request.appointment_id)
     appointment = appointment_set_status(appointment=appointment, status=status, changed_by=None, via=via)
-    ConfirmationRequest.objects.filter(appointment=appointment, response="").exclude(
-        status=ConfirmationRequest.Status.PENDING
+    # The texted requests are answered; pending ones were withdrawn by the status change.
+    ConfirmationRequest.objects.filter(
+        appointment=appointment, response="", status=ConfirmationRequest.Status.QUEUED
     ).update(response=status, responded_at=timezone.now(), responded_via=via)
     return appointment
 
