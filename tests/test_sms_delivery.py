@@ -152,3 +152,16 @@ def test_a_tenant_task_refuses_to_run_without_a_clinic():
 
     with pytest.raises(JobWithoutTenant):
         dispatch_clinic.func(organization_id="")
+
+
+def test_a_patient_who_opts_out_after_the_claim_is_not_texted(org_a, due, people_a, sms_provider):
+    from clinic.appointments.services import patient_set_sms_consent
+
+    with tenant_context(org=org_a):
+        message = delivery.queue_confirmation(due.id)
+        patient_set_sms_consent(patient=people_a.jane, opted_in=False)
+    delivery.deliver(message.id, step_for(org_a))
+    assert sms_provider.sent == []
+    with tenant_context(org=org_a):
+        message.refresh_from_db()
+        assert (message.status, message.error_code) == ("failed", "opted_out")

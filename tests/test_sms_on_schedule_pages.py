@@ -106,7 +106,10 @@ def test_send_confirmation_now_creates_a_request_sent_by_hand(as_staff, people_a
     phone = f"+1 415-555-{people_a.jane.phone[-4:]}"
     assert flashed(response) == [f"A confirmation request is going out to Jane Doe ({phone})."]
     [request] = requests_of(visit)
-    assert (request.lead_minutes, request.status) == (None, "pending")
+    # Claimed at once: its text is queued for the worker in the same transaction.
+    assert (request.lead_minutes, request.status) == (None, "queued")
+    with tenant_context(org=people_a.org):
+        assert request.message.status == "queued" and request.message.kind == "confirmation"
     assert "Sent by hand" in as_staff.get(f"/appointments/{visit.pk}/").content.decode()
 
 

@@ -85,14 +85,14 @@ def test_a_due_appointment_is_texted_and_a_signed_reply_confirms_it(worker_db):
 def test_two_workers_racing_text_each_patient_once(worker_db):
     clinics = seed(worker_db, 15)
     defer_tick(worker_db)
-    # The same sends deferred twice more, without the queueing lock: three jobs per request.
+    # Each clinic's dispatch deferred three more times, without the queueing lock: the
+    # two workers race to claim the same due requests.
     shell(
         worker_db,
-        "from clinic.messaging.tasks import send_confirmation; import json\n"
+        "from clinic.messaging.tasks import dispatch_clinic; import json\n"
         f"for clinic in json.loads({json.dumps(json.dumps(clinics))}):\n"
-        "    for request_id in clinic['requests']:\n"
-        "        for _ in range(2):\n"
-        "            send_confirmation.defer(organization_id=clinic['org'], request_id=request_id)\n",
+        "    for _ in range(3):\n"
+        "        dispatch_clinic.defer(organization_id=clinic['org'])\n",
     )
     output = run_workers(worker_db, count=2, concurrency=3)
     for clinic in clinics:
@@ -100,6 +100,26 @@ def test_two_workers_racing_text_each_patient_once(worker_db):
             assert texts_to(output, phone) == 1, output[-3000:]
     assert sql(worker_db, "SELECT count(*) FROM messaging_smsmessage") == [["30"]]
     assert sql(worker_db, "SELECT DISTINCT status FROM messaging_smsmessage") == [["sent"]]
+
+
+def test_the_same_send_job_twice_texts_once(worker_db):
+    (clinic_a, _) = seed(worker_db, 1)
+    shell(
+        worker_db,
+        "from tenancy.context import tenant_context; from clinic.messaging.delivery import queue_confirmation\n"
+        "from clinic.messaging.tasks import send_message\n"
+        f"with tenant_context(org={clinic_a['org']!r}):\n"
+        f"    message = queue_confirmation({clinic_a['requests'][0]!r})\n"
+        "for _ in range(2):\n"
+        f"    send_message.defer(organization_id={clinic_a['org']!r}, message_id=str(message.id))\n",
+    )
+    output = run_workers(worker_db, concurrency=2)
+    assert texts_to(output, clinic_a["phones"][0]) == 1
+    jobs_for_a = (
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name LIKE '%%send_message' "
+        f"AND args->>'organization_id' = '{clinic_a['org']}'"
+    )
+    assert sql(worker_db, jobs_for_a) == [["2"]]
 
 
 def test_a_worker_killed_between_claim_and_send_texts_once(worker_db):

@@ -14,10 +14,10 @@ provider may or may not have the text, so it is never re-sent automatically but
 marked failed ("outcome unknown") for staff to look at in the inbox.
 
 Only the second step's commit must reach the disk before the provider is called.
-The claim before it and the answer after it commit with `synchronous_commit` off:
-if PostgreSQL itself crashed and lost them, the claim is simply made again (the
-request is still pending), and a lost answer leaves `sending`, which is never
-re-sent. Durability is paid for once per text, where it matters."""
+The worker's claims before it and the answer after it commit with
+`synchronous_commit` off: if PostgreSQL itself crashed and lost them, the claim is
+simply made again (the request is still pending), and a lost answer leaves
+`sending`, which is never re-sent. Durability is paid for once per text, where it matters."""
 
 from __future__ import annotations
 
@@ -51,26 +51,46 @@ class RetryLater(Exception):
 
 
 def queue_confirmation(request_id, *, now: dt.datetime | None = None) -> SmsMessage | None:
-    """Claim the request and create its message; None when there is nothing to send."""
+    """Claim one request and create its message; None when there is nothing to send."""
+    messages = queue_confirmations([request_id], now=now)
+    return messages[0] if messages else None
+
+
+def queue_confirmations(request_ids, *, now: dt.datetime | None = None) -> list[SmsMessage]:
+    """Claim the requests that may still be sent and create their queued messages, in
+    the caller's transaction (a handful of queries, however many requests). Requests
+    claimed before (a retry, a racing worker) return their message; the others that
+    can no longer be sent are marked skipped with the reason."""
     now = now or timezone.now()
-    _commit_without_waiting_for_disk()
-    request = ConfirmationRequest.objects.select_for_update().filter(pk=request_id).first()
-    if request is None:
-        return None
-    if request.status == ConfirmationRequest.Status.QUEUED:
-        return request.message  # claimed before (a retry, or another worker)
-    if request.status != ConfirmationRequest.Status.PENDING:
-        return None
-    appointment = Appointment.objects.with_related().get(pk=request.appointment_id)
+    requests = list(
+        ConfirmationRequest.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(request_ids))
+        .select_related("appointment__patient")
+        .order_by("due_at")
+    )
+    already = [request.message_id for request in requests if request.status == ConfirmationRequest.Status.QUEUED]
+    pending = [request for request in requests if request.status == ConfirmationRequest.Status.PENDING]
+    if not pending:
+        return list(SmsMessage.objects.filter(pk__in=already))
     sms_settings = SmsSettings.objects.first()
-    problem = _why_not_send(request, appointment, sms_settings, now)
-    if problem:
-        request.status, request.skip_reason = ConfirmationRequest.Status.SKIPPED, problem
-        request.save(update_fields=["status", "skip_reason"])
-        return None
-    token, request.token_hash = tokens.new_token()
-    clinic = Organization.objects.get(pk=appointment.organization_id)
-    message = SmsMessage.objects.create(
+    clinic = Organization.objects.get(pk=pending[0].organization_id)
+    new_messages = []
+    for request in pending:
+        problem = _why_not_send(request, request.appointment, sms_settings, now)
+        if problem:
+            request.status, request.skip_reason = ConfirmationRequest.Status.SKIPPED, problem
+            continue
+        token, request.token_hash = tokens.new_token()
+        request.message = _confirmation_message(request.appointment, clinic, sms_settings, token)
+        request.status = ConfirmationRequest.Status.QUEUED
+        new_messages.append(request.message)
+    SmsMessage.objects.bulk_create(new_messages)
+    ConfirmationRequest.objects.bulk_update(pending, ["status", "skip_reason", "message", "token_hash"])
+    return [*SmsMessage.objects.filter(pk__in=already), *new_messages]
+
+
+def _confirmation_message(appointment: Appointment, clinic, sms_settings: SmsSettings, token: str) -> SmsMessage:
+    return SmsMessage(
         direction=SmsMessage.Direction.OUTBOUND,
         kind=SmsMessage.Kind.CONFIRMATION,
         from_number=sms_settings.sender_number,
@@ -80,9 +100,6 @@ def queue_confirmation(request_id, *, now: dt.datetime | None = None) -> SmsMess
         appointment=appointment,
         status=SmsMessage.Status.QUEUED,
     )
-    request.status, request.message = ConfirmationRequest.Status.QUEUED, message
-    request.save(update_fields=["status", "message", "token_hash"])
-    return message
 
 
 def _why_not_send(request, appointment: Appointment, sms_settings, now: dt.datetime) -> str:
@@ -119,36 +136,55 @@ def deliver(message_id, step: Step) -> None:
             raise RetryLater(f"message {message_id}: {exc}") from exc
         return
     with step():
-        _commit_without_waiting_for_disk()
-        message = SmsMessage.objects.select_for_update().get(pk=message_id)
-        message.provider_message_id = provider_id
-        fields = ["provider_message_id"]
-        if message.can_move_to(SmsMessage.Status.SENT):
-            message.status, message.status_changed_at = SmsMessage.Status.SENT, timezone.now()
-            fields += ["status", "status_changed_at"]
-        message.save(update_fields=fields)
+        commit_without_waiting_for_disk()
+        _record_sent(message_id, provider_id)
 
 
-def _commit_without_waiting_for_disk() -> None:
+def _record_sent(message_id, provider_id: str) -> None:
+    # A delivery report may not overtake this: it finds the message by the provider's
+    # id, which only this update stores. So the message is still `sending` here.
+    sent = SmsMessage.objects.filter(pk=message_id, status=SmsMessage.Status.SENDING).update(
+        provider_message_id=provider_id, status=SmsMessage.Status.SENT, status_changed_at=timezone.now()
+    )
+    if not sent:
+        SmsMessage.objects.filter(pk=message_id).update(provider_message_id=provider_id)
+
+
+def commit_without_waiting_for_disk() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO off")
 
 
+# One statement: a queued message becomes `sending` only if it is still queued and,
+# for a confirmation request, its patient still takes texts. RLS scopes it to the
+# job's clinic like any other query.
+CLAIM_SQL = """
+UPDATE messaging_smsmessage m
+   SET status = 'sending', attempts = m.attempts + 1, status_changed_at = now()
+ WHERE m.id = %s AND m.status = 'queued'
+   AND NOT (m.kind = 'confirmation' AND EXISTS (
+        SELECT 1 FROM appointments_patient p
+         WHERE p.organization_id = m.organization_id AND p.id = m.patient_id AND p.sms_consent <> 'opted_in'))
+RETURNING m.to_number, m.from_number, m.body
+"""
+
+
 def _claim_for_sending(message_id) -> OutgoingSms | None:
-    message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
-    if message is None or message.status != SmsMessage.Status.QUEUED:
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_SQL, [message_id])
+        claimed = cursor.fetchone()
+    if claimed is None:
+        _fail_if_opted_out(message_id)
         return None
-    if message.kind == SmsMessage.Kind.CONFIRMATION and message.patient_id:
-        patient = Patient.objects.get(pk=message.patient_id)
-        if patient.sms_consent != Patient.SmsConsent.OPTED_IN:
-            _fail(message, "opted_out", "The patient opted out before the text went out; not sent.")
-            return None
-    message.status, message.status_changed_at = SmsMessage.Status.SENDING, timezone.now()
-    message.attempts += 1
-    message.save(update_fields=["status", "status_changed_at", "attempts"])
-    return OutgoingSms(
-        to=message.to_number, from_=message.from_number, body=message.body, status_callback=status_callback_url()
-    )
+    to_number, from_number, body = claimed
+    return OutgoingSms(to=to_number, from_=from_number, body=body, status_callback=status_callback_url())
+
+
+def _fail_if_opted_out(message_id) -> None:
+    """A queued confirmation left unclaimed because its patient opted out meanwhile."""
+    message = SmsMessage.objects.select_for_update().filter(pk=message_id, status=SmsMessage.Status.QUEUED).first()
+    if message is not None:
+        _fail(message, "opted_out", "The patient opted out before the text went out; not sent.")
 
 
 def _record_failure(message_id, exc: SmsSendError) -> bool:

@@ -71,8 +71,9 @@ def sms_settings_save(**fields) -> SmsSettings:
 
 @transaction.atomic
 def send_confirmation_now(*, appointment: Appointment, requested_by: User | None) -> ConfirmationRequest:
-    """A confirmation request sent at once, by hand (besides the scheduled ones)."""
-    from clinic.messaging import tasks
+    """A confirmation request sent at once, by hand (besides the scheduled ones): claimed
+    here, texted by the worker as soon as this transaction commits."""
+    from clinic.messaging import delivery, tasks
 
     appointment = Appointment.objects.select_related("patient").get(pk=appointment.pk)
     problem = _why_not_text(appointment)
@@ -86,7 +87,12 @@ def send_confirmation_now(*, appointment: Appointment, requested_by: User | None
         due_at=now,
         expires_at=appointment.starts_at,
     )
-    tasks.defer_confirmation(request)
+    message = delivery.queue_confirmation(request.id, now=now)
+    if message is None:
+        request.refresh_from_db()
+        raise ValidationError(request.skip_reason or "This appointment cannot be texted now.", code="cannot_text")
+    tasks.defer_delivery(message)
+    request.refresh_from_db()
     return request
 
 

@@ -40,18 +40,29 @@ def tick(timestamp: int) -> int:
     return len(clinics)
 
 
+# A clinic with more due texts than this gets another dispatch job right away.
+CLAIMS_PER_DISPATCH = 200
+
+
 @tenant_task(app, queue=QUEUE)
 def dispatch_clinic(*, organization_id: str) -> int:
-    """The clinic's due requests, one send job each; lost sends recovered."""
+    """Claim the clinic's due requests (each gets its queued message, in this one
+    transaction), defer one send job per message once it commits, and recover lost
+    sends. Returns how many requests were claimed."""
     now = timezone.now()
-    due = ConfirmationRequest.objects.filter(status=ConfirmationRequest.Status.PENDING, due_at__lte=now)
-    for request_id in due.values_list("id", flat=True):
-        defer_on_commit(
-            send_confirmation,
-            organization_id=organization_id,
-            request_id=str(request_id),
-            queueing_lock=f"sms-request:{request_id}",
-        )
+    delivery.commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
+    due = list(
+        ConfirmationRequest.objects.select_for_update(skip_locked=True)
+        .filter(status=ConfirmationRequest.Status.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("id", flat=True)[:CLAIMS_PER_DISPATCH]
+    )
+    messages = delivery.queue_confirmations(due, now=now) if due else []
+    for message in messages:
+        defer_delivery(message)
+    claimed = len(messages)
+    if len(due) == CLAIMS_PER_DISPATCH:
+        defer_on_commit(dispatch_clinic, organization_id=organization_id)
     stale = SmsMessage.objects.filter(
         status=SmsMessage.Status.QUEUED, status_changed_at__lt=now - delivery.QUEUED_STALE_AFTER
     )
@@ -60,35 +71,19 @@ def dispatch_clinic(*, organization_id: str) -> int:
     lost = delivery.fail_lost_sends(now)
     if lost:
         logger.warning("%s text(s) of clinic %s were lost mid-send and marked failed", lost, organization_id)
-    return len(due)
+    return claimed
 
 
 @tenant_task(app, queue=QUEUE, retry=PROVIDER_RETRY, per_step=True)
-def send_confirmation(*, organization_id: str, request_id: str, step) -> None:
-    with step():
-        message = delivery.queue_confirmation(request_id)
-    if message is not None:
-        delivery.deliver(message.id, step)
-
-
-@tenant_task(app, queue=QUEUE, retry=PROVIDER_RETRY, per_step=True)
-def deliver_message(*, organization_id: str, message_id: str, step) -> None:
+def send_message(*, organization_id: str, message_id: str, step) -> None:
+    """The send job: one queued text to the provider (see delivery.deliver)."""
     delivery.deliver(message_id, step)
 
 
 def defer_delivery(message: SmsMessage) -> None:
     defer_on_commit(
-        deliver_message,
+        send_message,
         organization_id=message.organization_id,
         message_id=str(message.id),
         queueing_lock=f"sms-message:{message.id}",
-    )
-
-
-def defer_confirmation(request: ConfirmationRequest) -> None:
-    defer_on_commit(
-        send_confirmation,
-        organization_id=request.organization_id,
-        request_id=str(request.id),
-        queueing_lock=f"sms-request:{request.id}",
     )

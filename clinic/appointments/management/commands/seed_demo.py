@@ -218,7 +218,9 @@ def _book(
     """Book the next patient in turn who is free then (one patient, one place at a time),
     on an office day two to three weeks before (or now, for the nearest ones)."""
     day = to_local(starts_at, clinic.org.zone).date()
-    booked_at = min(now, _office_time(clinic, day - dt.timedelta(days=clinic.timing.randint(2, 21))))
+    # At least a few minutes ago, so any later step of its history comes strictly after it.
+    recently = now - dt.timedelta(minutes=clinic.timing.randint(5, 60))
+    booked_at = min(recently, _office_time(clinic, day - dt.timedelta(days=clinic.timing.randint(2, 21))))
     for _ in range(len(clinic.patients)):
         patient = clinic.patients[clinic.next_patient % len(clinic.patients)]
         clinic.next_patient += 1
@@ -255,7 +257,8 @@ def _status_time(clinic: Clinic, appointment: Appointment, status: str, now: dt.
     if status in (Status.COMPLETED, Status.NO_SHOW):
         return appointment.ends_at
     day_before = to_local(appointment.starts_at, clinic.org.zone).date() - dt.timedelta(days=1)
-    return min(now, max(_office_time(clinic, day_before), appointment.status_changed_at))
+    after_last_step = appointment.status_changed_at + dt.timedelta(minutes=1)
+    return min(now, max(_office_time(clinic, day_before), after_last_step))
 
 
 def _office_time(clinic: Clinic, day: dt.date) -> dt.datetime:
