@@ -160,8 +160,22 @@ class OrganizationAdmin(TenantAdminMixin, admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
+class ReadOnlyMixin:
+    """For records (histories, logs, memberships changed elsewhere): they can be read,
+    not added, changed or deleted, whoever asks."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Membership)
-class MembershipAdmin(TenantAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     """The active clinic's members, to look at. Adding people, changing roles and
     removing members go through tenancy.services (the product's members page),
     which enforce the owner rules in one place."""
@@ -187,12 +201,3 @@ class MembershipAdmin(TenantAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         # RLS also shows a user their own memberships in other clinics; not here.
         return super().get_queryset(request).filter(organization_id=current_org_id()).select_related("user")
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

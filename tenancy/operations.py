@@ -154,50 +154,53 @@ PLATFORM_UNIQUE_COMMENT = "tenancy: platform-wide routing key"
 class AddPreTenantLookup(Operation):
     """One narrow pre-tenant lookup: a SECURITY DEFINER function `function(key text)
     RETURNS uuid` that maps one value of one column (an inbound number, a token's
-    hash) to the organization_id of the row holding it, and returns nothing else.
+    hash, a slug) to the organization id of the row holding it, and returns nothing
+    else.
 
-    FORCE ROW LEVEL SECURITY binds the owning role too, so the function can read the
-    table only through a second, SELECT-only policy for that role that holds while
-    the function itself has marked the transaction (`app.pre_tenant_lookup`), and it
-    clears the mark before returning. The runtime role gains no policy: it can call
-    the function, never read the table's other rows. Everything after the lookup
-    runs in tenant_context() of the organization it returned."""
+    FORCE ROW LEVEL SECURITY binds the owning role too, so the function reads the
+    table through a second, SELECT-only policy for that role alone, which shows only
+    the row whose `column` equals a setting the function sets for its one query and
+    clears again. The runtime role gains no policy: it can call the function, never
+    read the table's rows. Everything after the lookup runs in tenant_context() of
+    the organization it returned. EXECUTE is revoked from PUBLIC here and granted to
+    the runtime role by `manage.py db_roles`."""
 
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, function: str, model_name: str, column: str, condition: str = "") -> None:
+    def __init__(self, function: str, model_name: str, column: str, returns: str = "organization_id") -> None:
         self.function = function
         self.model_name = model_name
         self.column = column
-        self.condition = condition
+        self.returns = returns
 
     def state_forwards(self, app_label, state) -> None:
         pass
 
     def _policy(self) -> str:
-        return f"pre_tenant_lookup_{self.function}"
+        return f"lookup_{self.function}"
+
+    def _setting(self) -> str:
+        return f"app.lookup_{self.function}"
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if not _is_postgres(schema_editor):
             return
         quote = schema_editor.quote_name
         table = quote(to_state.apps.get_model(app_label, self.model_name)._meta.db_table)
-        function, mark = quote(self.function), self.function.replace("'", "")
-        condition = f" AND ({self.condition})" if self.condition else ""
+        function, column, setting = quote(self.function), quote(self.column), self._setting()
         schema_editor.execute(
             f"CREATE POLICY {quote(self._policy())} ON {table} FOR SELECT TO CURRENT_USER "
-            f"USING (current_setting('app.pre_tenant_lookup', true) = '{mark}')"
+            f"USING ({column} = NULLIF(current_setting('{setting}', true), ''))"
         )
         schema_editor.execute(
             f"""CREATE FUNCTION {function}(lookup_key text) RETURNS uuid
             LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
             DECLARE found uuid;
             BEGIN
-                PERFORM set_config('app.pre_tenant_lookup', '{mark}', true);
-                SELECT t.organization_id INTO found FROM public.{table} t
-                 WHERE t.{quote(self.column)} = lookup_key{condition} LIMIT 1;
-                PERFORM set_config('app.pre_tenant_lookup', '', true);
+                PERFORM set_config('{setting}', lookup_key, true);
+                SELECT t.{quote(self.returns)} INTO found FROM public.{table} t WHERE t.{column} = lookup_key LIMIT 1;
+                PERFORM set_config('{setting}', '', true);
                 RETURN found;
             END $$"""
         )
@@ -219,7 +222,7 @@ class AddPreTenantLookup(Operation):
         return f"lookup_{self.function}"
 
     def deconstruct(self):
-        kwargs = {"condition": self.condition} if self.condition else {}
+        kwargs = {"returns": self.returns} if self.returns != "organization_id" else {}
         return self.__class__.__qualname__, [self.function, self.model_name, self.column], kwargs
 
 

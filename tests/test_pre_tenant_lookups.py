@@ -37,18 +37,18 @@ def test_the_lookup_leaves_no_rows_visible_behind_it(senders):
         cursor.execute("SELECT messaging_clinic_for_sender(%s)", ["+12025550199"])
         cursor.execute("SELECT count(*) FROM messaging_smssettings")
         assert cursor.fetchone()[0] == 0
-        cursor.execute("SELECT current_setting('app.pre_tenant_lookup', true)")
+        cursor.execute("SELECT current_setting('app.lookup_messaging_clinic_for_sender', true)")
         assert cursor.fetchone()[0] in ("", None)
 
 
 def test_the_runtime_role_cannot_use_the_lookup_policy_itself(senders):
-    """The lookup policy is for the function's owner only: setting its marker as
-    the runtime role shows nothing."""
+    """The lookup policy is for the function's owner only: setting its key as the
+    runtime role shows nothing."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.pre_tenant_lookup', 'messaging_clinic_for_sender', true)")
+        cursor.execute("SELECT set_config('app.lookup_messaging_clinic_for_sender', '+12025550199', true)")
         cursor.execute("SELECT count(*) FROM messaging_smssettings")
         assert cursor.fetchone()[0] == 0
-        cursor.execute("SELECT set_config('app.pre_tenant_lookup', 'messaging_due_clinics', true)")
+        cursor.execute("SELECT set_config('app.lookup_messaging_due_clinics', 'on', true)")
         cursor.execute("SELECT count(*) FROM messaging_smsmessage")
         assert cursor.fetchone()[0] == 0
 
@@ -56,13 +56,15 @@ def test_the_runtime_role_cannot_use_the_lookup_policy_itself(senders):
 def test_the_lookup_functions_are_fixed_search_path_security_definers():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT proname, prosecdef, proconfig FROM pg_proc WHERE proname LIKE 'messaging\\_%%' ORDER BY proname"
+            "SELECT proname, prosecdef, proconfig FROM pg_proc "
+            "WHERE proname LIKE 'messaging\\_%%' OR proname LIKE 'tenancy\\_%%' ORDER BY proname"
         )
         rows = cursor.fetchall()
     assert [name for name, _, _ in rows] == [
         "messaging_clinic_for_sender",
         "messaging_clinic_for_token",
         "messaging_due_clinics",
+        "tenancy_organization_id_for_slug",
     ]
     for _, definer, config in rows:
         assert definer is True

@@ -42,7 +42,7 @@ from clinic.appointments.services import (
     provider_update,
     working_hours_set,
 )
-from tenancy.admin import TenantModelAdmin, TenantModelForm, TenantTabularInline
+from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, TenantTabularInline
 
 VIA = AppointmentStatusChange.Via.ADMIN
 # Where ServiceAdmin keeps a service's refusal for the second rendering of the page.
@@ -183,7 +183,7 @@ class ProviderAdmin(ServiceAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(TenantModelAdmin):
+class WorkingHoursAdmin(ReadOnlyMixin, TenantModelAdmin):
     """Every provider's hours at a glance. They are changed on the provider's page,
     a week at a time, as services.working_hours_set() takes them."""
 
@@ -191,15 +191,6 @@ class WorkingHoursAdmin(TenantModelAdmin):
     list_filter = ("provider", "weekday")
     list_select_related = ("provider",)
     fields = ("provider", "weekday", "starts", "ends")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(AppointmentType)
@@ -299,19 +290,10 @@ class AppointmentAdmin(ServiceAdmin):
 
 
 @admin.register(AppointmentStatusChange)
-class AppointmentStatusChangeAdmin(TenantModelAdmin):
+class AppointmentStatusChangeAdmin(ReadOnlyMixin, TenantModelAdmin):
     """The history is a record: it can be read, not written."""
 
     list_display = ("changed_at", "appointment", "from_status", "to_status", "changed_by", "via")
     list_filter = ("to_status", "via")
     list_select_related = ("appointment__patient", "appointment__provider", "changed_by")
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.services import SETTINGS_FIELDS, sms_settings_save
-from tenancy.admin import TenantModelAdmin, TenantModelForm, can_administer
+from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, can_administer
 from tenancy.context import current_org_id
 from tenancy.lookups import organization_for
 
@@ -31,17 +31,6 @@ class SmsSettingsForm(TenantModelForm):
             owner = organization_for("messaging_clinic_for_sender", number)
             if owner is not None and str(owner) != str(current_org_id()):
                 self.add_error("sender_number", SENDER_TAKEN)
-
-
-class ReadOnlyAdmin(TenantModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(SmsSettings)
@@ -75,7 +64,7 @@ class SmsSettingsAdmin(TenantModelAdmin):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(ReadOnlyAdmin):
+class SmsMessageAdmin(ReadOnlyMixin, TenantModelAdmin):
     list_display = (
         "created_at",
         "direction",
@@ -115,7 +104,7 @@ class SmsMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConfirmationRequest)
-class ConfirmationRequestAdmin(ReadOnlyAdmin):
+class ConfirmationRequestAdmin(ReadOnlyMixin, TenantModelAdmin):
     list_display = (
         "due_at",
         "appointment",

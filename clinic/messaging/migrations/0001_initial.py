@@ -13,16 +13,16 @@ import clinic.messaging.models
 from tenancy.operations import AddPreTenantLookup, MarkPlatformUnique, tenant_table_operations
 
 DUE_CLINICS_SQL = """
-CREATE POLICY pre_tenant_lookup_messaging_due_clinics ON messaging_confirmationrequest
+CREATE POLICY lookup_messaging_due_clinics ON messaging_confirmationrequest
     FOR SELECT TO CURRENT_USER
-    USING (current_setting('app.pre_tenant_lookup', true) = 'messaging_due_clinics');
-CREATE POLICY pre_tenant_lookup_messaging_due_clinics ON messaging_smsmessage
+    USING (current_setting('app.lookup_messaging_due_clinics', true) = 'on');
+CREATE POLICY lookup_messaging_due_clinics ON messaging_smsmessage
     FOR SELECT TO CURRENT_USER
-    USING (current_setting('app.pre_tenant_lookup', true) = 'messaging_due_clinics');
+    USING (current_setting('app.lookup_messaging_due_clinics', true) = 'on');
 CREATE FUNCTION messaging_due_clinics(queued_before timestamptz, sending_before timestamptz)
 RETURNS SETOF uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM set_config('app.pre_tenant_lookup', 'messaging_due_clinics', true);
+    PERFORM set_config('app.lookup_messaging_due_clinics', 'on', true);
     RETURN QUERY
         SELECT r.organization_id FROM public.messaging_confirmationrequest r
          WHERE r.status = 'pending' AND r.due_at <= now()
@@ -30,14 +30,14 @@ BEGIN
         SELECT m.organization_id FROM public.messaging_smsmessage m
          WHERE (m.status = 'queued' AND m.status_changed_at < queued_before)
             OR (m.status = 'sending' AND m.status_changed_at < sending_before);
-    PERFORM set_config('app.pre_tenant_lookup', '', true);
+    PERFORM set_config('app.lookup_messaging_due_clinics', '', true);
 END $$;
 REVOKE ALL ON FUNCTION messaging_due_clinics(timestamptz, timestamptz) FROM PUBLIC;
 """
 DROP_DUE_CLINICS_SQL = """
 DROP FUNCTION IF EXISTS messaging_due_clinics(timestamptz, timestamptz);
-DROP POLICY IF EXISTS pre_tenant_lookup_messaging_due_clinics ON messaging_smsmessage;
-DROP POLICY IF EXISTS pre_tenant_lookup_messaging_due_clinics ON messaging_confirmationrequest;
+DROP POLICY IF EXISTS lookup_messaging_due_clinics ON messaging_smsmessage;
+DROP POLICY IF EXISTS lookup_messaging_due_clinics ON messaging_confirmationrequest;
 """
 
 
