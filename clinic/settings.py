@@ -217,7 +217,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic API",
     "DESCRIPTION": (
-        "The integrator API of one clinic: patients, providers, appointment types and appointments.\n\n"
+        "The integrator API of one clinic: patients, providers, appointment types, appointments and "
+        "its text messages.\n\n"
         "Authenticate with an API key of the clinic: `Authorization: Bearer ck_live_…`. The key decides the "
         "clinic; a request naming one (`organization` in a body) is refused with 400. Lists are paginated by "
         'cursor (follow `next`). Every error has the shape `{"error": {"code", "message", "fields"}}`. '
@@ -237,6 +238,9 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "clinic.appointments.models.Appointment.Status",
+        "SmsDirectionEnum": "clinic.messaging.models.SmsMessage.Direction",
+        "SmsKindEnum": "clinic.messaging.models.SmsMessage.Kind",
+        "SmsStatusEnum": "clinic.messaging.models.SmsMessage.Status",
     },
 }
 

@@ -45,6 +45,22 @@ APPOINTMENT = {
     "created_at": "2030-01-02T10:20:00-05:00",
     "updated_at": "2030-01-02T10:20:00-05:00",
 }
+SMS_MESSAGE = {
+    "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    "direction": "out",
+    "kind": "confirmation",
+    "from_number": "+12025550100",
+    "to_number": "+12025550123",
+    "body": "Hi Jane, this is Northside Family Clinic confirming your appointment on Mon 7 Jan at 09:00. …",
+    "patient": PATIENT_ID,
+    "appointment": APPOINTMENT_ID,
+    "status": "delivered",
+    "provider_message_id": "SM2f4c0b8e5d1a4e7f9b3c6d8e0a1b2c3d",
+    "error_code": "",
+    "error_message": "",
+    "created_at": "2030-01-05T09:00:04-05:00",
+    "status_changed_at": "2030-01-05T09:00:09-05:00",
+}
 NEXT = "https://clinic.example.org/api/v1/{}/?cursor=WyJEb2UiLCJKYW5lIl0&limit=50"
 
 

@@ -11,6 +11,7 @@ from clinic.api import pages
 from clinic.api.errors import not_found
 from clinic.api.views.appointments import AppointmentViewSet
 from clinic.api.views.me import MeView
+from clinic.api.views.messaging import SmsMessageViewSet
 from clinic.api.views.patients import PatientViewSet
 from clinic.api.views.setup import AppointmentTypeViewSet, ProviderViewSet
 
@@ -19,6 +20,7 @@ router.register("patients", PatientViewSet, basename="patient")
 router.register("providers", ProviderViewSet, basename="provider")
 router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("sms-messages", SmsMessageViewSet, basename="sms-message")
 
 v1 = [path("me/", MeView.as_view(), name="me"), *router.urls]
 
