@@ -227,8 +227,8 @@ WEBHOOK_DISABLE_AFTER_FAILURES = _env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic API",
     "DESCRIPTION": (
-        "The integrator API of one clinic: patients, providers, appointment types, appointments and "
-        "its text messages.\n\n"
+        "The integrator API of one clinic: patients, providers, appointment types, appointments, "
+        "its text messages, and webhook endpoints that receive its appointment events.\n\n"
         "Authenticate with an API key of the clinic: `Authorization: Bearer ck_live_…`. The key decides the "
         "clinic; a request naming one (`organization` in a body) is refused with 400. Lists are paginated by "
         'cursor (follow `next`). Every error has the shape `{"error": {"code", "message", "fields"}}`. '
@@ -251,6 +251,9 @@ SPECTACULAR_SETTINGS = {
         "SmsDirectionEnum": "clinic.messaging.models.SmsMessage.Direction",
         "SmsKindEnum": "clinic.messaging.models.SmsMessage.Kind",
         "SmsStatusEnum": "clinic.messaging.models.SmsMessage.Status",
+        "WebhookEventTypeEnum": "clinic.api.models.EventType",
+        "WebhookSubscribableEventEnum": "clinic.api.serializers.webhooks.EVENT_CHOICES",
+        "WebhookDeliveryStatusEnum": "clinic.api.models.WebhookDelivery.Status",
     },
 }
 

@@ -61,6 +61,44 @@ SMS_MESSAGE = {
     "created_at": "2030-01-05T09:00:04-05:00",
     "status_changed_at": "2030-01-05T09:00:09-05:00",
 }
+WEBHOOK_ENDPOINT = {
+    "id": "2b1f0e6c-5a4d-4c3b-9a8f-7e6d5c4b3a21",
+    "url": "https://booking.example.org/hooks/clinic",
+    "description": "Booking website",
+    "event_types": ["appointment.created", "appointment.cancelled"],
+    "active": True,
+    "disabled_at": None,
+    "disabled_reason": "",
+    "consecutive_failures": 0,
+    "created_at": "2030-01-02T10:00:00-05:00",
+}
+WEBHOOK_ENDPOINT_CREATED = {**WEBHOOK_ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3vLvgtpt0fA="}
+WEBHOOK_ENDPOINT_OFF = {
+    **WEBHOOK_ENDPOINT,
+    "active": False,
+    "disabled_at": "2030-01-09T16:45:00-05:00",
+    "disabled_reason": "Turned off.",
+}
+WEBHOOK_DELIVERY = {
+    "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "event": "evt_3f2e1d0c9b8a4f7e8d6c5b4a3f2e1d0c",
+    "event_type": "appointment.created",
+    "status": "pending",
+    "attempts": 2,
+    "response_status_code": 503,
+    "last_error": "HTTP 503",
+    "created_at": "2030-01-02T10:20:00-05:00",
+    "next_attempt_at": "2030-01-02T10:20:31-05:00",
+    "delivered_at": None,
+}
+WEBHOOK_PING = {
+    **WEBHOOK_DELIVERY,
+    "event_type": "ping",
+    "attempts": 0,
+    "response_status_code": None,
+    "last_error": "",
+    "next_attempt_at": "2030-01-02T10:20:00-05:00",
+}
 NEXT = "https://clinic.example.org/api/v1/{}/?cursor=WyJEb2UiLCJKYW5lIl0&limit=50"
 
 

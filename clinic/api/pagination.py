@@ -33,9 +33,9 @@ class KeysetPagination(BasePagination):
     cursor_param = "cursor"
     limit_param = "limit"
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None, columns=None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request, view=None, columns=None, ordering=None) -> list:
         self.request = request
-        self.ordering = tuple(view.ordering)
+        self.ordering = tuple(ordering or view.ordering)
         self.fields = tuple(name.lstrip("-") for name in self.ordering)
         self.limit = self._limit(request)
         queryset = queryset.order_by(*self.ordering)
