@@ -99,7 +99,6 @@ WEBHOOK_PING = {
     "last_error": "",
     "next_attempt_at": "2030-01-02T10:20:00-05:00",
 }
-NEXT = "https://clinic.example.org/api/v1/{}/?cursor=WyJEb2UiLCJKYW5lIl0&limit=50"
 
 
 def response(name: str, value, status: int = 200) -> OpenApiExample:
@@ -111,4 +110,5 @@ def request(name: str, value) -> OpenApiExample:
 
 
 def page(resource: str, item: dict) -> OpenApiExample:
-    return response(f"A page of {resource}", {"next": NEXT.format(resource), "results": [item]})
+    """A list's example: drf-spectacular puts the item in a page itself ({"next", "results"})."""
+    return response(f"A page of {resource}", item)
