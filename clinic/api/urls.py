@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from clinic.api import pages
+from clinic.api import pages, webhook_pages
 from clinic.api.errors import not_found
 from clinic.api.views.appointments import AppointmentViewSet
 from clinic.api.views.me import MeView
@@ -44,4 +44,18 @@ key_page_urls = (
         path("<uuid:pk>/revoke/", pages.api_key_revoke_view, name="revoke"),
     ],
     "api_keys",
+)
+
+# Settings → Webhooks (staff pages), included at /settings/webhooks/.
+webhook_page_urls = (
+    [
+        path("", webhook_pages.webhook_list, name="list"),
+        path("new/", webhook_pages.webhook_new, name="create"),
+        path("<uuid:pk>/", webhook_pages.webhook_detail, name="detail"),
+        path("<uuid:pk>/off/", webhook_pages.webhook_turn_off, name="turn_off"),
+        path("<uuid:pk>/on/", webhook_pages.webhook_turn_on, name="turn_on"),
+        path("<uuid:pk>/ping/", webhook_pages.webhook_ping, name="ping"),
+        path("<uuid:pk>/delete/", webhook_pages.webhook_delete, name="delete"),
+    ],
+    "webhooks",
 )
