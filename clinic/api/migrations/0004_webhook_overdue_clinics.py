@@ -10,24 +10,24 @@ transaction; EXECUTE is for the runtime role only (manage.py db_roles)."""
 from django.db import migrations
 
 FORWARD = """
-CREATE POLICY pre_tenant_lookup_api_webhook_overdue_clinics ON api_webhookdelivery
+CREATE POLICY lookup_api_webhook_overdue_clinics ON api_webhookdelivery
     FOR SELECT TO CURRENT_USER
-    USING (current_setting('app.pre_tenant_lookup', true) = 'api_webhook_overdue_clinics');
+    USING (current_setting('app.lookup_api_webhook_overdue_clinics', true) = 'on');
 CREATE FUNCTION api_webhook_overdue_clinics(overdue_before timestamptz)
 RETURNS SETOF uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM set_config('app.pre_tenant_lookup', 'api_webhook_overdue_clinics', true);
+    PERFORM set_config('app.lookup_api_webhook_overdue_clinics', 'on', true);
     RETURN QUERY
         SELECT DISTINCT d.organization_id FROM public.api_webhookdelivery d
          WHERE d.status = 'pending' AND d.next_attempt_at < overdue_before
            AND (d.in_flight_until IS NULL OR d.in_flight_until < now());
-    PERFORM set_config('app.pre_tenant_lookup', '', true);
+    PERFORM set_config('app.lookup_api_webhook_overdue_clinics', '', true);
 END $$;
 REVOKE ALL ON FUNCTION api_webhook_overdue_clinics(timestamptz) FROM PUBLIC;
 """
 BACKWARD = """
 DROP FUNCTION IF EXISTS api_webhook_overdue_clinics(timestamptz);
-DROP POLICY IF EXISTS pre_tenant_lookup_api_webhook_overdue_clinics ON api_webhookdelivery;
+DROP POLICY IF EXISTS lookup_api_webhook_overdue_clinics ON api_webhookdelivery;
 """
 
 
