@@ -249,3 +249,21 @@ def test_one_clinics_events_never_reach_another_clinics_endpoint(people_a, peopl
         assert json.loads(server_a.requests[0].body)["data"]["patient"] == str(people_a.jane.pk)
     with tenant_context(org=people_b.org):
         assert not WebhookEvent.objects.exists() and not WebhookDelivery.objects.exists()
+
+
+def test_the_readmes_verification_snippet_accepts_a_real_delivery(people_a, receiver):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    section = readme[readme.index("**Verifying a delivery**") :]
+    snippet = section[section.index("```python\n") + len("```python\n") : section.index("```\n\n")]
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 (our own README)
+    _, secret = subscribe(people_a.org, receiver.url)
+    pending = book_and_get_delivery(people_a)
+    delivery.deliver(pending.pk, step_for(people_a.org))
+    (request,) = receiver.requests
+    assert namespace["verify"](secret, request.headers, request.body)
+    assert not namespace["verify"](secret, request.headers, request.body.replace(b"created", b"cancelled"))
