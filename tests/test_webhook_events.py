@@ -152,3 +152,26 @@ def test_another_clinics_endpoint_gets_nothing(people_a, people_b):
 
 def test_every_subscribable_event_is_the_default(people_a):
     assert endpoint(people_a.org).event_types == ALL
+
+
+def test_a_patients_sms_reply_is_an_event_too(client, people_a, sms_provider):
+    """The inbound webhook acts as the clinic, with no user: its confirmation is
+    announced like any other."""
+    from clinic.messaging import delivery as sms_delivery
+    from clinic.messaging.models import ConfirmationRequest
+    from tests.sms_helpers import enable_sms, reply
+
+    endpoint(people_a.org, event_types=["appointment.confirmed"])
+    with tenant_context(org=people_a.org):
+        enable_sms("+12025550199")
+        appointment = book_in(people_a, hours=1)
+        for request in ConfirmationRequest.objects.filter(appointment=appointment, status="pending"):
+            sms_delivery.queue_confirmation(request.id)
+    assert reply(client, to="+12025550199", from_=people_a.jane.phone, body="C").status_code == 200
+    (event,) = events_of(people_a.org)
+    payload = json.loads(event.payload)
+    assert (payload["type"], payload["data"]["id"], payload["data"]["status"]) == (
+        "appointment.confirmed",
+        str(appointment.pk),
+        "confirmed",
+    )
