@@ -26,7 +26,8 @@ db: setup
 
 run: db
 	$(PY) manage.py seed_demo --if-empty
-	DEBUG=$${DEBUG:-true} $(PY) scripts/serve.py $(HOST) $(PORT)
+	DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_URLS=$${WEBHOOK_ALLOW_PRIVATE_URLS:-true} \
+		$(PY) scripts/serve.py $(HOST) $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .

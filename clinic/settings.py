@@ -214,10 +214,21 @@ if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hou
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Event webhooks (clinic.api.webhooks) -------------------------------------------
+# Plain http and endpoints on private, loopback or link-local addresses are refused
+# (SSRF: a clinic must not make the worker call the internal network) unless this is
+# on, for local development, the demo and tests. Plain http is also allowed with DEBUG.
+WEBHOOK_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# How long one delivery may take (connect and answer), in seconds.
+WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# An endpoint whose deliveries fail for good this many times in a row is disabled.
+WEBHOOK_DISABLE_AFTER_FAILURES = _env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic API",
     "DESCRIPTION": (
-        "The integrator API of one clinic: patients, providers, appointment types and appointments.\n\n"
+        "The integrator API of one clinic: patients, providers, appointment types, appointments, "
+        "its text messages, and webhook endpoints that receive its appointment events.\n\n"
         "Authenticate with an API key of the clinic: `Authorization: Bearer ck_live_…`. The key decides the "
         "clinic; a request naming one (`organization` in a body) is refused with 400. Lists are paginated by "
         'cursor (follow `next`). Every error has the shape `{"error": {"code", "message", "fields"}}`. '
@@ -237,6 +248,12 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "clinic.appointments.models.Appointment.Status",
+        "SmsDirectionEnum": "clinic.messaging.models.SmsMessage.Direction",
+        "SmsKindEnum": "clinic.messaging.models.SmsMessage.Kind",
+        "SmsStatusEnum": "clinic.messaging.models.SmsMessage.Status",
+        "WebhookEventTypeEnum": "clinic.api.models.EventType",
+        "WebhookSubscribableEventEnum": "clinic.api.serializers.webhooks.EVENT_CHOICES",
+        "WebhookDeliveryStatusEnum": "clinic.api.models.WebhookDelivery.Status",
     },
 }
 

@@ -103,6 +103,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return queryset.filter(organization_id=org_id)
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)  # a generator would be used up by the claims below
         for obj in objs:
             obj.claim_for_current_org()
         return super().bulk_create(objs, *args, **kwargs)

@@ -133,6 +133,34 @@ def idempotency_record(**fields) -> Model:
     return IdempotencyRecord.objects.create(**{**values, **fields})
 
 
+def webhook_endpoint(**fields) -> Model:
+    from clinic.api.models import WebhookEndpoint
+    from clinic.api.webhooks.signing import new_secret
+
+    values = {
+        "url": f"https://hooks.example.org/{next(_counter)}",
+        "event_types": ["appointment.created"],
+        "secret": new_secret(),
+    }
+    return WebhookEndpoint.objects.create(**{**values, **fields})
+
+
+def webhook_event(**fields) -> Model:
+    from clinic.api.models import WebhookEvent
+
+    return WebhookEvent.objects.create(**{"type": "ping", "payload": "{}", **fields})
+
+
+def webhook_delivery(**fields) -> Model:
+    from clinic.api.models import WebhookDelivery
+
+    related = {
+        "event": fields.pop("event", None) or webhook_event(),
+        "endpoint": fields.pop("endpoint", None) or webhook_endpoint(),
+    }
+    return WebhookDelivery.objects.create(**{**related, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -147,4 +175,7 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "messaging.ConfirmationRequest": confirmation_request,
     "api.ApiKey": api_key,
     "api.IdempotencyRecord": idempotency_record,
+    "api.WebhookEndpoint": webhook_endpoint,
+    "api.WebhookEvent": webhook_event,
+    "api.WebhookDelivery": webhook_delivery,
 }

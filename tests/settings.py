@@ -10,3 +10,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.tenant_app"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Event webhooks go to servers the tests start on 127.0.0.1 (the SSRF tests turn this off).
+WEBHOOK_ALLOW_PRIVATE_URLS = True

@@ -44,6 +44,7 @@ def data(org_a, org_b):
             provider = factories.provider(name=f"{who} Provider")
             kind = factories.appointment_type(name=f"{who} Type")
             appointment = factories.appointment(patient=patient, provider=provider, appointment_type=kind)
+            endpoint = factories.webhook_endpoint(description=f"{who} hook")
             rows[org.slug] = {
                 "appointments.Patient": patient,
                 "appointments.Provider": provider,
@@ -55,6 +56,8 @@ def data(org_a, org_b):
                 "messaging.SmsMessage": factories.sms_message(patient=patient, appointment=appointment),
                 "messaging.ConfirmationRequest": factories.confirmation_request(appointment=appointment),
                 "api.ApiKey": factories.api_key(name=f"{who} Key"),
+                "api.WebhookEndpoint": endpoint,
+                "api.WebhookDelivery": factories.webhook_delivery(endpoint=endpoint),
             }
     return rows["clinic-a"], rows["clinic-b"]
 

@@ -67,6 +67,13 @@ def test_saving_a_row_for_another_clinic_is_refused_in_python(org_a, org_b):
         Ledger(name="x", organization_id=org_b.id).save()
 
 
+def test_bulk_create_takes_any_iterable_and_claims_each_row(org_a):
+    with tenant_context(org=org_a):
+        created = Ledger.objects.bulk_create(Ledger(name=name) for name in ("a", "b"))
+        assert [ledger.organization_id for ledger in created] == [org_a.id, org_a.id]
+        assert Ledger.objects.count() == 2
+
+
 def test_saving_outside_a_context_is_refused(db):
     with pytest.raises(TenantContextError):
         Ledger(name="x").save()

@@ -1,6 +1,11 @@
-"""API keys in the admin, for the active clinic's owners and admins: created through the
-same service as the staff page (the key shown once, on the page after saving),
-revoked with an action, never deleted, and the secret never shown again."""
+"""API keys and webhook endpoints in the admin, for the active clinic's owners and
+admins, written through the same services as the staff pages.
+
+- Keys: the key shown once, on the page after saving; revoked with an action, never
+  deleted, and the secret never shown again.
+- Webhook endpoints: the signing secret shown once, on the page after adding; changed,
+  turned off and on, and deleted through the services; the secret never shown again.
+  Their deliveries are records of the worker, to read."""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from clinic.api.models import ApiKey
+from clinic.api.models import ApiKey, WebhookDelivery, WebhookEndpoint
+from clinic.api.serializers.webhooks import EVENT_CHOICES
 from clinic.api.services import api_key_create, api_key_revoke
-from tenancy.admin import TenantModelAdmin
+from clinic.api.webhooks import targets
+from clinic.api.webhooks.services import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
+from tenancy.admin import TenantModelAdmin, TenantModelForm
 
 
 class ApiKeyAddForm(forms.ModelForm):
@@ -61,3 +69,101 @@ class ApiKeyAdmin(TenantModelAdmin):
         for api_key in queryset:
             api_key_revoke(api_key=api_key)
         messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+class WebhookEndpointForm(TenantModelForm):
+    url = forms.CharField(label="URL", max_length=500, help_text="https, on a public address.")
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        choices=EVENT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[v for v, _ in EVENT_CHOICES],
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["url", "description", "event_types", "active"]
+
+    def clean_url(self) -> str:
+        # The service's check (https, public addresses), as a field error here.
+        return targets.check_url(self.cleaned_data["url"])
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(TenantModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("url", "description", "active", "event_types", "consecutive_failures", "disabled_reason")
+    list_filter = ("active",)
+    search_fields = ("url", "description")
+    readonly_fields = ("created_by", "created_at", "disabled_at", "disabled_reason", "consecutive_failures")
+    actions = ["turn_off", "turn_on"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["url", "description", "event_types"]
+        return ["url", "description", "event_types", "active", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = {name: form.cleaned_data[name] for name in ("url", "description", "event_types")}
+        if change:
+            webhook_endpoint_update(endpoint=obj, changed_by=request.user, active=form.cleaned_data["active"], **data)
+            return
+        created, secret = webhook_endpoint_create(**data, created_by=request.user)
+        obj.pk, obj._state.adding, obj._new_secret = created.pk, False, secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret is rendered once, on this response, and shown nowhere else.
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "endpoint": obj}
+        context["secret"] = obj._new_secret
+        return TemplateResponse(request, "admin/api/webhookendpoint/created.html", context)
+
+    def delete_model(self, request, obj) -> None:
+        webhook_endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for endpoint in queryset:
+            webhook_endpoint_delete(endpoint=endpoint)
+
+    @admin.action(description="Turn the selected endpoints off")
+    def turn_off(self, request, queryset) -> None:
+        for endpoint in queryset:
+            webhook_endpoint_update(endpoint=endpoint, active=False, changed_by=request.user)
+        messages.success(request, f"Turned off {queryset.count()} endpoint(s).")
+
+    @admin.action(description="Turn the selected endpoints on")
+    def turn_on(self, request, queryset) -> None:
+        for endpoint in queryset:
+            webhook_endpoint_update(endpoint=endpoint, active=True, changed_by=request.user)
+        messages.success(request, f"Turned on {queryset.count()} endpoint(s).")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(TenantModelAdmin):
+    list_display = ("created_at", "endpoint", "event", "status", "attempts", "response_status_code", "last_error")
+    list_filter = ("status", "endpoint")
+    list_select_related = ("endpoint", "event")
+    date_hierarchy = "created_at"
+    fields = (
+        "endpoint",
+        "event",
+        "status",
+        "attempts",
+        "response_status_code",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

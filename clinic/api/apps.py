@@ -7,5 +7,5 @@ class ApiConfig(AppConfig):
     verbose_name = "Integrator API"
 
     def ready(self) -> None:
-        # The OpenAPI extensions register themselves on import.
-        from clinic.api import schema  # noqa: F401
+        # The OpenAPI extensions register themselves on import; the receivers connect.
+        from clinic.api import receivers, schema  # noqa: F401

@@ -45,7 +45,60 @@ APPOINTMENT = {
     "created_at": "2030-01-02T10:20:00-05:00",
     "updated_at": "2030-01-02T10:20:00-05:00",
 }
-NEXT = "https://clinic.example.org/api/v1/{}/?cursor=WyJEb2UiLCJKYW5lIl0&limit=50"
+SMS_MESSAGE = {
+    "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    "direction": "out",
+    "kind": "confirmation",
+    "from_number": "+12025550100",
+    "to_number": "+12025550123",
+    "body": "Hi Jane, this is Northside Family Clinic confirming your appointment on Mon 7 Jan at 09:00. …",
+    "patient": PATIENT_ID,
+    "appointment": APPOINTMENT_ID,
+    "status": "delivered",
+    "provider_message_id": "SM2f4c0b8e5d1a4e7f9b3c6d8e0a1b2c3d",
+    "error_code": "",
+    "error_message": "",
+    "created_at": "2030-01-05T09:00:04-05:00",
+    "status_changed_at": "2030-01-05T09:00:09-05:00",
+}
+WEBHOOK_ENDPOINT = {
+    "id": "2b1f0e6c-5a4d-4c3b-9a8f-7e6d5c4b3a21",
+    "url": "https://booking.example.org/hooks/clinic",
+    "description": "Booking website",
+    "event_types": ["appointment.created", "appointment.cancelled"],
+    "active": True,
+    "disabled_at": None,
+    "disabled_reason": "",
+    "consecutive_failures": 0,
+    "created_at": "2030-01-02T10:00:00-05:00",
+}
+WEBHOOK_ENDPOINT_CREATED = {**WEBHOOK_ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3vLvgtpt0fA="}
+WEBHOOK_ENDPOINT_OFF = {
+    **WEBHOOK_ENDPOINT,
+    "active": False,
+    "disabled_at": "2030-01-09T16:45:00-05:00",
+    "disabled_reason": "Turned off.",
+}
+WEBHOOK_DELIVERY = {
+    "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "event": "evt_3f2e1d0c9b8a4f7e8d6c5b4a3f2e1d0c",
+    "event_type": "appointment.created",
+    "status": "pending",
+    "attempts": 2,
+    "response_status_code": 503,
+    "last_error": "HTTP 503",
+    "created_at": "2030-01-02T10:20:00-05:00",
+    "next_attempt_at": "2030-01-02T10:20:31-05:00",
+    "delivered_at": None,
+}
+WEBHOOK_PING = {
+    **WEBHOOK_DELIVERY,
+    "event_type": "ping",
+    "attempts": 0,
+    "response_status_code": None,
+    "last_error": "",
+    "next_attempt_at": "2030-01-02T10:20:00-05:00",
+}
 
 
 def response(name: str, value, status: int = 200) -> OpenApiExample:
@@ -57,4 +110,5 @@ def request(name: str, value) -> OpenApiExample:
 
 
 def page(resource: str, item: dict) -> OpenApiExample:
-    return response(f"A page of {resource}", {"next": NEXT.format(resource), "results": [item]})
+    """A list's example: drf-spectacular puts the item in a page itself ({"next", "results"})."""
+    return response(f"A page of {resource}", item)

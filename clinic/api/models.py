@@ -1,4 +1,5 @@
-"""API keys and the idempotency records of POST requests: both tenant tables.
+"""API keys, the idempotency records of POST requests, and the event webhooks
+(endpoints, the events outbox, deliveries): all tenant tables.
 
 An API key is found before any tenant is set through one narrow SECURITY DEFINER
 function, `api_key_lookup(hash)` (migration 0001): it maps the sha256 of a presented
@@ -98,3 +99,133 @@ class IdempotencyRecord(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.caller} {self.key}"
+
+
+# --- Outbound event webhooks --------------------------------------------------------
+
+
+class EventType(models.TextChoices):
+    """What an endpoint may subscribe to, and the test event (`ping`, sent on request)."""
+
+    APPOINTMENT_CREATED = "appointment.created", "Appointment booked"
+    APPOINTMENT_UPDATED = "appointment.updated", "Appointment changed"
+    APPOINTMENT_CONFIRMED = "appointment.confirmed", "Appointment confirmed"
+    APPOINTMENT_CANCELLED = "appointment.cancelled", "Appointment cancelled"
+    PING = "ping", "Test event"
+
+
+SUBSCRIBABLE_EVENT_TYPES = tuple(value for value in EventType.values if value != EventType.PING)
+
+
+class WebhookEndpoint(TenantModel):
+    """A URL of an integrator that receives the clinic's events, signed with the
+    endpoint's own secret (Standard Webhooks). The secret is kept as it is, because
+    the worker signs with it; it is shown once, when the endpoint is created."""
+
+    url = models.URLField(max_length=500, help_text="Where the events are POSTed (https).")
+    description = models.CharField(max_length=200, blank=True)
+    event_types = ArrayField(
+        models.CharField(max_length=40, choices=[(v, EventType(v).label) for v in SUBSCRIBABLE_EVENT_TYPES]),
+        default=list,
+        help_text="The events sent to it (the services subscribe a new endpoint to all of them by default).",
+    )
+    # "whsec_" + base64 of 32 random bytes.
+    secret = models.CharField(max_length=100, editable=False)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
+    # Deliveries that failed for good since the last one that succeeded.
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "webhook endpoint"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="api_webhookendpoint_org_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def event_type_labels(self) -> list[str]:
+        return [EventType(value).label for value in self.event_types]
+
+
+class WebhookEvent(TenantModel):
+    """The outbox: one row per event, written in the transaction of the change it
+    reports. `payload` is the JSON body every delivery of it sends, byte for byte, so a
+    retry is signed over the same bytes."""
+
+    type = models.CharField(max_length=40, choices=EventType.choices)
+    payload = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "webhook event"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "created_at"], name="api_webhookevent_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.public_id}"
+
+    @property
+    def public_id(self) -> str:
+        """The id integrators see (the payload's `id`, the `webhook-id` header)."""
+        return f"evt_{self.id.hex}"
+
+
+class WebhookDelivery(TenantModel):
+    """One event to one endpoint: tried until it succeeds or runs out of attempts."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(
+        WebhookEvent, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="deliveries"
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="deliveries"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker is calling the endpoint: another worker leaves the delivery be.
+    in_flight_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "event", "endpoint"], name="api_webhookdelivery_event_endpoint_uniq"
+            ),
+        ]
+        indexes = [
+            # The endpoint's delivery log, newest first.
+            models.Index(fields=["organization", "endpoint", "-created_at", "-id"], name="api_delivery_log_idx"),
+            models.Index(
+                fields=["organization", "next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="api_delivery_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id} ({self.status})"

@@ -27,15 +27,16 @@ def _invalid(param: str, message: str) -> ApiError:
 class KeysetPagination(BasePagination):
     """`?limit=` (1–200, default 50) and `?cursor=` from the previous page's `next`.
 
-    The view names its ordering (`view.ordering`), ascending and ending in a unique
-    field (the id)."""
+    The view names its ordering (`view.ordering`), ending in a unique field (the id);
+    a field named with a leading "-" runs newest (largest) first, as in order_by()."""
 
     cursor_param = "cursor"
     limit_param = "limit"
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None, columns=None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request, view=None, columns=None, ordering=None) -> list:
         self.request = request
-        self.ordering = tuple(view.ordering)
+        self.ordering = tuple(ordering or view.ordering)
+        self.fields = tuple(name.lstrip("-") for name in self.ordering)
         self.limit = self._limit(request)
         queryset = queryset.order_by(*self.ordering)
         position = self._position(request, queryset.model)
@@ -70,15 +71,16 @@ class KeysetPagination(BasePagination):
     def _after(self, position: list) -> Q:
         """Rows strictly after `position` in the ordering: (a > x) or (a = x and b > y) …"""
         condition = Q()
-        for index, name in enumerate(self.ordering):
-            step = Q(**{f"{name}__gt": position[index]})
-            for earlier, value in zip(self.ordering[:index], position[:index], strict=True):
+        for index, (name, ordered) in enumerate(zip(self.fields, self.ordering, strict=True)):
+            after = "lt" if ordered.startswith("-") else "gt"
+            step = Q(**{f"{name}__{after}": position[index]})
+            for earlier, value in zip(self.fields[:index], position[:index], strict=True):
                 step &= Q(**{earlier: value})
             condition |= step
         return condition
 
     def _encode(self, row) -> str:
-        values = [str(row[name] if isinstance(row, dict) else getattr(row, name)) for name in self.ordering]
+        values = [str(row[name] if isinstance(row, dict) else getattr(row, name)) for name in self.fields]
         return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
     def _position(self, request, model) -> list | None:
@@ -87,9 +89,9 @@ class KeysetPagination(BasePagination):
             return None
         try:
             values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-            if not isinstance(values, list) or len(values) != len(self.ordering):
+            if not isinstance(values, list) or len(values) != len(self.fields):
                 raise ValueError
-            return [model._meta.get_field(name).to_python(v) for name, v in zip(self.ordering, values, strict=True)]
+            return [model._meta.get_field(name).to_python(v) for name, v in zip(self.fields, values, strict=True)]
         except (ValueError, TypeError, binascii.Error, DjangoValidationError, UnicodeDecodeError):
             raise _invalid(self.cursor_param, "This cursor is not one this API gave out.") from None
 

@@ -7,18 +7,22 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from clinic.api import pages
+from clinic.api import pages, webhook_pages
 from clinic.api.errors import not_found
 from clinic.api.views.appointments import AppointmentViewSet
 from clinic.api.views.me import MeView
+from clinic.api.views.messaging import SmsMessageViewSet
 from clinic.api.views.patients import PatientViewSet
 from clinic.api.views.setup import AppointmentTypeViewSet, ProviderViewSet
+from clinic.api.views.webhooks import WebhookEndpointViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("patients", PatientViewSet, basename="patient")
 router.register("providers", ProviderViewSet, basename="provider")
 router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("sms-messages", SmsMessageViewSet, basename="sms-message")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 v1 = [path("me/", MeView.as_view(), name="me"), *router.urls]
 
@@ -40,4 +44,18 @@ key_page_urls = (
         path("<uuid:pk>/revoke/", pages.api_key_revoke_view, name="revoke"),
     ],
     "api_keys",
+)
+
+# Settings → Webhooks (staff pages), included at /settings/webhooks/.
+webhook_page_urls = (
+    [
+        path("", webhook_pages.webhook_list, name="list"),
+        path("new/", webhook_pages.webhook_new, name="create"),
+        path("<uuid:pk>/", webhook_pages.webhook_detail, name="detail"),
+        path("<uuid:pk>/off/", webhook_pages.webhook_turn_off, name="turn_off"),
+        path("<uuid:pk>/on/", webhook_pages.webhook_turn_on, name="turn_on"),
+        path("<uuid:pk>/ping/", webhook_pages.webhook_ping, name="ping"),
+        path("<uuid:pk>/delete/", webhook_pages.webhook_delete, name="delete"),
+    ],
+    "webhooks",
 )

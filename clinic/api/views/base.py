@@ -83,10 +83,11 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
     def get_serializer_class(self):
         return self.output_serializer
 
-    def render_page(self, queryset, columns: tuple[str, ...] | None = None) -> Response:
-        """One page of `queryset`; with `columns`, fetched as dicts of just those."""
-        page = self.paginator.paginate_queryset(queryset, self.request, view=self, columns=columns)
-        return self.get_paginated_response(self.output_serializer(page, many=True).data)
+    def render_page(self, queryset, columns: tuple[str, ...] | None = None, *, ordering=None, output=None) -> Response:
+        """One page of `queryset`; with `columns`, fetched as dicts of just those. An
+        action listing something else names its own `ordering` and `output` serializer."""
+        page = self.paginator.paginate_queryset(queryset, self.request, view=self, columns=columns, ordering=ordering)
+        return self.get_paginated_response((output or self.output_serializer)(page, many=True).data)
 
     def render_one(self, obj, *, created: bool = False) -> Response:
         data = self.output_serializer(obj).data

@@ -1,0 +1,68 @@
+"""The worker's webhook tasks (procrastinate). Each delivery job runs as one clinic,
+named in its payload by the server that deferred it (tenancy.jobs); the minute tick
+only learns which clinics have deliveries that lost their job, through one narrow
+function that returns clinic ids and nothing else (migration api/0004)."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+from clinic.api.models import WebhookDelivery
+from clinic.api.webhooks import delivery
+from tenancy.jobs import defer_on_commit, tenant_task
+
+QUEUE = "webhooks"
+RETRY = RetryStrategy(
+    max_attempts=delivery.MAX_ATTEMPTS, exponential_wait=delivery.BACKOFF_BASE, retry_exceptions={delivery.RetryLater}
+)
+
+
+@tenant_task(app, queue=QUEUE, retry=RETRY, per_step=True)
+def deliver_webhook(*, organization_id: str, delivery_id: str, step) -> None:
+    delivery.deliver(delivery_id, step)
+
+
+def defer_delivery(webhook_delivery: WebhookDelivery) -> None:
+    defer_on_commit(
+        deliver_webhook,
+        organization_id=webhook_delivery.organization_id,
+        delivery_id=str(webhook_delivery.id),
+        queueing_lock=f"webhook-delivery:{webhook_delivery.id}",
+    )
+
+
+@app.periodic(cron="* * * * *", periodic_id="webhooks-tick")
+@app.task(queue=QUEUE, queueing_lock="webhooks-tick", pass_context=False)
+def tick(timestamp: int) -> int:
+    """Each minute: the clinics with deliveries overdue (their job was lost: a worker
+    killed mid-call, a process that died between commit and defer), one job each."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT api_webhook_overdue_clinics(%s)", [timezone.now() - delivery.OVERDUE_AFTER])
+        clinics = [row[0] for row in cursor.fetchall()]
+    for org_id in clinics:
+        defer_on_commit(redeliver_overdue, organization_id=org_id, queueing_lock=f"webhooks-overdue:{org_id}")
+    return len(clinics)
+
+
+@tenant_task(app, queue=QUEUE)
+def redeliver_overdue(*, organization_id: str) -> int:
+    overdue = overdue_deliveries(timezone.now())
+    for webhook_delivery in overdue:
+        defer_delivery(webhook_delivery)
+    return len(overdue)
+
+
+def overdue_deliveries(now) -> list[WebhookDelivery]:
+    """Pending deliveries late for their attempt and not in flight (the same rule as
+    the tick's function)."""
+    return list(
+        WebhookDelivery.objects.filter(
+            Q(in_flight_until__isnull=True) | Q(in_flight_until__lt=now),
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lt=now - delivery.OVERDUE_AFTER,
+        ).only("id", "organization_id")
+    )

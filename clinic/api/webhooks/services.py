@@ -1,0 +1,123 @@
+"""Registering, changing, turning off, deleting and testing webhook endpoints: the one
+write path for them, used by the staff page, the admin and the API. Each runs in one
+transaction inside the clinic's tenant context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.api.models import SUBSCRIBABLE_EVENT_TYPES, EventType, WebhookDelivery, WebhookEndpoint
+from clinic.api.webhooks import events, signing, targets
+
+ENDPOINT_FIELDS = frozenset({"url", "description", "event_types", "active"})
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *,
+    url: str,
+    description: str = "",
+    event_types: Iterable[str] | None = None,
+    created_by=None,
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint of the current clinic, and its secret (shown to the caller once;
+    pages and the API never show it again). Subscribed to every event unless told."""
+    secret = signing.new_secret()
+    endpoint = WebhookEndpoint(
+        url=_checked_url(url),
+        description=description.strip(),
+        event_types=_checked_event_types(SUBSCRIBABLE_EVENT_TYPES if event_types is None else event_types),
+        secret=secret,
+        created_by=created_by,
+    )
+    endpoint.claim_for_current_org()
+    endpoint.full_clean()
+    endpoint.save(force_insert=True)
+    return endpoint, secret
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, changed_by=None, **fields) -> WebhookEndpoint:
+    """Change the URL, description, events, or turn it off or on again (which forgets
+    the failures that turned it off)."""
+    unknown = set(fields) - ENDPOINT_FIELDS
+    if unknown:
+        raise TypeError(f"webhook_endpoint_update() cannot change {', '.join(sorted(unknown))}.")
+    endpoint.refresh_from_db(from_queryset=WebhookEndpoint.objects.select_for_update())
+    if "url" in fields:
+        endpoint.url = _checked_url(fields["url"])
+    if "description" in fields:
+        endpoint.description = fields["description"].strip()
+    if "event_types" in fields:
+        endpoint.event_types = _checked_event_types(fields["event_types"])
+    if "active" in fields and fields["active"] != endpoint.active:
+        if fields["active"]:
+            _turn_on(endpoint)
+        else:
+            who = f" by {changed_by}" if changed_by is not None else ""
+            _turn_off(endpoint, f"Turned off{who}.")
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Delete the endpoint and its delivery log; deliveries still waiting are dropped."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+
+
+@transaction.atomic
+def webhook_endpoint_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Send a test event (`ping`) to this endpoint alone, once, without retries."""
+    endpoint.refresh_from_db()
+    if not endpoint.active:
+        raise ValidationError("Turn the endpoint on before sending it a test event.", code="endpoint_off")
+    event = events.emit(EventType.PING, lambda: {"endpoint": str(endpoint.pk)}, [endpoint.pk])
+    return WebhookDelivery.objects.get(event=event, endpoint=endpoint)
+
+
+def webhook_endpoint_record_failure(*, endpoint_id, error: str, disable_after: int) -> None:
+    """A delivery failed for good: count it, and turn the endpoint off at `disable_after`
+    failures in a row. Called inside the delivery job's transaction."""
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return
+    endpoint.consecutive_failures += 1
+    fields = ["consecutive_failures"]
+    if endpoint.active and endpoint.consecutive_failures >= disable_after:
+        reason = f"Turned off after {endpoint.consecutive_failures} deliveries in a row failed (the last: {error})"
+        _turn_off(endpoint, reason[:299].rstrip(".") + ".")
+        fields += ["active", "disabled_at", "disabled_reason"]
+    endpoint.save(update_fields=fields)
+
+
+def _turn_off(endpoint: WebhookEndpoint, reason: str) -> None:
+    endpoint.active, endpoint.disabled_at, endpoint.disabled_reason = False, timezone.now(), reason
+
+
+def _turn_on(endpoint: WebhookEndpoint) -> None:
+    endpoint.active, endpoint.disabled_at, endpoint.disabled_reason = True, None, ""
+    endpoint.consecutive_failures = 0
+
+
+def _checked_url(url: str) -> str:
+    try:
+        return targets.check_url(url)
+    except ValidationError as exc:
+        raise ValidationError({"url": exc.messages}) from None
+
+
+def _checked_event_types(event_types: Iterable[str]) -> list[str]:
+    chosen = set(event_types)
+    unknown = chosen - set(SUBSCRIBABLE_EVENT_TYPES)
+    if unknown:
+        allowed = ", ".join(SUBSCRIBABLE_EVENT_TYPES)
+        raise ValidationError({"event_types": f"Unknown event {', '.join(sorted(unknown))}; choose from {allowed}."})
+    if not chosen:
+        raise ValidationError({"event_types": "Choose at least one event."})
+    return [value for value in SUBSCRIBABLE_EVENT_TYPES if value in chosen]
