@@ -18,7 +18,7 @@ from clinic.api.serializers.webhooks import EVENT_CHOICES
 from clinic.api.services import api_key_create, api_key_revoke
 from clinic.api.webhooks import targets
 from clinic.api.webhooks.services import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
-from tenancy.admin import TenantModelAdmin, TenantModelForm
+from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm
 
 
 class ApiKeyAddForm(forms.ModelForm):
@@ -141,7 +141,7 @@ class WebhookEndpointAdmin(TenantModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(TenantModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyMixin, TenantModelAdmin):
     list_display = ("created_at", "endpoint", "event", "status", "attempts", "response_status_code", "last_error")
     list_filter = ("status", "endpoint")
     list_select_related = ("endpoint", "event")
@@ -158,12 +158,3 @@ class WebhookDeliveryAdmin(TenantModelAdmin):
         "delivered_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
