@@ -5,31 +5,18 @@ tests cannot run inside a test transaction)."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
-from tests.worker_harness import run_workers
+from tests.worker_harness import own_database, run_workers, shell, sql
 
-DB_PREFIX = "test_clinic_worker"
 pytestmark = pytest.mark.worker
 
 
 @pytest.fixture
 def worker_db():
-    """A fresh database per test, set up as `make db` does; dropped afterwards."""
-    _drop_abandoned_test_databases(DB_PREFIX)
-    name = f"{DB_PREFIX}_{os.getpid()}"
-    _drop_database(name)
-    env = {"DATABASE_NAME": name, "SMS_BACKEND": "console", "ALLOWED_HOSTS": "testserver"}
-    set_up_database(env)
-    yield env
-    _drop_database(name)
-
-
-def shell(env: dict[str, str], code: str) -> str:
-    return manage_or_fail("shell", "-c", code, env=env)
+    with own_database("test_clinic_worker", SMS_BACKEND="console") as env:
+        yield env
 
 
 def seed(env, count: int) -> list[dict]:
@@ -39,14 +26,6 @@ def seed(env, count: int) -> list[dict]:
 
 def defer_tick(env) -> None:
     shell(env, "from clinic.messaging.tasks import tick; tick.defer(timestamp=0)")
-
-
-def sql(env, query: str) -> list:
-    code = (
-        "import json; from django.db import connections; c = connections['audit'].cursor(); "
-        f"c.execute({query!r}); print(json.dumps([list(map(str, r)) for r in c.fetchall()]))"
-    )
-    return json.loads(shell(env, code).strip().splitlines()[-1])
 
 
 def texts_to(output: str, phone: str) -> int:

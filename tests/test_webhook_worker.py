@@ -5,49 +5,28 @@ endpoint only; an answer of 500 is retried by procrastinate after its backoff.""
 
 from __future__ import annotations
 
-import json
-import os
 import time
 
 import pytest
 
-from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
 from tests.webhook_support import Receiver, verify
-from tests.worker_harness import run_workers
+from tests.worker_harness import own_database, run_workers, shell_json, sql
 
-DB_PREFIX = "test_clinic_webhooks"
 pytestmark = pytest.mark.worker
 
 
 @pytest.fixture
 def worker_db():
-    _drop_abandoned_test_databases(DB_PREFIX)
-    name = f"{DB_PREFIX}_{os.getpid()}"
-    _drop_database(name)
-    env = {"DATABASE_NAME": name, "WEBHOOK_ALLOW_PRIVATE_URLS": "true", "ALLOWED_HOSTS": "testserver"}
-    set_up_database(env)
-    yield env
-    _drop_database(name)
-
-
-def shell(env: dict[str, str], code: str):
-    return json.loads(manage_or_fail("shell", "-c", code, env=env).strip().splitlines()[-1])
-
-
-def sql(env, query: str) -> list:
-    code = (
-        "import json; from django.db import connections; c = connections['audit'].cursor(); "
-        f"c.execute({query!r}); print(json.dumps([list(map(str, r)) for r in c.fetchall()]))"
-    )
-    return shell(env, code)
+    with own_database("test_clinic_webhooks", WEBHOOK_ALLOW_PRIVATE_URLS="true") as env:
+        yield env
 
 
 def test_a_booking_is_delivered_to_its_clinics_endpoint_and_retried_after_a_500(worker_db):
     with Receiver() as server_a, Receiver() as server_b:
         seed = f"from tests.webhook_worker_seed import seed; seed({server_a.url!r}, {server_b.url!r})"
-        clinic_a, _ = shell(worker_db, seed)
+        clinic_a, _ = shell_json(worker_db, seed)
         server_a.fail(500)
-        booked = shell(worker_db, f"from tests.webhook_worker_seed import book; book({clinic_a['org']!r})")
+        booked = shell_json(worker_db, f"from tests.webhook_worker_seed import book; book({clinic_a['org']!r})")
 
         run_workers(worker_db)
         assert len(server_a.requests) == 1 and server_b.requests == []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
@@ -49,3 +52,41 @@ def _wait_for_drained_queue(env, timeout: float) -> None:
                     return
             time.sleep(0.2)
     raise AssertionError(f"the workers did not drain the queue within {timeout} s")
+
+
+@contextmanager
+def own_database(prefix: str, **env: str) -> Iterator[dict[str, str]]:
+    """A fresh database set up as `make db` does, for worker processes (they see only
+    committed rows, so these tests cannot run in a test transaction); dropped after.
+    Yields the environment for `manage.py` commands and workers on it."""
+    from tests.conftest import _drop_abandoned_test_databases, _drop_database, set_up_database
+
+    _drop_abandoned_test_databases(prefix)
+    name = f"{prefix}_{os.getpid()}"
+    _drop_database(name)
+    env = {"DATABASE_NAME": name, "ALLOWED_HOSTS": "testserver", **env}
+    set_up_database(env)
+    try:
+        yield env
+    finally:
+        _drop_database(name)
+
+
+def shell(env: dict[str, str], code: str) -> str:
+    from tests.conftest import manage_or_fail
+
+    return manage_or_fail("shell", "-c", code, env=env)
+
+
+def shell_json(env: dict[str, str], code: str):
+    """Run `code` in `manage.py shell`; its last printed line, read as JSON."""
+    return json.loads(shell(env, code).strip().splitlines()[-1])
+
+
+def sql(env: dict[str, str], query: str) -> list:
+    """Rows of `query` as the audit role (read-only, every clinic), as strings."""
+    code = (
+        "import json; from django.db import connections; c = connections['audit'].cursor(); "
+        f"c.execute({query!r}); print(json.dumps([list(map(str, r)) for r in c.fetchall()]))"
+    )
+    return shell_json(env, code)
