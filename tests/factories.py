@@ -133,6 +133,13 @@ def idempotency_record(**fields) -> Model:
     return IdempotencyRecord.objects.create(**{**values, **fields})
 
 
+def audit_event(**fields) -> Model:
+    from clinic.audit.models import AuditEvent
+
+    values = {"action": AuditEvent.Action.VIEW, "actor_type": AuditEvent.Actor.SYSTEM, "object_type": "test"}
+    return AuditEvent.objects.create(**{**values, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -147,4 +154,5 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "messaging.ConfirmationRequest": confirmation_request,
     "api.ApiKey": api_key,
     "api.IdempotencyRecord": idempotency_record,
+    "audit.AuditEvent": audit_event,
 }

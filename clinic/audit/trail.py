@@ -1,0 +1,121 @@
+"""Writing the audit trail: `record()` adds one event to the current clinic, in the
+current transaction (one INSERT), with whoever is acting.
+
+Who is acting comes from the request being served (`RequestAuditMiddleware` keeps
+it in a ContextVar): an API key (`request.auth` carries its id), else the signed-in
+user. Outside a request, the caller names the actor (a worker job, an SMS webhook)
+or it is the system (a management command). An event committed with its change and
+rolled back with it: no change without its event, no event for a rolled-back one."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from clinic.audit.models import AuditEvent
+from tenancy.context import current_org_id
+
+logger = logging.getLogger(__name__)
+
+Action = AuditEvent.Action
+Actor = AuditEvent.Actor
+
+_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+
+
+@dataclass(frozen=True)
+class ActorInfo:
+    kind: str
+    user_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+    label: str = ""
+
+
+@contextmanager
+def serving(request: HttpRequest) -> Iterator[None]:
+    """Events recorded in this block name `request`'s caller, address and id."""
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def current_request() -> HttpRequest | None:
+    return _request.get()
+
+
+def record(
+    action: str,
+    *,
+    obj=None,
+    object_type: str = "",
+    object_id=None,
+    patient_id=None,
+    changed_fields: Iterable[str] = (),
+    actor: ActorInfo | None = None,
+    user=None,
+) -> AuditEvent | None:
+    """Add one event to the current clinic. `obj` gives the object type and id; a
+    Patient is also the patient concerned. `user` names the actor when the request
+    has none yet (a sign-in), `actor` when there is no request (a job, a webhook)."""
+    if not settings.AUDIT_ENABLED:
+        return None
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = obj.pk if object_id is None else object_id
+        if patient_id is None:
+            patient_id = obj.pk if obj._meta.label == "appointments.Patient" else getattr(obj, "patient_id", None)
+    request = _request.get()
+    actor = actor or _actor_of(request, user)
+    event = AuditEvent(
+        organization_id=current_org_id(),
+        action=action,
+        actor_type=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
+        actor_label=actor.label[:150],
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        changed_fields=sorted(set(changed_fields)),
+        **_request_details(request),
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def user_actor(user) -> ActorInfo:
+    return ActorInfo(Actor.USER, user_id=user.pk, label=user.get_username())
+
+
+def _actor_of(request: HttpRequest | None, user) -> ActorInfo:
+    if user is not None:
+        return user_actor(user)
+    if request is None:
+        return ActorInfo(Actor.SYSTEM)
+    # DRF copies the authenticated principal onto the Django request as `auth`.
+    key_id = getattr(getattr(request, "auth", None), "key_id", None)
+    if key_id is not None:
+        return ActorInfo(Actor.API_KEY, api_key_id=key_id, label=f"API key {key_id}")
+    request_user = getattr(request, "user", None)
+    if request_user is not None and request_user.is_authenticated:
+        return user_actor(request_user)
+    return ActorInfo(Actor.SYSTEM)
+
+
+def _request_details(request: HttpRequest | None) -> dict:
+    if request is None:
+        return {}
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+        "request_id": getattr(request, "request_id", ""),
+    }
