@@ -22,6 +22,7 @@ urlpatterns = [
     path("sms/", include("clinic.messaging.page_urls")),
     path("", include("clinic.messaging.urls")),
     path("settings/api-keys/", include(api_urls.key_page_urls)),
+    path("audit/", include("clinic.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api.urls")),
 ]

@@ -33,6 +33,7 @@ NAV_ITEMS = (
     NavItem("Providers & types", ("setup:index",), managers_only=True),
     NavItem("Members", ("accounts:members",), managers_only=True),
     NavItem("API keys", ("api_keys:list",), managers_only=True),
+    NavItem("Audit", ("audit:list",), managers_only=True),
 )
 
 

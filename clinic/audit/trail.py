@@ -17,10 +17,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 
 from clinic.audit.models import AuditEvent
-from tenancy.context import current_org_id
+from tenancy.context import current_org_id, tenant_context
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,30 @@ def record(
     )
     event.save(force_insert=True)
     return event
+
+
+def record_in(org_id, action: str, *, user, **details) -> None:
+    """Record in clinic `org_id`, which may not be the current one (a clinic switch
+    is recorded in the clinic switched to): at once if no other clinic is open in
+    this transaction, else right after it commits, in a transaction of its own."""
+    current = current_org_id()
+    if current == org_id:
+        record(action, user=user, **details)
+        return
+    request = _request.get()
+
+    def write() -> None:
+        token = _request.set(request)
+        try:
+            with tenant_context(org=org_id, user=user):
+                record(action, user=user, **details)
+        finally:
+            _request.reset(token)
+
+    if current is None:
+        write()
+    else:
+        transaction.on_commit(write)
 
 
 def user_actor(user) -> ActorInfo:

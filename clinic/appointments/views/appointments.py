@@ -15,6 +15,7 @@ from clinic.appointments.services import appointment_book, appointment_cancel, a
 from clinic.appointments.timezones import format_span, to_local
 from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.appointments.views.schedule import day_url
+from clinic.audit.views import view_or_not_found
 from clinic.messaging.selectors import appointment_thread
 from tenancy.decorators import org_required
 
@@ -104,7 +105,9 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
 @org_required
 @require_GET
 def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
-    appointment = _get_appointment(pk)
+    appointment, not_found = view_or_not_found(request, Appointment.objects.with_related(), pk)
+    if not_found:
+        return not_found
     now = timezone.now()
     allowed = appointment.allowed_statuses(now)
     context = {

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
+from clinic.audit.views import view_or_not_found
 from clinic.messaging.selectors import patient_messages
 from tenancy.decorators import org_required
 
@@ -65,7 +66,9 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
 @org_required
 @require_GET
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects, pk=pk)
+    patient, not_found = view_or_not_found(request, Patient.objects, pk)
+    if not_found:
+        return not_found
     now = timezone.now()
     appointments = Appointment.objects.filter(patient=patient).with_related()
     context = {
