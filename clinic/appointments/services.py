@@ -311,6 +311,8 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
     """Change a patient's details; SMS consent changes through patient_set_sms_consent()."""
     _refuse_unknown("patient_update", fields, PATIENT_FIELDS)
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
+    if patient.erased_at is not None:
+        raise ValidationError("This patient's personal data was erased; register them again.", code="erased")
     before = {name: getattr(patient, name) for name in fields}
     for name, value in fields.items():
         setattr(patient, name, value)
