@@ -123,3 +123,27 @@ def test_another_clinics_events_are_invisible(org_a, org_b):
     with tenant_context(org=org_b):
         factories.audit_event(object_type="probe")
     assert events(org_a, object_type="probe") == []
+
+
+def test_a_patient_deleted_in_the_admin_leaves_a_delete_event(admin_client, owner_a, org_a):
+    with tenant_context(org=org_a):
+        patient = factories.patient(first_name="Temp")
+    url = f"/admin/appointments/patient/{patient.pk}/delete/"
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    [deleted] = events(org_a, action="delete")
+    assert (deleted.object_id, deleted.patient_id, deleted.actor_user_id) == (patient.pk, patient.pk, owner_a.pk)
+
+
+def test_an_admin_change_is_one_update_event_from_the_service(admin_client, owner_a, org_a, people_a):
+    jane = people_a.jane
+    data = {
+        "first_name": "Jane",
+        "last_name": jane.last_name,
+        "date_of_birth": jane.date_of_birth.isoformat(),
+        "phone": jane.phone,
+        "email": "jane@example.org",
+        "notes": "",
+    }
+    response = admin_client.post(f"/admin/appointments/patient/{jane.pk}/change/", data)
+    assert response.status_code == 302, response.content
+    assert [(e.action, e.changed_fields) for e in events(org_a, patient_id=jane.pk)] == [("update", ["email"])]
