@@ -68,3 +68,10 @@ def test_the_csv_export_is_audited_and_holds_only_this_clinic(owner_client, owne
         people_a.jane.pk,
         ["patient"],
     )
+
+
+def test_the_csv_does_not_hand_a_spreadsheet_a_formula(owner_client, people_a):
+    owner_client.get(f"/patients/{people_a.jane.pk}/", HTTP_USER_AGENT='=HYPERLINK("http://evil")')
+    response = owner_client.get("/audit/", {"action": "view", "format": "csv"})
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert row["user_agent"] == '\'=HYPERLINK("http://evil")'

@@ -56,6 +56,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/audit_list.html", context)
 
 
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet will not run: a user agent is the client's to choose,
+    and one starting with = + - @ would be read as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _name_patients(events) -> None:
     """The names of the page's patients that still exist (one query); an erased or
     deleted patient shows as their id."""
@@ -78,7 +85,7 @@ def _csv(events, filters: dict) -> HttpResponse:
             values = [getattr(event, column) for column in CSV_COLUMNS]
             values[0] = event.at.isoformat()
             values[CSV_COLUMNS.index("changed_fields")] = " ".join(event.changed_fields)
-            yield writer.writerow(["" if value is None else value for value in values])
+            yield writer.writerow([_cell(value) for value in values])
 
     # Built in full, inside the request's tenant transaction: a streamed body would
     # be read after the transaction (and its tenant setting) has ended.
