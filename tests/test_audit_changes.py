@@ -143,3 +143,11 @@ def test_texts_sent_and_received_are_recorded(client, org_a, people_a, sms_provi
     assert (received.actor_type, received.patient_id) == ("sms_webhook", people_a.jane.pk)
     [confirmed] = events(org_a, action="update", object_id=appointment.pk)
     assert (confirmed.actor_type, confirmed.changed_fields) == ("sms_webhook", ["status"])
+
+
+def test_a_stop_reply_changes_consent_as_the_sms_webhook(client, org_a, people_a):
+    with tenant_context(org=org_a):
+        enable_sms("+12025550199")
+    assert reply(client, to="+12025550199", from_=people_a.jane.phone, body="STOP").status_code == 200
+    [consent] = events(org_a, action="update", patient_id=people_a.jane.pk)
+    assert (consent.actor_type, consent.changed_fields) == ("sms_webhook", ["sms_consent"])

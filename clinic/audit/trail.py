@@ -29,6 +29,7 @@ Action = AuditEvent.Action
 Actor = AuditEvent.Actor
 
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+_acting: ContextVar[ActorInfo | None] = ContextVar("audit_actor", default=None)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,17 @@ def serving(request: HttpRequest) -> Iterator[None]:
         yield
     finally:
         _request.reset(token)
+
+
+@contextmanager
+def acting_as(actor: ActorInfo) -> Iterator[None]:
+    """Events recorded in this block without an actor of their own name `actor`:
+    for work no signed-in person or key does (an SMS webhook, a worker job)."""
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
 
 
 def current_request() -> HttpRequest | None:
@@ -124,6 +136,9 @@ def user_actor(user) -> ActorInfo:
 def _actor_of(request: HttpRequest | None, user) -> ActorInfo:
     if user is not None:
         return user_actor(user)
+    acting = _acting.get()
+    if acting is not None:
+        return acting
     if request is None:
         return ActorInfo(Actor.SYSTEM)
     # DRF copies the authenticated principal onto the Django request as `auth`.
