@@ -221,6 +221,8 @@ class MakeAppendOnly(Operation):
             return
         quote = schema_editor.quote_name
         name = from_state.apps.get_model(app_label, self.model_name)._meta.db_table
+        # The grants are not put back here: without the comment, the next
+        # `manage.py db_roles` gives the runtime role its usual DML on the table.
         for command in ("SELECT", "DELETE"):
             schema_editor.execute(f"DROP POLICY IF EXISTS {quote(self._policy(name, command))} ON {quote(name)}")
         schema_editor.execute(f"COMMENT ON TABLE {quote(name)} IS NULL")
