@@ -55,3 +55,33 @@ def test_only_an_owner_may_delete_the_clinic(org_a, staff_a):
     with pytest.raises(PermissionDenied):
         organization_delete(deleted_by=staff)
     assert counts(org_a)["tenancy_membership"] == 2
+
+
+def test_the_owner_deletes_the_clinic_on_its_page_after_typing_its_name(client, owner_a, org_a, org_b):
+    from tests.conftest import login
+
+    fill(org_a)
+    before_b = counts(org_b)
+    login(client, owner_a, org_a)
+    page = client.get("/clinic/delete/").content.decode()
+    assert "/audit/?format=csv" in page
+    assert client.post("/clinic/delete/", {"name": "Clinic B"}).status_code == 400
+    assert counts(org_a)["appointments_patient"] > 0
+    response = client.post("/clinic/delete/", {"name": "Clinic A"})
+    assert response.status_code == 302 and response["Location"] == "/clinics/"
+    assert counts(org_a) == dict.fromkeys(TABLES, 0)
+    assert counts(org_b) == before_b
+    assert client.get("/").status_code == 302  # no clinic is active any more
+
+
+def test_admins_and_staff_do_not_find_the_page(client, org_a, staff_a):
+    from tests.conftest import add_member, login, make_user
+
+    admin = make_user("ada_admin")
+    add_member(org_a, admin, "admin")
+    for user in (admin, staff_a):
+        login(client, user, org_a)
+        assert client.get("/clinic/delete/").status_code == 404
+        assert client.post("/clinic/delete/", {"name": "Clinic A"}).status_code == 404
+        client.logout()
+    assert counts(org_a)["tenancy_membership"] == 3
