@@ -9,7 +9,6 @@ rolled back with it: no change without its event, no event for a rolled-back one
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,8 +21,6 @@ from django.http import HttpRequest
 
 from clinic.audit.models import AuditEvent
 from tenancy.context import current_org_id, tenant_context
-
-logger = logging.getLogger(__name__)
 
 Action = AuditEvent.Action
 Actor = AuditEvent.Actor
@@ -59,10 +56,6 @@ def acting_as(actor: ActorInfo) -> Iterator[None]:
         yield
     finally:
         _acting.reset(token)
-
-
-def current_request() -> HttpRequest | None:
-    return _request.get()
 
 
 def record(

@@ -8,10 +8,14 @@ and the `view_denied` event with it."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
+from rest_framework.response import Response
 
+from clinic.api.errors import body
 from clinic.audit.trail import Action, record
 
 
@@ -33,9 +37,7 @@ def denied(model: type[Model], pk) -> None:
     record(Action.VIEW_DENIED, object_type=model._meta.label, object_id=_as_uuid(pk))
 
 
-def _as_uuid(pk):
-    import uuid
-
+def _as_uuid(pk) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(pk))
     except ValueError:
@@ -44,10 +46,6 @@ def _as_uuid(pk):
 
 def api_view_or_not_found(view, pk) -> tuple[Model | None, HttpResponse | None]:
     """As view_or_not_found(), for an API viewset's retrieve(): the API's 404 body."""
-    from rest_framework.response import Response
-
-    from clinic.api.errors import body
-
     obj = view.get_queryset().filter(pk=pk).first()
     if obj is None:
         denied(view.get_queryset().model, pk)
