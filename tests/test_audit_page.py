@@ -75,3 +75,8 @@ def test_the_csv_does_not_hand_a_spreadsheet_a_formula(owner_client, people_a):
     response = owner_client.get("/audit/", {"action": "view", "format": "csv"})
     [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert row["user_agent"] == '\'=HYPERLINK("http://evil")'
+
+
+def test_the_page_names_api_keys(owner_client, api_a, people_a):
+    api_a.get(f"patients/{people_a.jane.pk}/")
+    assert "API key “Integration”" in owner_client.get("/audit/", {"action": "view"}).content.decode()

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from clinic.api.models import ApiKey
 from clinic.appointments.models import Patient
 from clinic.audit.selectors import AuditFilterForm, clinic_members, filtered_events
 from clinic.audit.trail import Action, record
@@ -42,7 +43,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv" and form.is_valid():
         return _csv(events, filters)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    _name_patients(page.object_list)
+    _name_patients_and_keys(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     patient = filters.get("patient")
@@ -63,13 +64,17 @@ def _cell(value) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _name_patients(events) -> None:
-    """The names of the page's patients that still exist (one query); an erased or
-    deleted patient shows as their id."""
+def _name_patients_and_keys(events) -> None:
+    """The names of the page's patients that still exist and of its API keys (a query
+    each); a deleted patient shows as their id."""
     ids = {event.patient_id for event in events if event.patient_id}
     names = {p.pk: p.full_name for p in Patient.objects.filter(pk__in=ids).only("first_name", "last_name")}
     for event in events:
         event.patient_name = names.get(event.patient_id, "")
+    key_ids = {event.actor_api_key_id for event in events if event.actor_api_key_id}
+    keys = {key.pk: f"API key “{key.name}” ({key.prefix}…)" for key in ApiKey.objects.filter(pk__in=key_ids)}
+    for event in events:
+        event.actor_name = keys.get(event.actor_api_key_id, "") or event.actor_label
 
 
 def _csv(events, filters: dict) -> HttpResponse:
