@@ -63,6 +63,12 @@ def test_a_well_formed_request_id_is_kept(staff_client, people_a, org_a):
     assert response["X-Request-ID"] != "bad id; drop" and len(response["X-Request-ID"]) == 32
 
 
+def test_the_edit_forms_record_a_view_too(staff_client, visit_a, org_a, people_a):
+    assert staff_client.get(f"/patients/{people_a.jane.pk}/edit/").status_code == 200
+    assert staff_client.get(f"/appointments/{visit_a.pk}/edit/").status_code == 200
+    assert len(views_of(org_a, people_a.jane)) == len(views_of(org_a, visit_a)) == 1
+
+
 def test_the_appointment_page_records_one_view(staff_client, visit_a, org_a, people_a):
     assert staff_client.get(f"/appointments/{visit_a.pk}/").status_code == 200
     [event] = views_of(org_a, visit_a)

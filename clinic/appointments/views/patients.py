@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
+from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
 from clinic.messaging.selectors import patient_messages
 from tenancy.decorators import org_required
@@ -49,6 +50,8 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient.objects, pk=pk)
+    if request.method == "GET":
+        record(Action.VIEW, obj=patient)  # the form shows the patient's details
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
