@@ -46,6 +46,7 @@ screenshots: setup browser
 bench: setup
 	$(PY) -m bench.run
 	$(PY) -m bench.api_list
+	$(PY) -m bench.audit_pages
 
 # Regenerate the committed OpenAPI description after changing the API (a test fails
 # while docs/openapi.yaml differs from what the code describes).

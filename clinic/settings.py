@@ -81,10 +81,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "clinic.api",
+    "clinic.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First: a request id for the response and every audit event the request records.
+    "clinic.audit.middleware.RequestAuditMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +145,12 @@ LOGOUT_REDIRECT_URL = "login"
 TENANCY_PICKER_URL = "accounts:clinic_picker"
 # Signed out after this many minutes without a request (clinic screens are shared).
 SESSION_IDLE_TIMEOUT_MINUTES = _env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
+
+# The audit trail (clinic/audit). Events older than the retention period are removed
+# by `manage.py audit_prune` (as the owner role); HIPAA asks for six years.
+AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 6 * 365 + 2, minimum=1)
+# Off only for the benchmark's comparison run: nothing is recorded.
+AUDIT_ENABLED = _env_bool("AUDIT_ENABLED", True)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("clinic.messaging.urls")),
     path("settings/api-keys/", include(api_urls.key_page_urls)),
     path("settings/webhooks/", include(api_urls.webhook_page_urls)),
+    path("audit/", include("clinic.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api.urls")),
 ]

@@ -61,6 +61,7 @@ def database_problems(using: str = "default") -> list[str]:
     with connections[using].cursor() as cursor:
         problems += [f"database connection: {p}" for p in introspection.role_bypass_problems(cursor)]
         secured = {t.table: t for t in introspection.table_security(cursor)}
+        declared = {t.table for t in introspection.append_only_tables(cursor)}
         for model in tenant_models():
             table = model._meta.db_table
             status = secured.get(table)
@@ -72,9 +73,23 @@ def database_problems(using: str = "default") -> list[str]:
             for field in tenant_foreign_keys(model):
                 if not _has_composite_key(cursor, table, field.column):
                     problems.append(f"{table}.{field.column}: no composite foreign key with organization_id")
+            if getattr(model, "tenant_append_only", False):
+                problems += _append_only_problems(cursor, table, declared)
         problems += [
             f"{t}: organization_id is not a foreign key" for t in introspection.tables_without_org_foreign_key(cursor)
         ]
+    return problems
+
+
+def _append_only_problems(cursor, table: str, declared: set[str]) -> list[str]:
+    """An append-only model's table must be declared so (db_roles keeps it so) and the
+    connected role must not be able to UPDATE, DELETE or TRUNCATE it."""
+    problems = []
+    if table not in declared:
+        problems.append(f"{table}: not declared append-only in the database (MakeAppendOnly)")
+    rights = introspection.current_role_may_rewrite(cursor, table)
+    if rights:
+        problems.append(f"{table}: append-only, but this role may {', '.join(rights)} (run manage.py db_roles)")
     return problems
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenancy.operations import PLATFORM_UNIQUE_COMMENT
+from tenancy.operations import APPEND_ONLY_COMMENT, PLATFORM_UNIQUE_COMMENT
 
 ORG_TABLE = "tenancy_organization"
 ORG_COLUMN = "organization_id"
@@ -201,3 +201,41 @@ def security_definer_functions(cursor) -> list[DefinerFunction]:
         """
     )
     return [DefinerFunction(*row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class AppendOnlyTable:
+    """A table declared append-only (tenancy.operations.MakeAppendOnly), and the
+    roles other than its owner that could still rewrite it (should be none)."""
+
+    table: str
+    writers: tuple[str, ...]
+
+
+def append_only_tables(cursor) -> list[AppendOnlyTable]:
+    cursor.execute(
+        """
+        SELECT c.relname,
+               ARRAY(SELECT DISTINCT COALESCE(r.rolname, 'PUBLIC') || ': ' || a.privilege_type
+                     FROM aclexplode(COALESCE(c.relacl, acldefault('r', c.relowner))) a
+                     LEFT JOIN pg_roles r ON r.oid = a.grantee
+                     WHERE a.grantee <> c.relowner AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
+                     ORDER BY 1)
+        FROM pg_class c
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+          AND obj_description(c.oid, 'pg_class') = %s
+        ORDER BY 1
+        """,
+        [APPEND_ONLY_COMMENT],
+    )
+    return [AppendOnlyTable(table, tuple(writers)) for table, writers in cursor.fetchall()]
+
+
+def current_role_may_rewrite(cursor, table: str) -> list[str]:
+    """The privileges among UPDATE, DELETE and TRUNCATE the connected role holds on `table`."""
+    cursor.execute(
+        "SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) p "
+        "WHERE has_table_privilege(current_user, %s::regclass, p)",
+        [quote_identifier(table)],
+    )
+    return [row[0] for row in cursor.fetchall()]

@@ -129,6 +129,9 @@ class TenantModel(models.Model):
     )
 
     objects = TenantManager()
+    # True for a table whose rows are written once and never changed (an audit
+    # trail): its migration adds MakeAppendOnly, and save() refuses to update.
+    tenant_append_only = False
 
     class Meta:
         abstract = True
@@ -140,6 +143,10 @@ class TenantModel(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.claim_for_current_org()
+        if self.tenant_append_only:
+            if not self._state.adding:
+                raise TenantContextError(f"{type(self).__name__} rows are append-only.")
+            kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def claim_for_current_org(self) -> None:

@@ -142,10 +142,101 @@ class AddTenantForeignKey(Operation):
         return self.__class__.__qualname__, [self.model_name, self.name], {}
 
 
-def tenant_table_operations(model_name: str, foreign_keys: tuple[str, ...] = ()) -> list[Operation]:
-    """Everything a new tenant model's migration needs after its CreateModel."""
+def tenant_table_operations(
+    model_name: str, foreign_keys: tuple[str, ...] = (), *, append_only: bool = False
+) -> list[Operation]:
+    """Everything a new tenant model's migration needs after its CreateModel;
+    `append_only` for a table whose rows are never changed (an audit trail)."""
     keys = ("organization", *foreign_keys)
-    return [EnableRowLevelSecurity(model_name), *(AddTenantForeignKey(model_name, key) for key in keys)]
+    operations = [EnableRowLevelSecurity(model_name), *(AddTenantForeignKey(model_name, key) for key in keys)]
+    if append_only:
+        operations.append(MakeAppendOnly(model_name))
+    return operations
+
+
+APPEND_ONLY_COMMENT = "tenancy: append-only"
+APPEND_ONLY_PRUNE_SETTING = "app.append_only_prune_before"
+
+
+class MakeAppendOnly(Operation):
+    """Make a tenant table append-only for every role but its owner: INSERT and
+    SELECT, never UPDATE, DELETE or TRUNCATE.
+
+    - The comment on the table (APPEND_ONLY_COMMENT) is the declaration `manage.py
+      db_roles` reads: after its blanket DML grants it revokes UPDATE, DELETE and
+      TRUNCATE again on every table so marked, on every run.
+    - Here, UPDATE, DELETE and TRUNCATE are revoked from every role the table was
+      granted to when it was created (the default privileges grant DML to the runtime
+      role), so the table is append-only from this migration on.
+    - The tenant policy stays FOR ALL (it still scopes INSERT and SELECT). Two more
+      policies, FOR SELECT and FOR DELETE and for the owner role only (the role
+      running the migration), let the retention command remove rows older than the time it puts
+      in APPEND_ONLY_PRUNE_SETTING for its one statement: the only deletion path.
+      The `time_column` names the row's timestamp."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, time_column: str = "at") -> None:
+        self.model_name = model_name
+        self.time_column = time_column
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def _policy(self, table: str, command: str) -> str:
+        return f"retention_{command.lower()}"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        quote = schema_editor.quote_name
+        name = to_state.apps.get_model(app_label, self.model_name)._meta.db_table
+        table = quote(name)
+        schema_editor.execute(f"COMMENT ON TABLE {table} IS '{APPEND_ONLY_COMMENT}'")
+        schema_editor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC")
+        schema_editor.execute(
+            f"""DO $$
+            DECLARE grantee text;
+            BEGIN
+                FOR grantee IN
+                    SELECT DISTINCT r.rolname FROM pg_class c, aclexplode(c.relacl) a
+                    JOIN pg_roles r ON r.oid = a.grantee
+                    WHERE c.oid = '{table}'::regclass AND a.grantee <> c.relowner
+                LOOP
+                    -- %% is a literal percent: Django passes the statement with parameters.
+                    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM %%I', grantee);
+                END LOOP;
+            END $$"""
+        )
+        cutoff = f"NULLIF(current_setting('{APPEND_ONLY_PRUNE_SETTING}', true), '')::timestamptz"
+        older = f"{quote(self.time_column)} < {cutoff}"
+        # A DELETE with a WHERE clause must also see the rows: one policy per command.
+        for command in ("SELECT", "DELETE"):
+            policy = quote(self._policy(name, command))
+            schema_editor.execute(f"CREATE POLICY {policy} ON {table} FOR {command} TO CURRENT_USER USING ({older})")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        quote = schema_editor.quote_name
+        name = from_state.apps.get_model(app_label, self.model_name)._meta.db_table
+        # The grants are not put back here: without the comment, the next
+        # `manage.py db_roles` gives the runtime role its usual DML on the table.
+        for command in ("SELECT", "DELETE"):
+            schema_editor.execute(f"DROP POLICY IF EXISTS {quote(self._policy(name, command))} ON {quote(name)}")
+        schema_editor.execute(f"COMMENT ON TABLE {quote(name)} IS NULL")
+
+    def describe(self) -> str:
+        return f"Make {self.model_name} append-only"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"append_only_{self.model_name.lower()}"
+
+    def deconstruct(self):
+        kwargs = {"time_column": self.time_column} if self.time_column != "at" else {}
+        return self.__class__.__qualname__, [self.model_name], kwargs
 
 
 PLATFORM_UNIQUE_COMMENT = "tenancy: platform-wide routing key"

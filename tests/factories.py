@@ -161,6 +161,13 @@ def webhook_delivery(**fields) -> Model:
     return WebhookDelivery.objects.create(**{**related, **fields})
 
 
+def audit_event(**fields) -> Model:
+    from clinic.audit.models import AuditEvent
+
+    values = {"action": AuditEvent.Action.VIEW, "actor_type": AuditEvent.Actor.SYSTEM, "object_type": "test"}
+    return AuditEvent.objects.create(**{**values, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -178,4 +185,5 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "api.WebhookEndpoint": webhook_endpoint,
     "api.WebhookEvent": webhook_event,
     "api.WebhookDelivery": webhook_delivery,
+    "audit.AuditEvent": audit_event,
 }

@@ -53,7 +53,16 @@ def test_staff_see_no_manager_links(client, org_a, staff_a):
 def test_managers_see_the_members_link(client, org_a, owner_a):
     login(client, owner_a, org=org_a)
     labels = nav_labels(client.get("/").content.decode())
-    assert labels == ["Schedule", "Patients", "SMS", "Providers &amp; types", "Members", "API keys", "Webhooks"]
+    assert labels == [
+        "Schedule",
+        "Patients",
+        "SMS",
+        "Providers &amp; types",
+        "Members",
+        "API keys",
+        "Webhooks",
+        "Audit",
+    ]
 
 
 def test_the_admin_link_is_for_staff_users_who_manage_the_clinic(client, org_a, owner_a, staff_a):

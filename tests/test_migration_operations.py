@@ -1,4 +1,5 @@
-"""EnableRowLevelSecurity and AddTenantForeignKey are reversible migration operations."""
+"""The tenancy migration operations (RLS, tenant foreign keys, pre-tenant lookups,
+platform-unique keys, append-only tables) are reversible."""
 
 from __future__ import annotations
 
@@ -120,3 +121,25 @@ def test_mark_platform_unique_goes_backwards_and_forwards():
         operation.database_forwards("messaging", editor, state, state)
         cursor.execute(comment)
         assert cursor.fetchone()[0] == PLATFORM_UNIQUE_COMMENT
+
+
+def test_make_append_only_goes_backwards_and_forwards():
+    from tenancy.operations import APPEND_ONLY_COMMENT, MakeAppendOnly
+
+    operation = MakeAppendOnly("auditevent")
+    state = project_state()
+    owner = connections["owner"]
+    comment = "SELECT obj_description('audit_auditevent'::regclass, 'pg_class')"
+    with owner.schema_editor(atomic=False) as editor, owner.cursor() as cursor:
+        policies = rls_state(cursor, "audit_auditevent")[2]
+        operation.database_backwards("audit", editor, state, state)
+        cursor.execute(comment)
+        assert cursor.fetchone()[0] is None
+        assert rls_state(cursor, "audit_auditevent")[2] == policies - 2
+        operation.database_forwards("audit", editor, state, state)
+        cursor.execute(comment)
+        assert cursor.fetchone()[0] == APPEND_ONLY_COMMENT
+        assert rls_state(cursor, "audit_auditevent")[2] == policies
+    assert operation.describe() == "Make auditevent append-only"
+    assert operation.deconstruct() == ("MakeAppendOnly", ["auditevent"], {})
+    assert operation.migration_name_fragment == "append_only_auditevent"

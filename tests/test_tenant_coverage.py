@@ -34,11 +34,16 @@ def test_the_tenant_model_is_isolated(model, org_a, org_b):
         assert model.objects.filter(pk=theirs.pk).exists() is False
         cursor.execute(f"SELECT DISTINCT organization_id FROM {table}")  # noqa: S608
         assert cursor.fetchall() == [(org_a.id,)]
-        # Writes cannot reach clinic B's row or move clinic A's row there.
-        cursor.execute(f"UPDATE {table} SET organization_id = organization_id WHERE id = %s", [theirs.pk])
-        assert cursor.rowcount == 0
-        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            cursor.execute(f"UPDATE {table} SET organization_id = %s WHERE id = %s", [org_b.id, mine.pk])
+        if model.tenant_append_only:
+            # No UPDATE at all (tests/test_audit_append_only.py); and no INSERT into clinic B.
+            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                cursor.execute(f"UPDATE {table} SET organization_id = organization_id WHERE id = %s", [theirs.pk])
+        else:
+            # Writes cannot reach clinic B's row or move clinic A's row there.
+            cursor.execute(f"UPDATE {table} SET organization_id = organization_id WHERE id = %s", [theirs.pk])
+            assert cursor.rowcount == 0
+            with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+                cursor.execute(f"UPDATE {table} SET organization_id = %s WHERE id = %s", [org_b.id, mine.pk])
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608

@@ -34,6 +34,7 @@ NAV_ITEMS = (
     NavItem("Members", ("accounts:members",), managers_only=True),
     NavItem("API keys", ("api_keys:list",), managers_only=True),
     NavItem("Webhooks", ("webhooks:list",), managers_only=True),
+    NavItem("Audit", ("audit:list",), managers_only=True),
 )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic.accounts import members, views
+from clinic.accounts import members, offboarding, views
 
 app_name = "accounts"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("members/invite/", members.member_invite, name="member_invite"),
     path("members/<uuid:membership_id>/role/", members.member_role, name="member_role"),
     path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
+    path("clinic/delete/", offboarding.clinic_delete, name="clinic_delete"),
 ]

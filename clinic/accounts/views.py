@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY
+from clinic.audit.trail import Action, record_in
 from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tenancy.session import activate_org, forget_active_org, memberships_for
@@ -70,5 +71,6 @@ def clinic_switch(request: HttpRequest) -> HttpResponse:
         Membership.objects.select_related("organization"), pk=form.cleaned_data["membership"], user=request.user
     )
     activate_org(request, membership.organization_id)
+    record_in(membership.organization_id, Action.CLINIC_SWITCH, user=request.user, obj=membership.organization)
     messages.success(request, f"Now working in {membership.organization.name}.")
     return redirect(resolve_url(settings.LOGIN_REDIRECT_URL))

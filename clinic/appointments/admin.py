@@ -14,7 +14,7 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
 from clinic.appointments.forms import add_service_errors
@@ -42,6 +42,8 @@ from clinic.appointments.services import (
     provider_update,
     working_hours_set,
 )
+from clinic.audit.trail import Action, record
+from clinic.audit.views import not_found
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, TenantTabularInline
 
 VIA = AppointmentStatusChange.Via.ADMIN
@@ -86,6 +88,30 @@ class ServiceAdmin(TenantModelAdmin):
             setattr(request, REFUSAL, refusal)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    # The audit trail (clinic/audit) stands in for Django's global admin log: the
+    # services record additions and changes; deletions, which no service makes, and
+    # each look at a patient or appointment (`audit_views`) are recorded here.
+    audit_views = False
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if self.audit_views and request.method == "GET":
+            record(Action.VIEW, obj=obj)
+        return obj
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        except Http404:
+            if not self.audit_views:
+                raise
+            # Returned, not raised: the request's transaction keeps the event.
+            return not_found(request, self.model, object_id)
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            record(Action.DELETE, obj=obj)
+
     def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         refusal = getattr(request, REFUSAL, None)
@@ -124,6 +150,7 @@ def all_fields(form, names: frozenset[str]) -> dict:
 
 @admin.register(Patient)
 class PatientAdmin(ServiceAdmin):
+    audit_views = True
     list_display = ("last_name", "first_name", "date_of_birth", "phone", "sms_consent")
     list_filter = ("sms_consent",)
     # Declared for autocomplete; the search itself is Patient.objects.search().
@@ -264,6 +291,7 @@ def _status_action(status: Appointment.Status):
 
 @admin.register(Appointment)
 class AppointmentAdmin(ServiceAdmin):
+    audit_views = True
     form = AppointmentForm
     list_display = ("starts_at", "ends_at", "patient", "provider", "appointment_type", "status")
     list_filter = ("status", "provider", "appointment_type")

@@ -84,6 +84,8 @@ class PatientChoiceField(forms.ModelChoiceField):
 
 
 def patient_label(patient: Patient) -> str:
+    if patient.date_of_birth is None:  # erased
+        return f"{patient.last_name}, {patient.first_name}"
     return f"{patient.last_name}, {patient.first_name} (born {date_format(patient.date_of_birth, 'j M Y')})"
 
 

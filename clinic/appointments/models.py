@@ -41,7 +41,8 @@ class Patient(TenantModel):
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    # Required on every form; empty only once the patient's data is erased.
+    date_of_birth = models.DateField(null=True)
     phone = models.CharField(max_length=32, help_text="Stored in E.164, e.g. +14155550123.")
     email = models.EmailField(blank=True)
     # A patient who texts STOP is opted out; change it only through
@@ -49,6 +50,9 @@ class Patient(TenantModel):
     sms_consent = models.CharField(max_length=10, choices=SmsConsent.choices, default=SmsConsent.OPTED_IN)
     sms_consent_changed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # Set by clinic.audit.patient_rights.patient_erase(): the row stays, pseudonymised,
+    # for the appointments that must be kept.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # search_key(first + last name), kept by save(): what search() matches.
     search_name = models.CharField(max_length=201, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,7 +93,7 @@ class Patient(TenantModel):
         self.first_name = self.first_name.strip()
         self.last_name = self.last_name.strip()
         errors = {}
-        if self.phone:
+        if self.phone and self.erased_at is None:  # an erased patient's is a placeholder
             try:
                 self.phone = normalize_phone(self.phone, clinic_phone_region(self.organization_id))
             except ValidationError as exc:

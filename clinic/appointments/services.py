@@ -38,6 +38,7 @@ from clinic.appointments.models import (
     Provider,
     WorkingHours,
 )
+from clinic.audit.trail import Action, record
 
 if TYPE_CHECKING:
     from clinic.accounts.models import User
@@ -301,6 +302,7 @@ def patient_create(
     patient.claim_for_current_org()
     patient.full_clean()
     _save_patient(patient, force_insert=True)
+    record(Action.CREATE, obj=patient, changed_fields=[name for name in PATIENT_FIELDS if getattr(patient, name)])
     return patient
 
 
@@ -309,10 +311,17 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
     """Change a patient's details; SMS consent changes through patient_set_sms_consent()."""
     _refuse_unknown("patient_update", fields, PATIENT_FIELDS)
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
+    if patient.erased_at is not None:
+        raise ValidationError("This patient's personal data was erased; register them again.", code="erased")
+    before = {name: getattr(patient, name) for name in fields}
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.full_clean()
     _save_patient(patient)
+    # The names of what changed (after normalising, say, the phone), never the values.
+    changed = [name for name in fields if getattr(patient, name) != before[name]]
+    if changed:
+        record(Action.UPDATE, obj=patient, changed_fields=changed)
     return patient
 
 
@@ -326,6 +335,7 @@ def patient_set_sms_consent(*, patient: Patient, opted_in: bool) -> Patient:
         patient.sms_consent = consent
         patient.sms_consent_changed_at = timezone.now()
         patient.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
+        record(Action.UPDATE, obj=patient, changed_fields=["sms_consent"])
     return patient
 
 

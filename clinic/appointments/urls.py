@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import path
 
 from clinic.appointments.views import appointments, patients, schedule, setup
+from clinic.audit import patient_pages
 
 schedule_urls = (
     [path("", schedule.day_view, name="day")],
@@ -30,6 +31,8 @@ patient_urls = (
         path("<uuid:pk>/", patients.patient_detail, name="detail"),
         path("<uuid:pk>/edit/", patients.patient_edit, name="edit"),
         path("<uuid:pk>/sms-opt-out/", patients.patient_sms_opt_out, name="sms_opt_out"),
+        path("<uuid:pk>/export/", patient_pages.patient_export_view, name="export"),
+        path("<uuid:pk>/erase/", patient_pages.patient_erase_view, name="erase"),
     ],
     "patients",
 )

@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.appointments.models import Appointment, Patient
+from clinic.audit.trail import Action, Actor, ActorInfo, record
 from clinic.messaging import tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
@@ -120,6 +121,9 @@ def confirmation_link(token: str) -> str:
     return settings.SMS_LINK_BASE_URL.rstrip("/") + reverse("messaging:confirm", args=[token])
 
 
+WORKER = ActorInfo(Actor.JOB, label="SMS send job")
+
+
 def deliver(message_id, step: Step) -> None:
     """Hand one queued message to the provider and record the answer. `step()` opens
     a tenant transaction of the job's clinic; the provider is called between two."""
@@ -148,6 +152,10 @@ def _record_sent(message_id, provider_id: str) -> None:
     )
     if not sent:
         SmsMessage.objects.filter(pk=message_id).update(provider_message_id=provider_id)
+    patient_id = SmsMessage.objects.filter(pk=message_id).values_list("patient_id", flat=True).first()
+    record(
+        Action.SMS_SENT, object_type="messaging.SmsMessage", object_id=message_id, patient_id=patient_id, actor=WORKER
+    )
 
 
 def commit_without_waiting_for_disk() -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
 from clinic.appointments.services import appointment_set_status, patient_set_sms_consent
+from clinic.audit.trail import Action, Actor, ActorInfo, acting_as, record
 from clinic.messaging import rendering
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.outbox import queue_reply
@@ -31,6 +32,9 @@ PROVIDER_STATUSES = {
     "undelivered": SmsMessage.Status.UNDELIVERED,
     "failed": SmsMessage.Status.FAILED,
 }
+
+
+SMS_WEBHOOK = ActorInfo(Actor.SMS_WEBHOOK, label="SMS provider")
 
 
 @transaction.atomic
@@ -54,7 +58,9 @@ def receive_text(*, provider_message_id: str, from_number: str, to_number: str, 
             )
     except IntegrityError:
         return None  # the same webhook, delivered twice at once
-    _act_on(message, patient)
+    with acting_as(SMS_WEBHOOK):  # a STOP or START changes the patient's consent
+        record(Action.SMS_RECEIVED, obj=message)
+        _act_on(message, patient)
     return message
 
 

@@ -25,6 +25,7 @@ from clinic.api.serializers.appointments import (
 from clinic.api.views.base import ApiViewSet
 from clinic.appointments.models import Appointment, AppointmentStatusChange
 from clinic.appointments.services import appointment_book, appointment_set_status, appointment_update
+from clinic.audit.views import api_view_or_not_found
 
 VIA = AppointmentStatusChange.Via.API
 Status = Appointment.Status
@@ -187,7 +188,8 @@ class AppointmentViewSet(AppointmentActions, ApiViewSet):
         return queryset
 
     def retrieve(self, request, pk):
-        return self.render_one(self.get_object())
+        appointment, not_found = api_view_or_not_found(self, pk)
+        return not_found or self.render_one(appointment)
 
     def create(self, request):
         data = self.parse(AppointmentCreateIn)

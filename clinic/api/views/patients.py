@@ -15,6 +15,7 @@ from clinic.api.serializers.patients import PatientCreateIn, PatientFilterIn, Pa
 from clinic.api.views.base import ApiViewSet
 from clinic.appointments.models import Patient
 from clinic.appointments.services import patient_create, patient_update
+from clinic.audit.views import api_view_or_not_found
 
 
 @extend_schema_view(
@@ -64,7 +65,8 @@ class PatientViewSet(ApiViewSet):
         return self.render_page(self.get_queryset().search(query.get("q", "")))
 
     def retrieve(self, request, pk):
-        return self.render_one(self.get_object())
+        patient, not_found = api_view_or_not_found(self, pk)
+        return not_found or self.render_one(patient)
 
     def create(self, request):
         return self.render_one(patient_create(**self.parse(PatientCreateIn)), created=True)

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
+from clinic.audit.trail import Action, record
+from clinic.audit.views import view_or_not_found
 from clinic.messaging.selectors import patient_messages
 from tenancy.decorators import org_required
 
@@ -48,6 +50,8 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient.objects, pk=pk)
+    if request.method == "GET":
+        record(Action.VIEW, obj=patient)  # the form shows the patient's details
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,7 +69,9 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
 @org_required
 @require_GET
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient = get_object_or_404(Patient.objects, pk=pk)
+    patient, not_found = view_or_not_found(request, Patient.objects, pk)
+    if not_found:
+        return not_found
     now = timezone.now()
     appointments = Appointment.objects.filter(patient=patient).with_related()
     context = {

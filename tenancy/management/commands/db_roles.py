@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
 from tenancy.database import APP_ALIAS, AUDIT_ALIAS, OWNER_ALIAS, ensure_database
+from tenancy.operations import APPEND_ONLY_COMMENT
 
 ROLE_ATTRIBUTES = {
     # The runtime role: RLS applies; it can become no other role.
@@ -62,6 +63,7 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
     _reassign_stray_tables(conn, roles, owner)
     for statement in _grant_statements(app, owner, audit):
         conn.execute(statement)
+    _keep_append_only(conn, app)
     _grant_lookup_functions(conn, roles, app)
 
 
@@ -111,6 +113,21 @@ def _grant_statements(app, owner, audit) -> list[sql.Composed]:
             owner, app
         ),
     ]
+
+
+def _keep_append_only(conn: psycopg.Connection, app: sql.Identifier) -> None:
+    """Tables declared append-only (a comment written by tenancy.operations.
+    MakeAppendOnly): the runtime role keeps INSERT and SELECT only, whatever the
+    blanket grants above gave it."""
+    tables = conn.execute(
+        """SELECT c.relname FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+             AND obj_description(c.oid, 'pg_class') = %s""",
+        [APPEND_ONLY_COMMENT],
+    ).fetchall()
+    for (table,) in tables:
+        revoke = sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}, PUBLIC")
+        conn.execute(revoke.format(sql.Identifier(table), app))
 
 
 def _grant_lookup_functions(conn: psycopg.Connection, roles: dict, app: sql.Identifier) -> None:

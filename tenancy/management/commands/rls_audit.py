@@ -19,6 +19,7 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
     with connections[using].cursor() as cursor:
         tables = introspection.table_security(cursor)
         definers = introspection.security_definer_functions(cursor)
+        append_only = introspection.append_only_tables(cursor)
         orphans = introspection.orphan_counts(cursor, [t.table for t in tables])
         report = {
             "database": connections[using].settings_dict["NAME"],
@@ -38,6 +39,9 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
             "security_definer_without_search_path": [f.signature for f in definers if not f.fixed_search_path],
             "security_definer_executable_by_public": [f.signature for f in definers if f.public_execute],
             "pre_tenant_lookups": [f.signature for f in definers],
+            # Not findings: tables declared append-only (INSERT and SELECT only).
+            "append_only_tables": [t.table for t in append_only],
+            "append_only_tables_rewritable": [f"{t.table} ({', '.join(t.writers)})" for t in append_only if t.writers],
         }
     covered = sum(1 for t in tables if t.covered)
     report["coverage"] = {
@@ -62,6 +66,7 @@ FINDING_TITLES = {
     "no_policy": "Tables with no RLS policy",
     "security_definer_without_search_path": "SECURITY DEFINER functions without a fixed search_path",
     "security_definer_executable_by_public": "SECURITY DEFINER functions PUBLIC may execute",
+    "append_only_tables_rewritable": "Append-only tables another role than the owner may UPDATE, DELETE or TRUNCATE",
 }
 
 
@@ -99,6 +104,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  note  Platform-wide routing key (declared, deliberately without organization_id): {key}"
             )
+        for table in report["append_only_tables"]:
+            self.stdout.write(f"  note  Append-only table (INSERT and SELECT only, but for the owner): {table}")
         lookups = ", ".join(report["pre_tenant_lookups"]) or "none"
         self.stdout.write(f"\nPre-tenant lookups (SECURITY DEFINER): {lookups}")
         coverage = report["coverage"]

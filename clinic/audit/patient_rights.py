@@ -1,0 +1,169 @@
+"""A patient's data rights: export (GDPR art. 15/20, HIPAA right of access) and
+erasure (GDPR art. 17). Both are service functions: one transaction, inside the
+clinic's tenant context, and audited with the patient's id (never their name).
+
+Erasure keeps what a clinic must keep and pseudonymises it: the patient row stays
+(its appointments point at it), with the name replaced, the phone replaced by a
+placeholder no real number can equal, and email, birth date and notes cleared.
+Appointments keep their times, provider, type and status history; their notes are
+cleared. Texts to and from the patient lose their bodies and the patient's number,
+and stored API responses that may repeat the patient's details are deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.api.models import IdempotencyRecord, WebhookEvent
+from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.audit.models import AuditEvent
+from clinic.audit.trail import Action, record
+from clinic.messaging.models import ConfirmationRequest, SmsMessage
+
+PROFILE_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "notes",
+    "sms_consent",
+    "sms_consent_changed_at",
+    "created_at",
+    "updated_at",
+    "erased_at",
+)
+APPOINTMENT_FIELDS = ("id", "starts_at", "ends_at", "status", "notes", "created_at")
+MESSAGE_FIELDS = ("id", "direction", "kind", "from_number", "to_number", "body", "status", "created_at")
+EVENT_FIELDS = ("at", "action", "actor_type", "actor_label", "object_type", "object_id", "changed_fields")
+ERASED_NAME = "Erased"
+
+
+@transaction.atomic
+def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str, Any]:
+    """Everything the clinic holds about one patient, as plain data (see
+    README, 'Patient data rights'); recorded as an `export` event."""
+    appointments = Appointment.objects.filter(patient=patient).select_related("provider", "appointment_type")
+    history = AppointmentStatusChange.objects.filter(appointment__patient=patient).order_by("changed_at")
+    by_appointment: dict[uuid.UUID, list] = {}
+    for change in history:
+        by_appointment.setdefault(change.appointment_id, []).append(
+            {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "via": change.via}
+        )
+    requests = ConfirmationRequest.objects.filter(appointment__patient=patient).order_by("created_at")
+    data = {
+        "exported_at": timezone.now(),
+        "clinic": patient.organization_id,
+        "profile": _fields(patient, PROFILE_FIELDS),
+        "appointments": [
+            {
+                **_fields(visit, APPOINTMENT_FIELDS),
+                "provider": str(visit.provider),
+                "appointment_type": str(visit.appointment_type),
+                "status_history": by_appointment.get(visit.id, []),
+            }
+            for visit in appointments.order_by("starts_at")
+        ],
+        "messages": [_fields(m, MESSAGE_FIELDS) for m in _messages_of(patient).order_by("created_at")],
+        "confirmation_requests": [
+            {"appointment": r.appointment_id, "status": r.status, "response": r.response, "at": r.responded_at}
+            for r in requests
+        ],
+        "consent_history": _consent_history(patient),
+        "audit_events": [
+            _fields(e, EVENT_FIELDS) for e in AuditEvent.objects.filter(patient_id=patient.pk).order_by("at", "id")
+        ],
+    }
+    record(Action.EXPORT, obj=patient, changed_fields=[export_format])
+    return data
+
+
+def _consent_history(patient: Patient) -> list[dict]:
+    """Every recorded change of the patient's SMS consent (the audit trail), then the current state."""
+    changes = AuditEvent.objects.filter(
+        patient_id=patient.pk, object_type="appointments.Patient", changed_fields__contains=["sms_consent"]
+    ).order_by("at")
+    history = [{"at": e.at, "event": e.action, "by": e.actor_label or e.actor_type} for e in changes]
+    return [*history, {"current": patient.sms_consent, "since": patient.sms_consent_changed_at}]
+
+
+@transaction.atomic
+def patient_erase(*, patient: Patient) -> Patient:
+    """Remove the patient's personal data, keeping pseudonymised appointments."""
+    patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
+    phone, email = patient.phone, patient.email
+    SmsMessage.objects.filter(_messages_filter(patient, phone)).update(body="", from_number="", to_number="")
+    _forget_stored_api_responses(patient, phone, email)
+    _scrub_webhook_events(patient)
+    Appointment.objects.filter(patient=patient).exclude(notes="").update(notes="", updated_at=timezone.now())
+    patient.first_name = ERASED_NAME
+    patient.last_name = f"patient {str(patient.pk)[:8]}"
+    # Not a number: E.164 has no country code 0, so no text can ever match it, and
+    # the patient's id keeps it unique in the clinic.
+    patient.phone = f"+0{patient.pk.hex[:20]}"
+    patient.email = ""
+    patient.notes = ""
+    patient.date_of_birth = None
+    patient.sms_consent = Patient.SmsConsent.OPTED_OUT
+    patient.sms_consent_changed_at = patient.erased_at = timezone.now()
+    patient.save()
+    record(Action.ERASE, object_type="appointments.Patient", object_id=patient.pk, patient_id=patient.pk)
+    return patient
+
+
+def _messages_of(patient: Patient):
+    return SmsMessage.objects.filter(_messages_filter(patient, patient.phone))
+
+
+def _messages_filter(patient: Patient, phone: str) -> Q:
+    """The patient's texts: linked to them, or to or from their number (an inbound
+    text from an unknown number is not linked)."""
+    return Q(patient=patient) | Q(from_number=phone) | Q(to_number=phone)
+
+
+def _forget_stored_api_responses(patient: Patient, phone: str, email: str) -> None:
+    """Idempotency records keep an API response for replays; one may hold the
+    patient's details. Those are deleted (a replay then runs the request anew)."""
+    needles = [str(patient.pk), phone] + ([email] if email else [])
+    query = Q()
+    for needle in needles:
+        query |= Q(response_body__icontains=needle)
+    IdempotencyRecord.objects.filter(query).delete()
+
+
+def _scrub_webhook_events(patient: Patient) -> None:
+    """Integrator events about the patient's appointments carry their notes, which
+    may name the patient: those are blanked in the stored payload (deliveries still
+    to come send it so; the event id stays, for receivers that de-duplicate)."""
+    appointment_ids = [str(pk) for pk in Appointment.objects.filter(patient=patient).values_list("pk", flat=True)]
+    if not appointment_ids:
+        return
+    query = Q()
+    for appointment_id in appointment_ids:
+        query |= Q(payload__contains=appointment_id)
+    for event in WebhookEvent.objects.select_for_update().filter(query):
+        document = json.loads(event.payload)
+        data = document.get("data") or {}
+        if data.get("notes"):
+            data["notes"] = ""
+            event.payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+            event.save(update_fields=["payload"])
+
+
+def _fields(obj, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+def _plain(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

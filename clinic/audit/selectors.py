@@ -1,0 +1,48 @@
+"""Reading the audit trail: the events of the current clinic matching the page's
+filters (by user, patient, action and date), newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import QuerySet
+
+from clinic.audit.models import AuditEvent
+from tenancy.models import Membership
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.ChoiceField(required=False, label="User")
+    patient = forms.UUIDField(required=False, label="Patient id")
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, members: list[Membership], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [("", "Anyone"), *((str(m.user_id), str(m.user)) for m in members)]
+
+
+def clinic_members() -> list[Membership]:
+    return list(Membership.objects.select_related("user").order_by("user__last_name", "user__username"))
+
+
+def filtered_events(filters: dict, zone) -> QuerySet[AuditEvent]:
+    """`filters`: the form's cleaned data; dates are whole days in the clinic's zone."""
+    events = AuditEvent.objects.all()
+    if filters.get("user"):
+        events = events.filter(actor_user_id=filters["user"])
+    if filters.get("patient"):
+        events = events.filter(patient_id=filters["patient"])
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    if filters.get("date_from"):
+        events = events.filter(at__gte=_start_of(filters["date_from"], zone))
+    if filters.get("date_to"):
+        events = events.filter(at__lt=_start_of(filters["date_to"] + dt.timedelta(days=1), zone))
+    return events.order_by("-at", "-id")
+
+
+def _start_of(day: dt.date, zone) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
