@@ -125,6 +125,28 @@ def test_another_clinics_id_is_recorded_only_in_the_probers_clinic(
     assert (denied.object_type, denied.object_id, denied.patient_id) == expected
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/patients/{patient}/edit/"),
+        ("get", "/appointments/{visit}/edit/"),
+        ("post", "/appointments/{visit}/status/"),
+        ("post", "/sms/appointments/{visit}/confirmation/"),
+    ],
+)
+def test_another_clinics_id_on_any_staff_page_is_recorded_only_in_the_probers_clinic(
+    method, path, staff_client, org_a, people_b, visit_b, org_b
+):
+    before_b = events(org_b)
+    url = path.format(patient=people_b.jane.pk, visit=visit_b.pk)
+    response = getattr(staff_client, method)(url, {"status": "confirmed"} if method == "post" else None)
+    assert response.status_code == 404
+    assert events(org_b) == before_b
+    [denied] = events(org_a, action="view_denied")
+    assert denied.object_id in (people_b.jane.pk, visit_b.pk)
+    assert denied.object_type.startswith("page ")
+
+
 def test_another_clinics_events_are_invisible(org_a, org_b):
     with tenant_context(org=org_b):
         factories.audit_event(object_type="probe")
