@@ -128,9 +128,10 @@ def deliver(message_id, step: Step) -> None:
     """Hand one queued message to the provider and record the answer. `step()` opens
     a tenant transaction of the job's clinic; the provider is called between two."""
     with step():
-        outgoing = _claim_for_sending(message_id)
-    if outgoing is None:
+        claimed = _claim_for_sending(message_id)
+    if claimed is None:
         return
+    outgoing, patient_id = claimed
     try:
         provider_id = get_backend().send(outgoing)
     except SmsSendError as exc:
@@ -141,10 +142,10 @@ def deliver(message_id, step: Step) -> None:
         return
     with step():
         commit_without_waiting_for_disk()
-        _record_sent(message_id, provider_id)
+        _record_sent(message_id, provider_id, patient_id)
 
 
-def _record_sent(message_id, provider_id: str) -> None:
+def _record_sent(message_id, provider_id: str, patient_id) -> None:
     # A delivery report may not overtake this: it finds the message by the provider's
     # id, which only this update stores. So the message is still `sending` here.
     sent = SmsMessage.objects.filter(pk=message_id, status=SmsMessage.Status.SENDING).update(
@@ -152,7 +153,6 @@ def _record_sent(message_id, provider_id: str) -> None:
     )
     if not sent:
         SmsMessage.objects.filter(pk=message_id).update(provider_message_id=provider_id)
-    patient_id = SmsMessage.objects.filter(pk=message_id).values_list("patient_id", flat=True).first()
     record(
         Action.SMS_SENT, object_type="messaging.SmsMessage", object_id=message_id, patient_id=patient_id, actor=WORKER
     )
@@ -173,19 +173,20 @@ UPDATE messaging_smsmessage m
    AND NOT (m.kind = 'confirmation' AND EXISTS (
         SELECT 1 FROM appointments_patient p
          WHERE p.organization_id = m.organization_id AND p.id = m.patient_id AND p.sms_consent <> 'opted_in'))
-RETURNING m.to_number, m.from_number, m.body
+RETURNING m.to_number, m.from_number, m.body, m.patient_id
 """
 
 
-def _claim_for_sending(message_id) -> OutgoingSms | None:
+def _claim_for_sending(message_id) -> tuple[OutgoingSms, object] | None:
+    """The text to hand over and its patient's id, once claimed; None if not ours."""
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, [message_id])
         claimed = cursor.fetchone()
     if claimed is None:
         _fail_if_opted_out(message_id)
         return None
-    to_number, from_number, body = claimed
-    return OutgoingSms(to=to_number, from_=from_number, body=body, status_callback=status_callback_url())
+    to_number, from_number, body, patient_id = claimed
+    return OutgoingSms(to=to_number, from_=from_number, body=body, status_callback=status_callback_url()), patient_id
 
 
 def _fail_if_opted_out(message_id) -> None:
