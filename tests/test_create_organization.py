@@ -50,3 +50,14 @@ def test_a_taken_slug_of_another_clinic_changes_nothing_there(org_a, owner_a):
         create("--name", "Copycat", "--owner", "rita_owner", "--slug", org_a.slug)
     with tenant_context(user=owner_a):
         assert list(Organization.objects.values_list("name", flat=True)) == ["Clinic A"]
+
+
+def test_an_owner_named_by_one_users_username_and_anothers_email_is_refused(db):
+    from django.contrib.auth import get_user_model
+
+    victim = make_user("vera")  # email vera@example.test
+    get_user_model().objects.create_user(username="vera@example.test", email="mallory@example.test")
+    with pytest.raises(CommandError, match="one user's username and another user's email"):
+        create("--name", "Lookalike Clinic", "--owner", "vera@example.test")
+    with tenant_context(user=victim):
+        assert not Membership.objects.filter(user=victim).exists()

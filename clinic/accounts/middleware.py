@@ -1,9 +1,12 @@
-"""Sign out a user who has made no request for SESSION_IDLE_TIMEOUT_MINUTES.
+"""Sign out a user who has made no request for SESSION_IDLE_TIMEOUT_MINUTES, and keep
+signed-in pages out of every cache.
 
 Clinic screens are shared: a workstation left signed in at the front desk must not
 keep showing patients. The last activity lives in the server-side session, so the
 rule holds whatever the browser does; the page's small timer (static/js/idle.js)
-only makes an abandoned screen go blank on time."""
+only makes an abandoned screen go blank on time. For the same reason every response to
+a signed-in user is `Cache-Control: no-store`: after signing out, the browser's Back
+button must not bring a patient's page back from its cache."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 
 LAST_ACTIVITY_KEY = "accounts_last_activity"
 # Set in the fresh session after an idle sign-out; the login page turns it into a message.
@@ -38,7 +42,9 @@ class IdleTimeoutMiddleware:
         if isinstance(last_activity, int | float) and now - last_activity > idle_timeout_seconds():
             return self._sign_out(request)
         request.session[LAST_ACTIVITY_KEY] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response
 
     def _sign_out(self, request: HttpRequest) -> HttpResponse:
         logout(request)

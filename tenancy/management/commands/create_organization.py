@@ -37,8 +37,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Created {org.name} ({org.id}), owned by {user.get_username()}."))
 
     def _user(self, owner: str):
-        users = get_user_model().objects.filter(Q(username=owner) | Q(email__iexact=owner))
-        user = users.first()
-        if user is None:
+        """The one user whose username is `owner` or whose email is `owner`; refused
+        when those are two different users (a username spelled like someone's email)."""
+        users = list(get_user_model().objects.filter(Q(username=owner) | Q(email__iexact=owner))[:2])
+        if not users:
             raise CommandError(f"No user {owner!r}. Create the user first (e.g. in /admin/ as a superuser).")
-        return user
+        if len(users) > 1:
+            raise CommandError(
+                f"{owner!r} is one user's username and another user's email address; "
+                "rename one of them, or give the other's username."
+            )
+        return users[0]
