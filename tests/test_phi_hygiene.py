@@ -28,3 +28,9 @@ def test_signed_in_pages_are_never_cached(client, staff_a, org_a, path):
     response = client.get(path)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_api_answers_are_never_cached(api_a, people_a):
+    response = api_a.get(f"patients/{people_a.jane.pk}/")
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.cache import add_never_cache_headers
 from rest_framework import generics, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
@@ -56,6 +57,12 @@ class ApiMixin(TenantAPIViewMixin):
         if request.method == "POST":
             return run_idempotent(request, request.auth.caller, lambda: handler(request, *args, **kwargs))
         return handler(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Patient data: no proxy or browser cache may keep an API answer.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
 
     def parse(self, serializer_class, data=None) -> dict:
         serializer = serializer_class(data=self.request.data if data is None else data)
