@@ -70,11 +70,17 @@ def _merge(outer: TenantState | None, org_id, user_id) -> TenantState:
 def _apply(state: TenantState | None, using: str) -> None:
     org = str(state.org_id) if state and state.org_id else ""
     user = str(state.user_id) if state and state.user_id else ""
+    set_transaction_settings({ORG_SETTING: org, USER_SETTING: user}, using=using)
+
+
+def set_transaction_settings(values: dict[str, str], *, using: str = "default") -> None:
+    """Set transaction-local settings (`set_config(..., true)`) in one statement: gone
+    at COMMIT or ROLLBACK, so a pooled connection never carries them on. The one place
+    the app sets any; the tenant through tenant_context() only."""
+    calls = ", ".join(["set_config(%s, %s, true)"] * len(values))
+    params = [item for pair in values.items() for item in pair]
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config(%s, %s, true), set_config(%s, %s, true)",
-            [ORG_SETTING, org, USER_SETTING, user],
-        )
+        cursor.execute(f"SELECT {calls}", params)  # noqa: S608 (placeholders only)
 
 
 @contextmanager

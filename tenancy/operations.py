@@ -242,78 +242,104 @@ class MakeAppendOnly(Operation):
 PLATFORM_UNIQUE_COMMENT = "tenancy: platform-wide routing key"
 
 
-class AddPreTenantLookup(Operation):
-    """One narrow pre-tenant lookup: a SECURITY DEFINER function `function(key text)
-    RETURNS uuid` that maps one value of one column (an inbound number, a token's
-    hash, a slug) to the organization id of the row holding it, and returns nothing
-    else.
+# On only while a pre-tenant function runs (its SET clause); the owner-only lookup
+# policies hold only then. `manage.py db_roles` lets the owner role set it.
+PRE_TENANT_FLAG = "app.pre_tenant_lookup"
 
-    FORCE ROW LEVEL SECURITY binds the owning role too, so the function reads the
-    table through a second, SELECT-only policy for that role alone, which shows only
-    the row whose `column` equals a setting the function sets for its one query and
-    clears again. The runtime role gains no policy: it can call the function, never
-    read the table's rows. Everything after the lookup runs in tenant_context() of
-    the organization it returned. EXECUTE is revoked from PUBLIC here and granted to
-    the runtime role by `manage.py db_roles`."""
+
+class AddPreTenantFunction(Operation):
+    """A narrow pre-tenant function: SECURITY DEFINER, fixed `search_path`, EXECUTE
+    revoked from PUBLIC (`manage.py db_roles` grants it to the runtime role), whose
+    SQL `body` answers one question before any tenant is known and returns ids, never
+    rows.
+
+    FORCE ROW LEVEL SECURITY binds the function's owner too, so it reads the tables it
+    needs (`models`) through one SELECT-only policy each, for that owner role alone,
+    which holds while PRE_TENANT_FLAG is 'on'. The function's own `SET` clause turns
+    it on for the call and PostgreSQL restores it on return (or error): nothing sets
+    it by hand, and the runtime role gains nothing from setting it itself, as the
+    policies are not its own."""
 
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, function: str, model_name: str, column: str, returns: str = "organization_id") -> None:
+    def __init__(self, function: str, arguments: str, returns: str, body: str, models: tuple[str, ...]) -> None:
         self.function = function
-        self.model_name = model_name
-        self.column = column
+        self.arguments = arguments
         self.returns = returns
+        self.body = body
+        self.models = tuple(models)
 
     def state_forwards(self, app_label, state) -> None:
         pass
 
-    def _policy(self) -> str:
-        return f"lookup_{self.function}"
+    def _tables(self, apps, app_label: str) -> list[str]:
+        return [apps.get_model(app_label, name)._meta.db_table for name in self.models]
 
-    def _setting(self) -> str:
-        return f"app.lookup_{self.function}"
+    def _body(self, apps, app_label: str) -> str:
+        return self.body
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if not _is_postgres(schema_editor):
             return
         quote = schema_editor.quote_name
-        table = quote(to_state.apps.get_model(app_label, self.model_name)._meta.db_table)
-        function, column, setting = quote(self.function), quote(self.column), self._setting()
+        policy, function = quote(f"lookup_{self.function}"), quote(self.function)
+        for table in self._tables(to_state.apps, app_label):
+            schema_editor.execute(
+                f"CREATE POLICY {policy} ON {quote(table)} FOR SELECT TO CURRENT_USER "
+                f"USING (current_setting('{PRE_TENANT_FLAG}', true) = 'on')"
+            )
         schema_editor.execute(
-            f"CREATE POLICY {quote(self._policy())} ON {table} FOR SELECT TO CURRENT_USER "
-            f"USING ({column} = NULLIF(current_setting('{setting}', true), ''))"
+            f"CREATE FUNCTION {function}({self.arguments}) RETURNS {self.returns} "
+            f"LANGUAGE sql VOLATILE SECURITY DEFINER "
+            f"SET search_path = pg_catalog, pg_temp SET {quote(PRE_TENANT_FLAG)} = 'on' "
+            f"AS $$ {self._body(to_state.apps, app_label)} $$"
         )
-        schema_editor.execute(
-            f"""CREATE FUNCTION {function}(lookup_key text) RETURNS uuid
-            LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-            DECLARE found uuid;
-            BEGIN
-                PERFORM set_config('{setting}', lookup_key, true);
-                SELECT t.{quote(self.returns)} INTO found FROM public.{table} t WHERE t.{column} = lookup_key LIMIT 1;
-                PERFORM set_config('{setting}', '', true);
-                RETURN found;
-            END $$"""
-        )
-        schema_editor.execute(f"REVOKE ALL ON FUNCTION {function}(text) FROM PUBLIC")
+        schema_editor.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if not _is_postgres(schema_editor):
             return
         quote = schema_editor.quote_name
-        table = quote(from_state.apps.get_model(app_label, self.model_name)._meta.db_table)
-        schema_editor.execute(f"DROP FUNCTION IF EXISTS {quote(self.function)}(text)")
-        schema_editor.execute(f"DROP POLICY IF EXISTS {quote(self._policy())} ON {table}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {quote(self.function)}")
+        for table in self._tables(from_state.apps, app_label):
+            schema_editor.execute(f"DROP POLICY IF EXISTS {quote(f'lookup_{self.function}')} ON {quote(table)}")
 
     def describe(self) -> str:
-        return f"Add the pre-tenant lookup {self.function}() on {self.model_name}.{self.column}"
+        return f"Add the pre-tenant function {self.function}()"
 
     @property
     def migration_name_fragment(self) -> str:
         return f"lookup_{self.function}"
 
     def deconstruct(self):
-        kwargs = {"returns": self.returns} if self.returns != "organization_id" else {}
+        return (
+            self.__class__.__qualname__,
+            [self.function, self.arguments, self.returns, self.body, self.models],
+            {},
+        )
+
+
+class AddPreTenantLookup(AddPreTenantFunction):
+    """The common pre-tenant function: `function(lookup_key text) RETURNS uuid` maps one
+    value of one column (an inbound number, a token's hash, a slug) to the
+    organization id of the row holding it (`returns` names that column)."""
+
+    def __init__(self, function: str, model_name: str, column: str, returns: str = "organization_id") -> None:
+        super().__init__(function, "lookup_key text", "uuid", "", (model_name,))
+        self.model_name = model_name
+        self.column = column
+        self.returns_column = returns
+
+    def _body(self, apps, app_label: str) -> str:
+        table = apps.get_model(app_label, self.model_name)._meta.db_table
+        return f'SELECT t."{self.returns_column}" FROM public."{table}" t WHERE t."{self.column}" = lookup_key LIMIT 1'
+
+    def describe(self) -> str:
+        return f"Add the pre-tenant lookup {self.function}() on {self.model_name}.{self.column}"
+
+    def deconstruct(self):
+        kwargs = {"returns": self.returns_column} if self.returns_column != "organization_id" else {}
         return self.__class__.__qualname__, [self.function, self.model_name, self.column], kwargs
 
 

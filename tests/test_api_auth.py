@@ -112,15 +112,15 @@ def test_the_lookup_maps_a_hash_to_the_key_and_nothing_else(org_a, key_a):
 
 def test_the_runtime_role_cannot_read_keys_without_a_tenant(org_a, key_a):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.api_key_hash', %s, false)", [hash_key(key_a)])
+        cursor.execute("SELECT set_config('app.pre_tenant_lookup', 'on', false)")
         try:
             cursor.execute("SELECT count(*) FROM api_apikey")
             assert cursor.fetchone()[0] == 0, "the lookup policy is the owner role's, not the runtime role's"
         finally:
-            cursor.execute("SELECT set_config('app.api_key_hash', '', false)")
+            cursor.execute("SELECT set_config('app.pre_tenant_lookup', '', false)")
         # And the lookup leaves no setting behind.
         cursor.execute("SELECT * FROM api_key_lookup(%s)", [hash_key(key_a)])
-        cursor.execute("SELECT current_setting('app.api_key_hash', true)")
+        cursor.execute("SELECT current_setting('app.pre_tenant_lookup', true)")
         assert cursor.fetchone()[0] in ("", None)
 
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
-from clinic.audit.retention import prune, retention_cutoff
+from clinic.audit.management.commands.audit_prune import prune, retention_cutoff
 from tenancy.context import tenant_context
 from tenancy.operations import APPEND_ONLY_PRUNE_SETTING
 

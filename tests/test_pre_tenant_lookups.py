@@ -37,7 +37,7 @@ def test_the_lookup_leaves_no_rows_visible_behind_it(senders):
         cursor.execute("SELECT messaging_clinic_for_sender(%s)", ["+12025550199"])
         cursor.execute("SELECT count(*) FROM messaging_smssettings")
         assert cursor.fetchone()[0] == 0
-        cursor.execute("SELECT current_setting('app.lookup_messaging_clinic_for_sender', true)")
+        cursor.execute("SELECT current_setting('app.pre_tenant_lookup', true)")
         assert cursor.fetchone()[0] in ("", None)
 
 
@@ -45,10 +45,10 @@ def test_the_runtime_role_cannot_use_the_lookup_policy_itself(senders):
     """The lookup policy is for the function's owner only: setting its key as the
     runtime role shows nothing."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.lookup_messaging_clinic_for_sender', '+12025550199', true)")
+        cursor.execute("SELECT set_config('app.pre_tenant_lookup', 'on', true)")
         cursor.execute("SELECT count(*) FROM messaging_smssettings")
         assert cursor.fetchone()[0] == 0
-        cursor.execute("SELECT set_config('app.lookup_messaging_due_clinics', 'on', true)")
+        cursor.execute("SELECT set_config('app.pre_tenant_lookup', 'on', true)")
         cursor.execute("SELECT count(*) FROM messaging_smsmessage")
         assert cursor.fetchone()[0] == 0
 
@@ -68,7 +68,8 @@ def test_the_lookup_functions_are_fixed_search_path_security_definers():
     ]
     for _, definer, config in rows:
         assert definer is True
-        assert config == ["search_path=pg_catalog, pg_temp"]
+        # The flag that opens the owner's lookup policy is on only during the call.
+        assert config == ["search_path=pg_catalog, pg_temp", "app.pre_tenant_lookup=on"]
 
 
 def test_nobody_but_the_runtime_role_may_call_them(senders):

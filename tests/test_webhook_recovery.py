@@ -66,9 +66,12 @@ def test_the_lookup_leaves_nothing_visible_and_its_policy_is_not_the_runtime_rol
         cursor.execute("SELECT api_webhook_overdue_clinics(%s)", [minutes_ago(5)])
         cursor.execute("SELECT count(*) FROM api_webhookdelivery")
         assert cursor.fetchone()[0] == 0
-        cursor.execute("SELECT set_config('app.lookup_api_webhook_overdue_clinics', 'on', true)")
+        cursor.execute("SELECT set_config('app.pre_tenant_lookup', 'on', true)")
         cursor.execute("SELECT count(*) FROM api_webhookdelivery")
         assert cursor.fetchone()[0] == 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosecdef, proconfig FROM pg_proc WHERE proname = 'api_webhook_overdue_clinics'")
-        assert cursor.fetchone() == (True, ["search_path=pg_catalog, pg_temp"])
+        assert cursor.fetchone() == (
+            True,
+            ["search_path=pg_catalog, pg_temp", "app.pre_tenant_lookup=on"],
+        )

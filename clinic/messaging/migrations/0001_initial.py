@@ -10,34 +10,16 @@ from django.conf import settings
 from django.db import migrations, models
 
 import clinic.messaging.models
-from tenancy.operations import AddPreTenantLookup, MarkPlatformUnique, tenant_table_operations
+from tenancy.operations import AddPreTenantFunction, AddPreTenantLookup, MarkPlatformUnique, tenant_table_operations
 
-DUE_CLINICS_SQL = """
-CREATE POLICY lookup_messaging_due_clinics ON messaging_confirmationrequest
-    FOR SELECT TO CURRENT_USER
-    USING (current_setting('app.lookup_messaging_due_clinics', true) = 'on');
-CREATE POLICY lookup_messaging_due_clinics ON messaging_smsmessage
-    FOR SELECT TO CURRENT_USER
-    USING (current_setting('app.lookup_messaging_due_clinics', true) = 'on');
-CREATE FUNCTION messaging_due_clinics(queued_before timestamptz, sending_before timestamptz)
-RETURNS SETOF uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    PERFORM set_config('app.lookup_messaging_due_clinics', 'on', true);
-    RETURN QUERY
-        SELECT r.organization_id FROM public.messaging_confirmationrequest r
-         WHERE r.status = 'pending' AND r.due_at <= now()
-        UNION
-        SELECT m.organization_id FROM public.messaging_smsmessage m
-         WHERE (m.status = 'queued' AND m.status_changed_at < queued_before)
-            OR (m.status = 'sending' AND m.status_changed_at < sending_before);
-    PERFORM set_config('app.lookup_messaging_due_clinics', '', true);
-END $$;
-REVOKE ALL ON FUNCTION messaging_due_clinics(timestamptz, timestamptz) FROM PUBLIC;
-"""
-DROP_DUE_CLINICS_SQL = """
-DROP FUNCTION IF EXISTS messaging_due_clinics(timestamptz, timestamptz);
-DROP POLICY IF EXISTS lookup_messaging_due_clinics ON messaging_smsmessage;
-DROP POLICY IF EXISTS lookup_messaging_due_clinics ON messaging_confirmationrequest;
+# The worker's minute tick: which clinics have texts due (or stuck), and nothing else.
+DUE_CLINICS = """
+SELECT r.organization_id FROM public.messaging_confirmationrequest r
+ WHERE r.status = 'pending' AND r.due_at <= now()
+UNION
+SELECT m.organization_id FROM public.messaging_smsmessage m
+ WHERE (m.status = 'queued' AND m.status_changed_at < queued_before)
+    OR (m.status = 'sending' AND m.status_changed_at < sending_before)
 """
 
 
@@ -391,6 +373,11 @@ class Migration(migrations.Migration):
         AddPreTenantLookup("messaging_clinic_for_sender", "smssettings", "sender_number"),
         # The confirmation link: sha256 of the token's random part -> its clinic.
         AddPreTenantLookup("messaging_clinic_for_token", "confirmationrequest", "token_hash"),
-        # The worker's minute tick: which clinics have texts due (or stuck), and nothing else.
-        migrations.RunSQL(DUE_CLINICS_SQL, reverse_sql=DROP_DUE_CLINICS_SQL),
+        AddPreTenantFunction(
+            "messaging_due_clinics",
+            "queued_before timestamptz, sending_before timestamptz",
+            "SETOF uuid",
+            DUE_CLINICS,
+            ("confirmationrequest", "smsmessage"),
+        ),
     ]

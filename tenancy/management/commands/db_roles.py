@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
 from tenancy.database import APP_ALIAS, AUDIT_ALIAS, OWNER_ALIAS, ensure_database
-from tenancy.operations import APPEND_ONLY_COMMENT
+from tenancy.operations import APPEND_ONLY_COMMENT, PRE_TENANT_FLAG
 
 ROLE_ATTRIBUTES = {
     # The runtime role: RLS applies; it can become no other role.
@@ -55,6 +55,9 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
         sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}, {}").format(db, app, owner, audit),
         sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(owner),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, audit),
+        # The pre-tenant functions the owner creates turn this flag on for their call
+        # (their SET clause); PostgreSQL 15+ lets a non-superuser do so only if granted.
+        sql.SQL("GRANT SET ON PARAMETER {} TO {}").format(sql.Identifier(PRE_TENANT_FLAG), owner),
         sql.SQL("CREATE EXTENSION IF NOT EXISTS btree_gist"),
         sql.SQL("CREATE EXTENSION IF NOT EXISTS pg_trgm"),
     ]
