@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint browser screenshots bench bench-sms openapi stop-db clean-db
+.PHONY: run test setup db lint test-tools screenshots bench bench-sms openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -33,20 +33,21 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-browser:
-	@bash scripts/ensure_chromium.sh
+test-tools:
+	@bash scripts/ensure_test_tools.sh
 
-test: setup browser lint
+test: setup test-tools lint
 	$(VENV)/bin/pytest
 
 # Retake the screenshots in docs/screenshots (the browser tests only; `make test` leaves them be).
-screenshots: setup browser
+screenshots: setup test-tools
 	WRITE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
 
 bench: setup
 	$(PY) -m bench.run
 	$(PY) -m bench.api_list
 	$(PY) -m bench.audit_pages
+	$(PY) -m bench.tenant_proof
 
 # Regenerate the committed OpenAPI description after changing the API (a test fails
 # while docs/openapi.yaml differs from what the code describes).

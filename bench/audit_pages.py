@@ -23,7 +23,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["DATABASE_NAME"] = "clinic_bench_audit"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()

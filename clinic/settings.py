@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from pathlib import Path
 
 import environ
@@ -120,20 +121,36 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------
-DATABASE_URL = env.str("DATABASE_URL", default="")
-DATABASE_NAME = env.str("DATABASE_NAME", default="")  # overrides the name in DATABASE_URL
-if DATABASE_URL:
-    DATABASE_SERVER = server_from_url(DATABASE_URL, name=DATABASE_NAME or None)
-else:
-    DATABASE_SERVER = embedded_server(DATA_DIR, name=DATABASE_NAME or "clinic")
-DATABASE_ROLES = {
-    "default": Role(env.str("DB_APP_USER", "clinic_app"), env.str("DB_APP_PASSWORD", "")),
-    "owner": Role(env.str("DB_OWNER_USER", "clinic_owner"), env.str("DB_OWNER_PASSWORD", "")),
-    "audit": Role(env.str("DB_AUDIT_USER", "clinic_auditor"), env.str("DB_AUDIT_PASSWORD", "")),
-}
-if len({role.user for role in DATABASE_ROLES.values()}) != len(DATABASE_ROLES):
-    raise ImproperlyConfigured("DB_APP_USER, DB_OWNER_USER and DB_AUDIT_USER must be three different roles.")
-DATABASES = django_databases(DATABASE_SERVER, DATABASE_ROLES, conn_max_age=_env_int("CONN_MAX_AGE", 0))
+# Web and worker processes connect as the runtime role only. The credentials that
+# could bypass tenant isolation (the owner and audit roles, and DATABASE_URL's own
+# user, allowed to create roles) are read only by the commands that need them.
+PRIVILEGED_COMMANDS = frozenset({"db_roles", "migrate", "showmigrations", "sqlmigrate", "rls_audit", "audit_prune"})
+
+
+def _running_privileged_command() -> bool:
+    return Path(sys.argv[0]).name == "manage.py" and len(sys.argv) > 1 and sys.argv[1] in PRIVILEGED_COMMANDS
+
+
+def database_settings(*, privileged: bool) -> tuple:
+    """(DATABASE_SERVER, DATABASE_ROLES, DATABASES): the runtime role's alias, plus the
+    owner and audit aliases and the server's admin credentials when `privileged`."""
+    url = env.str("DATABASE_URL", default="")
+    name = env.str("DATABASE_NAME", default="")  # overrides the name in DATABASE_URL
+    if url:
+        server = server_from_url(url, name=name or None, with_admin_credentials=privileged)
+    else:
+        server = embedded_server(DATA_DIR, name=name or "clinic")
+    roles = {"default": Role(env.str("DB_APP_USER", "clinic_app"), env.str("DB_APP_PASSWORD", ""))}
+    if privileged:
+        roles["owner"] = Role(env.str("DB_OWNER_USER", "clinic_owner"), env.str("DB_OWNER_PASSWORD", ""))
+        roles["audit"] = Role(env.str("DB_AUDIT_USER", "clinic_auditor"), env.str("DB_AUDIT_PASSWORD", ""))
+        if len({role.user for role in roles.values()}) != len(roles):
+            raise ImproperlyConfigured("DB_APP_USER, DB_OWNER_USER and DB_AUDIT_USER must be three different roles.")
+    databases = django_databases(server, roles, conn_max_age=_env_int("CONN_MAX_AGE", 0))
+    return server, roles, databases
+
+
+DATABASE_SERVER, DATABASE_ROLES, DATABASES = database_settings(privileged=_running_privileged_command())
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth and sessions ----------------------------------------------------------
@@ -157,7 +174,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions, stored under a hash of their key (clinic.accounts.session_store).
+SESSION_ENGINE = "clinic.accounts.session_store"
 # Flash messages ("Jane Doe is registered.") name patients: kept in the server-side
 # session, never in a cookie the browser can read.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -277,6 +295,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# The error page (DEBUG) and error mails hide database settings and URLs as well.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.error_reports.SecretsHiddenFilter"
 
 LOGGING = {
     "version": 1,

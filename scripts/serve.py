@@ -9,6 +9,26 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+# Credentials only the setup commands need (the owner and audit roles); the web
+# server and the worker run without them.
+PRIVILEGED_VARIABLES = ("DB_OWNER_PASSWORD", "DB_AUDIT_PASSWORD")
+
+
+def runtime_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment without privileged credentials, and DATABASE_URL without its
+    user and password (a role allowed to create roles): the server and database only."""
+    env = {name: value for name, value in environ.items() if name not in PRIVILEGED_VARIABLES}
+    if "@" in urlsplit(env.get("DATABASE_URL", "")).netloc:
+        parts = urlsplit(env["DATABASE_URL"])
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port:
+            netloc += f":{parts.port}"
+        env["DATABASE_URL"] = urlunsplit(parts._replace(netloc=netloc))
+    return env
 
 
 def main() -> int:
@@ -18,9 +38,10 @@ def main() -> int:
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (a comparison)
         os.environ["SMS_LINK_BASE_URL"] = f"http://{shown_host}:{port}"
     manage = [sys.executable, "manage.py"]
+    env = runtime_environment(os.environ)
     processes = [
-        subprocess.Popen([*manage, "procrastinate", "worker"]),  # noqa: S603 (our own manage.py)
-        subprocess.Popen([*manage, "runserver", f"{host}:{port}"]),  # noqa: S603
+        subprocess.Popen([*manage, "procrastinate", "worker"], env=env),  # noqa: S603 (our own manage.py)
+        subprocess.Popen([*manage, "runserver", f"{host}:{port}"], env=env),  # noqa: S603
     ]
     stopping = False
 

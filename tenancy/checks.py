@@ -5,11 +5,14 @@ the runtime-role check also runs with `check --deploy`."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.apps import apps
 from django.core import checks
 from django.db import DatabaseError, connections
 
 from tenancy import introspection
+from tenancy.context import tenant_context
 from tenancy.models import TenantModel
 
 
@@ -69,7 +72,7 @@ def database_problems(using: str = "default") -> list[str]:
                 problems.append(f"{table}: table missing (run migrations)")
                 continue
             if not status.covered:
-                problems.append(f"{table}: row-level security not enabled, forced and with a policy")
+                problems.append(f"{table}: row-level security not enabled, forced and with a proven-tenant policy")
             for field in tenant_foreign_keys(model):
                 if not _has_composite_key(cursor, table, field.column):
                     problems.append(f"{table}.{field.column}: no composite foreign key with organization_id")
@@ -78,7 +81,25 @@ def database_problems(using: str = "default") -> list[str]:
         problems += [
             f"{t}: organization_id is not a foreign key" for t in introspection.tables_without_org_foreign_key(cursor)
         ]
-    return problems
+    return problems + _proof_problems(using)
+
+
+def _proof_problems(using: str) -> list[str]:
+    """The database must accept this server's tenant proofs (tenancy.proof): it holds
+    the key of the SECRET_KEY it was last migrated with."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('tenancy_proven_org()') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return ["tenancy_proven_org(): missing (run migrations)"]
+    probe = uuid.uuid4()
+    with tenant_context(org=probe, using=using), connections[using].cursor() as cursor:
+        cursor.execute("SELECT tenancy_proven_org()")
+        if cursor.fetchone()[0] != probe:
+            return [
+                "the database refuses this server's tenant proofs: its key is not this SECRET_KEY's "
+                "(run `manage.py migrate --database owner`, which stores it)"
+            ]
+    return []
 
 
 def _append_only_problems(cursor, table: str, declared: set[str]) -> list[str]:

@@ -4,7 +4,9 @@
 a transaction and sets `app.org_id` / `app.user_id` with `set_config(..., true)`, so
 the setting is transaction-local: when the transaction ends PostgreSQL forgets it,
 and a pooled connection (pgbouncer in transaction mode) cannot carry one clinic's
-tenant into another clinic's request. The RLS policies read those settings.
+tenant into another clinic's request. The RLS policies read those settings, and
+accept them only with the proof signed beside them (tenancy.proof): SQL running as
+the runtime role cannot choose another clinic by setting them itself.
 
 The Python side mirrors it in a ContextVar, read by TenantManager to scope querysets.
 """
@@ -18,6 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import connections, transaction
+
+from tenancy.proof import PROOF_SETTING, sign
 
 ORG_SETTING = "app.org_id"
 USER_SETTING = "app.user_id"
@@ -70,7 +74,9 @@ def _merge(outer: TenantState | None, org_id, user_id) -> TenantState:
 def _apply(state: TenantState | None, using: str) -> None:
     org = str(state.org_id) if state and state.org_id else ""
     user = str(state.user_id) if state and state.user_id else ""
-    set_transaction_settings({ORG_SETTING: org, USER_SETTING: user}, using=using)
+    # The policies accept the tenant only with this transaction's proof (tenancy.proof).
+    proof = sign(org, user, using=using) if org or user else ""
+    set_transaction_settings({ORG_SETTING: org, USER_SETTING: user, PROOF_SETTING: proof}, using=using)
 
 
 def set_transaction_settings(values: dict[str, str], *, using: str = "default") -> None:

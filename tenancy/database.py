@@ -52,7 +52,9 @@ class Role:
     password: str
 
 
-def server_from_url(url: str, name: str | None = None) -> Server:
+def server_from_url(url: str, name: str | None = None, *, with_admin_credentials: bool = True) -> Server:
+    """The server DATABASE_URL names. Its user and password (allowed to create roles)
+    are kept only `with_admin_credentials`: a web or worker process never holds them."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(
@@ -68,8 +70,8 @@ def server_from_url(url: str, name: str | None = None) -> Server:
         host=host,
         port=str(parts.port or ""),
         name=name,
-        admin_user=unquote(parts.username or "postgres"),
-        admin_password=unquote(parts.password or ""),
+        admin_user=unquote(parts.username or "postgres") if with_admin_credentials else "",
+        admin_password=unquote(parts.password or "") if with_admin_credentials else "",
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenancy.operations import APPEND_ONLY_COMMENT, PLATFORM_UNIQUE_COMMENT
+from tenancy.operations import APPEND_ONLY_COMMENT, PLATFORM_UNIQUE_COMMENT, PRE_TENANT_FLAG
 
 ORG_TABLE = "tenancy_organization"
 ORG_COLUMN = "organization_id"
@@ -24,10 +24,13 @@ class TableSecurity:
     rls_forced: bool
     policies: int
     org_nullable: bool | None  # None for the organizations table itself
+    # Policies that read the tenant settings themselves instead of asking
+    # tenancy_proven_org() / tenancy_proven_user(): any SQL could set those settings.
+    unproven_policies: tuple[str, ...] = ()
 
     @property
     def covered(self) -> bool:
-        return self.rls_enabled and self.rls_forced and self.policies > 0
+        return self.rls_enabled and self.rls_forced and self.policies > 0 and not self.unproven_policies
 
 
 def table_security(cursor) -> list[TableSecurity]:
@@ -36,7 +39,12 @@ def table_security(cursor) -> list[TableSecurity]:
         """
         SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
-               CASE WHEN c.relname = %(org_table)s THEN NULL ELSE NOT a.attnotnull END
+               CASE WHEN c.relname = %(org_table)s THEN NULL ELSE NOT a.attnotnull END,
+               ARRAY(SELECT p.polname FROM pg_policy p
+                     WHERE p.polrelid = c.oid
+                       AND concat(pg_get_expr(p.polqual, p.polrelid), ' ', pg_get_expr(p.polwithcheck, p.polrelid))
+                           ~ 'app\\.(org|user)_id'
+                     ORDER BY 1)
         FROM pg_class c
         LEFT JOIN pg_attribute a
                ON a.attrelid = c.oid AND a.attname = %(org_column)s AND NOT a.attisdropped
@@ -47,7 +55,7 @@ def table_security(cursor) -> list[TableSecurity]:
         """,
         {"org_table": ORG_TABLE, "org_column": ORG_COLUMN},
     )
-    return [TableSecurity(*row) for row in cursor.fetchall()]
+    return [TableSecurity(*row[:5], unproven_policies=tuple(row[5])) for row in cursor.fetchall()]
 
 
 def foreign_keys_without_cascade(cursor) -> list[str]:
@@ -181,11 +189,13 @@ def role_bypass_problems(cursor) -> list[str]:
 @dataclass(frozen=True)
 class DefinerFunction:
     """A SECURITY DEFINER function: runs with its owner's rights, so each one must be a
-    narrow pre-tenant lookup with a fixed search_path that PUBLIC cannot call."""
+    narrow pre-tenant lookup (or one of the tenant-proof functions the policies call)
+    with a fixed search_path that PUBLIC cannot call."""
 
     signature: str
     fixed_search_path: bool
     public_execute: bool
+    pre_tenant_lookup: bool
 
 
 def security_definer_functions(cursor) -> list[DefinerFunction]:
@@ -194,11 +204,13 @@ def security_definer_functions(cursor) -> list[DefinerFunction]:
         SELECT p.oid::regprocedure::text,
                EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%%'),
                p.proacl IS NULL OR EXISTS (
-                   SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+                   SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
+               EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE %(flag)s)
         FROM pg_proc p
         WHERE p.prosecdef AND p.pronamespace = current_schema()::regnamespace
         ORDER BY 1
-        """
+        """,
+        {"flag": f"{PRE_TENANT_FLAG}=%"},
     )
     return [DefinerFunction(*row) for row in cursor.fetchall()]
 

@@ -7,8 +7,62 @@ from django.db import models
 from django.db.backends.utils import names_digest, truncate_name
 from django.db.migrations.operations.base import Operation
 
-ORG_SETTING_SQL = "NULLIF(current_setting('app.org_id', true), '')::uuid"
+# The tenant as the policies see it: `app.org_id` / `app.user_id` only when signed by
+# the app server for this transaction (tenancy.proof), else NULL. A scalar subquery,
+# so PostgreSQL calls the function once per statement (an InitPlan) and can still
+# use `organization_id = $1` as an index condition.
+PROVEN_ORG_SQL = "(SELECT tenancy_proven_org())"
+PROVEN_USER_SQL = "(SELECT tenancy_proven_user())"
+# What the policies trusted before proofs (kept for going backwards).
+UNPROVEN_ORG_SQL = "NULLIF(current_setting('app.org_id', true), '')::uuid"
 TENANT_POLICY = "tenant_isolation"
+
+_DEFINER = "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+# The proof check. The message is tenancy.proof.proof_message's; the key's pads live
+# in a schema of the owner's that the runtime role has no USAGE on. Both sides are
+# hashed once more before comparing, so the comparison's timing tells nothing.
+PROOF_MACHINERY = [
+    "CREATE SCHEMA IF NOT EXISTS tenancy_private",
+    "REVOKE ALL ON SCHEMA tenancy_private FROM PUBLIC",
+    """CREATE TABLE IF NOT EXISTS tenancy_private.context_key (
+        id smallint PRIMARY KEY CHECK (id = 1),
+        inner_pad bytea NOT NULL CHECK (length(inner_pad) = 64),
+        outer_pad bytea NOT NULL CHECK (length(outer_pad) = 64))""",
+    "REVOKE ALL ON tenancy_private.context_key FROM PUBLIC",
+    f"""CREATE OR REPLACE FUNCTION tenancy_context_proven() RETURNS boolean {_DEFINER} AS $$
+        SELECT coalesce((
+            SELECT sha256(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(
+                       'v1|' || coalesce(current_setting('app.org_id', true), '')
+                       || '|' || coalesce(current_setting('app.user_id', true), '')
+                       || '|' || pg_backend_pid()::text
+                       || '|' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text,
+                       'UTF8'))))
+                   = sha256(decode(given.proof, 'hex'))
+            FROM tenancy_private.context_key k,
+                 (SELECT current_setting('app.context_proof', true) AS proof) given
+            WHERE k.id = 1 AND given.proof ~ '^[0-9a-f]{{64}}$'), false)
+    $$""",
+    f"""CREATE OR REPLACE FUNCTION tenancy_proven_org() RETURNS uuid {_DEFINER} AS $$
+        SELECT CASE WHEN public.tenancy_context_proven()
+                    THEN NULLIF(current_setting('app.org_id', true), '')::uuid END
+    $$""",
+    f"""CREATE OR REPLACE FUNCTION tenancy_proven_user() RETURNS uuid {_DEFINER} AS $$
+        SELECT CASE WHEN public.tenancy_context_proven()
+                    THEN NULLIF(current_setting('app.user_id', true), '')::uuid END
+    $$""",
+    "REVOKE ALL ON FUNCTION tenancy_context_proven(), tenancy_proven_org(), tenancy_proven_user() FROM PUBLIC",
+]
+
+
+def install_proof_machinery(schema_editor) -> None:
+    """The key table and the functions the policies call. Idempotent: every
+    operation that creates a policy needing them runs it first."""
+    for statement in PROOF_MACHINERY:
+        schema_editor.execute(statement)
+
+
+def tenant_check_sql(column: str, quote, org_sql: str = PROVEN_ORG_SQL) -> str:
+    return f"{quote(column)} = {org_sql}"
 
 
 def _is_postgres(schema_editor) -> bool:
@@ -17,9 +71,9 @@ def _is_postgres(schema_editor) -> bool:
 
 class EnableRowLevelSecurity(Operation):
     """ENABLE and FORCE row-level security on a tenant model's table and create its
-    one policy: rows are visible and writable only while `app.org_id` names their
-    organization. FORCE makes the table owner obey it too; no tenant set means no
-    rows and no writes."""
+    one policy: rows are visible and writable only while the proven tenant (`app.org_id`
+    with its proof, see tenancy.proof) is their organization. FORCE makes the table
+    owner obey it too; no tenant set, or no valid proof, means no rows and no writes."""
 
     reversible = True
     reduces_to_sql = True
@@ -39,7 +93,8 @@ class EnableRowLevelSecurity(Operation):
             return
         quote = schema_editor.quote_name
         table = quote(self._table(to_state.apps, app_label))
-        check = f"{quote(self.column)} = {ORG_SETTING_SQL}"
+        check = tenant_check_sql(self.column, quote)
+        install_proof_machinery(schema_editor)
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         schema_editor.execute(f"CREATE POLICY {TENANT_POLICY} ON {table} FOR ALL USING ({check}) WITH CHECK ({check})")
@@ -62,6 +117,51 @@ class EnableRowLevelSecurity(Operation):
     def deconstruct(self):
         kwargs = {"column": self.column} if self.column != "organization_id" else {}
         return self.__class__.__qualname__, [self.model_name], kwargs
+
+
+class ProveTenantPolicies(Operation):
+    """Rewrite every tenant table's policy that exists already so that it accepts only
+    the proven tenant (tenancy.proof); EnableRowLevelSecurity creates new ones so.
+    Backwards, they trust `app.org_id` as set again."""
+
+    reversible = True
+    reduces_to_sql = False
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def _rewrite(self, schema_editor, org_sql: str) -> None:
+        quote = schema_editor.quote_name
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tablename FROM pg_policies WHERE schemaname = 'public' AND policyname = %s ORDER BY 1",
+                [TENANT_POLICY],
+            )
+            tables = [table for (table,) in cursor.fetchall()]
+        for table in tables:
+            check = tenant_check_sql("organization_id", quote, org_sql)
+            schema_editor.execute(
+                f"ALTER POLICY {TENANT_POLICY} ON {quote(table)} USING ({check}) WITH CHECK ({check})"
+            )
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _is_postgres(schema_editor):
+            install_proof_machinery(schema_editor)
+            self._rewrite(schema_editor, PROVEN_ORG_SQL)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _is_postgres(schema_editor):
+            self._rewrite(schema_editor, UNPROVEN_ORG_SQL)
+
+    def describe(self) -> str:
+        return "Make every tenant policy accept only a proven tenant"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "prove_tenant_policies"
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [], {}
 
 
 class AddTenantForeignKey(Operation):

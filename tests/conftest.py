@@ -162,8 +162,7 @@ def staff_a(org_a):
     from tenancy.models import Membership
 
     user = make_user("sam_staff_a", first_name="Sam", last_name="Staff")
-    with tenant_context(org=org_a):
-        Membership.objects.create(user=user, role=Membership.Role.STAFF)
+    add_member(org_a, user, Membership.Role.STAFF)
     return user
 
 
@@ -173,11 +172,14 @@ def outsider(db):
 
 
 def add_member(org, user, role: str = "staff"):
-    """Give `user` a membership in `org` (for users in several clinics)."""
+    """Give `user` a membership in `org` (for users in several clinics), granted by an
+    owner of `org`: the database accepts a new member from nobody else."""
     from tenancy.models import Membership
 
     with tenant_context(org=org):
-        return Membership.objects.create(user=user, role=role)
+        owner_id = Membership.objects.filter(role=Membership.Role.OWNER).values_list("user_id", flat=True).first()
+        with tenant_context(user=owner_id):
+            return Membership.objects.create(user=user, role=role)
 
 
 def login(client, user, org=None) -> None:
@@ -262,3 +264,20 @@ def api_a_read_only(org_a):
     from tests.api_support import ApiClient, make_key
 
     return ApiClient(make_key(org_a, read_only=True, name="Reporting"))
+
+
+def prove_tenant(target, org_id, user_id=None) -> None:
+    """What tenant_context() does, on a raw psycopg connection or a cursor: set the
+    tenant (and user) with the app server's proof for this transaction."""
+    from tenancy.proof import TRANSACTION_IDENTITY_SQL, proof_for
+
+    cursor = target.cursor() if isinstance(target, psycopg.Connection) else target
+    cursor.execute(TRANSACTION_IDENTITY_SQL)
+    backend_pid, started = cursor.fetchone()
+    org, user = (str(org_id) if org_id else ""), (str(user_id) if user_id else "")
+    proof = proof_for(org, user, backend_pid, started) if org or user else ""
+    cursor.execute(
+        "SELECT set_config('app.org_id', %s, true), set_config('app.user_id', %s, true), "
+        "set_config('app.context_proof', %s, true)",
+        [org, user, proof],
+    )

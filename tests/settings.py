@@ -13,3 +13,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Event webhooks go to servers the tests start on 127.0.0.1 (the SSRF tests turn this off).
 WEBHOOK_ALLOW_PRIVATE_URLS = True
+
+# The suite sets up its databases and checks them as the owner and audit roles.
+DATABASE_SERVER, DATABASE_ROLES, DATABASES = database_settings(privileged=True)  # noqa: F405

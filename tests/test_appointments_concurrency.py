@@ -22,7 +22,7 @@ from clinic.appointments.timezones import localize
 from tenancy.context import tenant_context
 from tenancy.models import Organization
 from tests import factories
-from tests.conftest import admin_connection, raw_connection
+from tests.conftest import admin_connection, prove_tenant, raw_connection
 
 WAIT_SECONDS = 10
 DAY = dt.date(2030, 3, 4)
@@ -41,7 +41,7 @@ def closing_connections(fn: Callable) -> Callable:
 
 
 def set_org(conn: psycopg.Connection, org_id: uuid.UUID) -> None:
-    conn.execute("SELECT set_config('app.org_id', %s, true)", [str(org_id)])
+    prove_tenant(conn, org_id)
 
 
 def wait_until_a_backend_waits_for_a_lock() -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinic.audit.management.commands.audit_prune import prune, retention_cutoff
 from tenancy.context import tenant_context
 from tenancy.operations import APPEND_ONLY_PRUNE_SETTING
+from tests.conftest import prove_tenant
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"])
 
@@ -31,22 +32,22 @@ def insert_as_owner(org, at: dt.datetime) -> uuid.UUID:
     are written on that connection, as clinic `org` (its foreign key is deferred)."""
     event_id = uuid.uuid4()
     with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT set_config('app.org_id', %s, true)", [str(org.id)])
+        prove_tenant(cursor, org.id)
         cursor.execute(
             "INSERT INTO audit_auditevent (id, organization_id, at, action, actor_type, actor_label, object_type,"
             " changed_fields, user_agent, request_id) VALUES (%s, %s, %s, 'view', 'system', '', 't', '{}', '', '')",
             [event_id, org.id, at],
         )
-        cursor.execute("SELECT set_config('app.org_id', '', true)")
+        prove_tenant(cursor, None)
     return event_id
 
 
 def remaining(org) -> set[uuid.UUID]:
     with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT set_config('app.org_id', %s, true)", [str(org.id)])
+        prove_tenant(cursor, org.id)
         cursor.execute("SELECT id FROM audit_auditevent")
         rows = {row[0] for row in cursor.fetchall()}
-        cursor.execute("SELECT set_config('app.org_id', '', true)")
+        prove_tenant(cursor, None)
     return rows
 
 

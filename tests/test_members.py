@@ -205,7 +205,7 @@ def test_the_last_owner_cannot_leave(as_owner, org_a, owner_a):
 
 
 def test_an_owner_can_leave_when_another_owner_remains(as_owner, org_a, owner_a, staff_a):
-    with tenant_context(org=org_a):
+    with tenant_context(org=org_a, user=owner_a):
         Membership.objects.filter(user=staff_a).update(role="owner")
     response = as_owner.post(f"/members/{member(org_a, owner_a).pk}/remove/")
     assert response["Location"] == "/clinics/"

@@ -57,7 +57,8 @@ def test_the_lookup_functions_are_fixed_search_path_security_definers():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT proname, prosecdef, proconfig FROM pg_proc "
-            "WHERE proname LIKE 'messaging\\_%%' OR proname LIKE 'tenancy\\_%%' ORDER BY proname"
+            "WHERE (proname LIKE 'messaging\\_%%' OR proname LIKE 'tenancy\\_%%') "
+            "AND 'app.pre_tenant_lookup=on' = ANY(proconfig) ORDER BY proname"
         )
         rows = cursor.fetchall()
     assert [name for name, _, _ in rows] == [

@@ -9,12 +9,12 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from tenancy.context import tenant_context
-from tests.conftest import admin_connection
+from tests.conftest import admin_connection, prove_tenant
 from tests.tenant_app.models import Entry, Ledger
 
 
 def set_org(cursor, org_id) -> None:
-    cursor.execute("SELECT set_config('app.org_id', %s, true)", [str(org_id) if org_id else ""])
+    prove_tenant(cursor, org_id)
 
 
 @pytest.fixture

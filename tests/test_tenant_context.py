@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from tenancy.context import TenantContextError, current_org_id, current_user_id, tenant_context
-from tests.conftest import raw_connection
+from tests.conftest import prove_tenant, raw_connection
 from tests.tenant_app.models import Ledger
 
 
@@ -87,7 +87,7 @@ def committed_clinics():
     with raw_connection() as conn:
         for label, org_id in ids.items():
             with conn.transaction():
-                conn.execute("SELECT set_config('app.org_id', %s, true)", [str(org_id)])
+                prove_tenant(conn, org_id)
                 conn.execute(
                     "INSERT INTO tenancy_organization (id, name, slug, timezone, created_at) "
                     "VALUES (%s, %s, %s, 'UTC', now())",
@@ -101,7 +101,7 @@ def committed_clinics():
     with raw_connection() as conn:
         for org_id in ids.values():
             with conn.transaction():
-                conn.execute("SELECT set_config('app.org_id', %s, true)", [str(org_id)])
+                prove_tenant(conn, org_id)
                 conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_id])
 
 
@@ -110,12 +110,12 @@ def test_a_pooled_connection_never_carries_one_clinic_into_the_next(committed_cl
     transaction, then clinic B's, then one with no tenant at all."""
     with raw_connection() as conn:
         with conn.transaction():
-            conn.execute("SELECT set_config('app.org_id', %s, true)", [str(committed_clinics["A"])])
+            prove_tenant(conn, committed_clinics["A"])
             assert conn.execute("SELECT name FROM tenant_app_ledger").fetchall() == [("A ledger",)]
         assert conn.execute("SELECT current_setting('app.org_id', true)").fetchone()[0] == ""
         conn.commit()
         with conn.transaction():
-            conn.execute("SELECT set_config('app.org_id', %s, true)", [str(committed_clinics["B"])])
+            prove_tenant(conn, committed_clinics["B"])
             assert conn.execute("SELECT name FROM tenant_app_ledger").fetchall() == [("B ledger",)]
         with conn.transaction():
             assert conn.execute("SELECT count(*) FROM tenant_app_ledger").fetchone()[0] == 0

@@ -84,9 +84,10 @@ def shell_json(env: dict[str, str], code: str):
 
 
 def sql(env: dict[str, str], query: str) -> list:
-    """Rows of `query` as the audit role (read-only, every clinic), as strings."""
+    """Rows of `query` as the audit role (read-only, every clinic), as strings. The test
+    settings name that role; the app's own processes never do."""
     code = (
         "import json; from django.db import connections; c = connections['audit'].cursor(); "
         f"c.execute({query!r}); print(json.dumps([list(map(str, r)) for r in c.fetchall()]))"
     )
-    return shell_json(env, code)
+    return shell_json({**env, "DJANGO_SETTINGS_MODULE": "tests.settings"}, code)

@@ -134,7 +134,7 @@ def e2e_server() -> Iterator[str]:
 def _chromium_path() -> str:
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not os.access(path, os.X_OK):
-        pytest.fail(f"No Chromium at {path}: run scripts/ensure_chromium.sh or set CHROMIUM_PATH.")
+        pytest.fail(f"No Chromium at {path}: run scripts/ensure_test_tools.sh or set CHROMIUM_PATH.")
     return path
 
 

@@ -53,6 +53,8 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
         sql.SQL("REVOKE {} FROM {}").format(owner, app),
         sql.SQL("REVOKE {} FROM {}").format(audit, app),
         sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}, {}").format(db, app, owner, audit),
+        # The owner keeps the tenant-proof key in a schema of its own (tenancy.proof).
+        sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(db, owner),
         sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(owner),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}, {}").format(app, audit),
         # The pre-tenant functions the owner creates turn this flag on for their call

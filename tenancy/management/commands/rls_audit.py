@@ -34,11 +34,13 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
             "rls_not_enabled": [t.table for t in tables if not t.rls_enabled],
             "rls_not_forced": [t.table for t in tables if not t.rls_forced],
             "no_policy": [t.table for t in tables if t.policies == 0],
+            "policies_trusting_unproven_tenant": [f"{t.table}.{p}" for t in tables for p in t.unproven_policies],
             # Not findings: UNIQUE constraints declared platform-wide routing keys.
             "platform_unique_keys": introspection.unique_constraints_without_org(cursor, platform_unique=True),
             "security_definer_without_search_path": [f.signature for f in definers if not f.fixed_search_path],
             "security_definer_executable_by_public": [f.signature for f in definers if f.public_execute],
-            "pre_tenant_lookups": [f.signature for f in definers],
+            "pre_tenant_lookups": [f.signature for f in definers if f.pre_tenant_lookup],
+            "tenant_proof_functions": [f.signature for f in definers if not f.pre_tenant_lookup],
             # Not findings: tables declared append-only (INSERT and SELECT only).
             "append_only_tables": [t.table for t in append_only],
             "append_only_tables_rewritable": [f"{t.table} ({', '.join(t.writers)})" for t in append_only if t.writers],
@@ -64,6 +66,7 @@ FINDING_TITLES = {
     "rls_not_enabled": "Tables without ROW LEVEL SECURITY enabled",
     "rls_not_forced": "Tables without FORCE ROW LEVEL SECURITY",
     "no_policy": "Tables with no RLS policy",
+    "policies_trusting_unproven_tenant": "Policies reading app.org_id / app.user_id without the proof",
     "security_definer_without_search_path": "SECURITY DEFINER functions without a fixed search_path",
     "security_definer_executable_by_public": "SECURITY DEFINER functions PUBLIC may execute",
     "append_only_tables_rewritable": "Append-only tables another role than the owner may UPDATE, DELETE or TRUNCATE",
@@ -108,6 +111,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  note  Append-only table (INSERT and SELECT only, but for the owner): {table}")
         lookups = ", ".join(report["pre_tenant_lookups"]) or "none"
         self.stdout.write(f"\nPre-tenant lookups (SECURITY DEFINER): {lookups}")
+        proofs = ", ".join(report["tenant_proof_functions"]) or "none"
+        self.stdout.write(f"Tenant-proof functions the policies call (SECURITY DEFINER): {proofs}")
         coverage = report["coverage"]
         line = f"\nRLS coverage: {coverage['covered']}/{coverage['tables']} tables ({coverage['percent']:g}%)"
         self.stdout.write(line)
