@@ -226,6 +226,11 @@ if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hou
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Probes -----------------------------------------------------------------------
+# /readyz tells the public only "ok" or "unavailable"; a caller presenting this token
+# (`Authorization: Bearer …`) also gets the reason. Empty: the reason is only logged.
+READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
+
 # --- Event webhooks (clinic.api.webhooks) -------------------------------------------
 # Plain http and endpoints on private, loopback or link-local addresses are refused
 # (SSRF: a clinic must not make the worker call the internal network) unless this is
