@@ -227,7 +227,7 @@ if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hou
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
-# --- Sign-in lockout (django-axes) and password reset limits -------------------------
+# --- Sign-in lockout (django-axes), password reset limits, `?next=` without PHI -----
 # Wrong passwords are counted per username and, separately, per client address, in the
 # database (every app server sees the same counts); at LOGIN_FAILURE_LIMIT failures
 # within LOGIN_LOCKOUT_MINUTES of each other, that username or address is refused for
@@ -235,7 +235,12 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # not reset the count, or an attacker could clear an address's failures by signing in
 # to an account of their own between guesses.
 INSTALLED_APPS += ["axes"]
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks: it turns a refusal into the lockout page
+MIDDLEWARE += [
+    # Cuts the query string (a search may be PHI) from `?next=` in sign-in redirects.
+    "clinic.accounts.next_urls.NextWithoutQueryMiddleware",
+    # Last, as axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
