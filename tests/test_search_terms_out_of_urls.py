@@ -106,3 +106,42 @@ def test_other_parameters_of_a_redirect_are_kept():
     )
     assert without_query_in_next("/patients/?s=abc") == "/patients/?s=abc"
     assert without_query_in_next("/accounts/login/?next=/members/") == "/accounts/login/?next=/members/"
+
+
+# --- the SMS log's filters ----------------------------------------------------------------
+
+
+def test_the_sms_log_filters_post(as_staff):
+    body = as_staff.get("/sms/").content.decode()
+    assert '<form class="sms-filters card" method="post"' in body
+
+
+def test_an_sms_log_search_leads_to_a_url_without_its_terms_and_pages_keep_it(as_staff, org_a, people_a):
+    import datetime as dt
+
+    from tests.test_sms_pages import text
+
+    for n in range(55):
+        at = dt.datetime(2030, 3, 4, 8, tzinfo=dt.UTC) + dt.timedelta(minutes=n)
+        text(org_a, body=f"text {n:02d}", at=at, patient=people_a.jane)
+    response = as_staff.post("/sms/", {"q": "Jane", "direction": "out"})
+    assert response.status_code == 303
+    location = response["Location"]
+    assert location.startswith("/sms/?s=") and "Jane" not in location
+    first = as_staff.get(location)
+    assert first.context["form"].cleaned_data["q"] == "Jane"
+    assert len(first.context["page"].object_list) == 50
+    key = location.split("?s=")[1]
+    assert f'href="?s={key}&amp;page=2"' in first.content.decode()
+    second = as_staff.get(location + "&page=2")
+    assert len(second.context["page"].object_list) == 5
+
+
+def test_the_sms_log_takes_no_search_text_from_a_url(as_staff, org_a, people_a):
+    from tests.test_sms_pages import text
+
+    text(org_a, body="to jane", patient=people_a.jane)
+    text(org_a, body="to john", patient=people_a.john)
+    response = as_staff.get("/sms/", {"q": "jane", "direction": "out"})
+    assert {m.body for m in response.context["page"].object_list} == {"to jane", "to john"}
+    assert response.context["form"].cleaned_data["direction"] == "out"  # links may still filter by the rest
