@@ -23,15 +23,15 @@ def test_the_patient_search_form_posts(as_staff):
 
 
 def test_a_patient_search_leads_to_a_url_without_its_terms(as_staff):
-    response = as_staff.post("/patients/", {"q": "Jane 1980-05-17"})
+    response = as_staff.post("/patients/", {"q": "Jane"})
     assert response.status_code == 303
     location = response["Location"]
     assert location.startswith("/patients/?s=")
-    assert "Jane" not in location and "1980" not in location
-    page = as_staff.get(location)
-    assert "Doe, Jane" in page.content.decode() or "No patient matches" in page.content.decode()
-    # Refresh and Back: the same URL shows the same search again.
-    assert "“Jane 1980-05-17”" in as_staff.get(location).content.decode()
+    assert "Jane" not in location
+    # Refresh and Back: the same URL shows the same search, again and again.
+    for _ in range(2):
+        body = as_staff.get(location).content.decode()
+        assert "1 match for “Jane”" in body and "Doe, Jane" in body and "Roe, John" not in body
 
 
 def test_search_terms_in_a_query_string_are_not_used(as_staff):
