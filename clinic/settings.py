@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import secrets
 import sys
@@ -243,6 +244,44 @@ if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hou
 # Throttling counts in the cache: per process by default; give several app servers one
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- Sign-in lockout (django-axes), password reset limits, `?next=` without PHI -----
+# Wrong passwords are counted per username and, separately, per client address, in the
+# database (every app server sees the same counts); at LOGIN_FAILURE_LIMIT failures
+# within LOGIN_LOCKOUT_MINUTES of each other, that username or address is refused for
+# LOGIN_LOCKOUT_MINUTES, on /accounts/login/ and /admin/login/ alike. A success does
+# not reset the count, or an attacker could clear an address's failures by signing in
+# to an account of their own between guesses.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += [
+    # Cuts the query string (a search may be PHI) from `?next=` in sign-in redirects.
+    "clinic.accounts.next_urls.NextWithoutQueryMiddleware",
+    # Last, as axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_CALLABLE = "clinic.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "clinic.accounts.client_ip.client_ip"
+# Sign-ins are in each clinic's audit trail already; axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+# Kept out of the log lines and stored attempts: a username may be a password typed in
+# the wrong field, and `next` a page's address.
+AXES_SENSITIVE_PARAMETERS = ["username", "csrfmiddlewaretoken", "next"]
+# Behind the TLS proxy the connection is the proxy's: the client is the address the
+# proxy appended to X-Forwarded-For (one proxy; the entries before it are the client's to forge).
+CLIENT_IP_FROM_X_FORWARDED_FOR = _env_bool("BEHIND_TLS_PROXY", False)
+# Password reset requests per client address and per email address, in the cache.
+PASSWORD_RESET_LIMIT_PER_IP = _env_int("PASSWORD_RESET_LIMIT_PER_IP", 10, minimum=1)
+PASSWORD_RESET_LIMIT_PER_EMAIL = _env_int("PASSWORD_RESET_LIMIT_PER_EMAIL", 3, minimum=1)
+PASSWORD_RESET_LIMIT_WINDOW_MINUTES = _env_int("PASSWORD_RESET_LIMIT_WINDOW_MINUTES", 60, minimum=1)
+
+# --- Probes -----------------------------------------------------------------------
+# /readyz tells the public only "ok" or "unavailable"; a caller presenting this token
+# (`Authorization: Bearer …`) also gets the reason. Empty: the reason is only logged.
+READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
 
 # --- Event webhooks (clinic.api.webhooks) -------------------------------------------
 # Plain http and endpoints on private, loopback or link-local addresses are refused

@@ -129,6 +129,18 @@ def admin_connection():
             conn.rollback()
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Password reset limits count in the cache, which outlives a test's transaction;
+    sign-in failures (django-axes) are rows, rolled back or flushed after each test,
+    so no test inherits another's failures and lockouts stay on for every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def make_user(username: str, **extra):
     from django.contrib.auth import get_user_model
 

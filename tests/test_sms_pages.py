@@ -62,7 +62,10 @@ def flashed(response) -> list[str]:
 
 
 def log_bodies(client, **params) -> list[str]:
-    response = client.get("/sms/", params)
+    """Filter as the form does: POST the filters, follow the redirect to the results."""
+    results = client.post("/sms/", params)
+    assert results.status_code == 303
+    response = client.get(results["Location"])
     assert response.status_code == 200
     return [message.body for message in response.context["page"].object_list]
 

@@ -51,6 +51,8 @@ class IdleTimeoutMiddleware:
         request.session[SIGNED_OUT_IDLE_KEY] = True
         # A GET can be repeated after signing in again; a POST from a stale form cannot
         # (its CSRF token went with the session), so it just lands on the login page.
+        # The page comes back by its path alone: its query string may be a search
+        # (PHI), and `?next=` ends up in access logs and history.
         if request.method in ("GET", "HEAD"):
-            return redirect_to_login(request.get_full_path())
+            return redirect_to_login(request.path)
         return redirect(settings.LOGIN_URL)

@@ -93,6 +93,10 @@ def test_register_book_see_it_be_refused_a_double_booking_and_switch_clinics(pag
     page.get_by_label("Search patients").fill("Rosa")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("No patient matches “Rosa”.")).to_be_visible()
+    # The search was posted: the address names no patient, and reloading repeats it.
+    expect(page).to_have_url(re.compile(r"/patients/\?s=[\w-]+$"))
+    page.reload()
+    expect(page.get_by_text("No patient matches “Rosa”.")).to_be_visible()
 
     header.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))

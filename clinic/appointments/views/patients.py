@@ -16,19 +16,27 @@ from clinic.appointments.services import patient_create, patient_set_sms_consent
 from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
 from clinic.messaging.selectors import patient_messages
+from clinic.search_terms import PARAM, recall, search_redirect
 from tenancy.decorators import org_required
 
 PATIENTS_PER_PAGE = 25
 APPOINTMENTS_SHOWN = 20
+SEARCH_MAX_LENGTH = 100
 
 
 @org_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    """The search POSTs its terms, kept in the session: a patient's name, birth date or
+    phone never travels in a URL (clinic.search_terms)."""
+    if request.method == "POST":
+        return search_redirect(request, {"q": request.POST.get("q", "").strip()[:SEARCH_MAX_LENGTH]})
+    query = recall(request).get("q", "")
     patients = Patient.objects.search(query).order_by("last_name", "first_name", "id")
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "appointments/patient_list.html", {"page": page, "query": query})
+    # Pages of a search carry its key, never its terms.
+    context = {"page": page, "query": query, "search_key": request.GET.get(PARAM) if query else ""}
+    return render(request, "appointments/patient_list.html", context)
 
 
 @org_required

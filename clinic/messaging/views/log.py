@@ -5,20 +5,30 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.models import Patient
 from clinic.messaging.forms import LogFilterForm
 from clinic.messaging.selectors import log_messages
+from clinic.search_terms import recall, search_redirect
 from tenancy.decorators import org_required
 
 MESSAGES_PER_PAGE = 50
+FILTERS = tuple(LogFilterForm.base_fields)
+# The free-text filter: what a patient is searched by, never taken from a URL.
+SEARCH_TEXT = "q"
+TERM_MAX_LENGTH = 100
 
 
 @org_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def sms_log(request: HttpRequest) -> HttpResponse:
-    form = LogFilterForm(request.GET)
+    """The filters POST, and wait in the session behind `?s=` (clinic.search_terms):
+    a patient's name or phone digits never travel in a URL. A link may still filter
+    by the rest (`?patient=<id>` from a patient's page, direction, status, dates)."""
+    if request.method == "POST":
+        return search_redirect(request, {name: request.POST.get(name, "")[:TERM_MAX_LENGTH] for name in FILTERS})
+    form = LogFilterForm(recall(request) or _link_filters(request))
     form.is_valid()  # each valid filter applies; the others are shown as errors
     data = form.cleaned_data
     if "patient" in form.errors:
@@ -38,3 +48,7 @@ def sms_log(request: HttpRequest) -> HttpResponse:
     filtered = any(data.get(name) for name in form.fields)
     context = {"form": form, "page": page, "patient": patient, "filtered": filtered}
     return render(request, "messaging/log.html", context)
+
+
+def _link_filters(request: HttpRequest) -> dict[str, str]:
+    return {name: request.GET[name] for name in FILTERS if name != SEARCH_TEXT and name in request.GET}
