@@ -335,3 +335,32 @@ def test_the_lookup_answers_for_pending_invitations_only(invited, org_a, outside
     with tenant_context(org=org_a):
         Invitation.objects.update(accepted_at=None, revoked_at=timezone.now())
     assert organization_for("tenancy_invitation_for_token", token_hash) is None
+
+
+# --- the admin -----------------------------------------------------------------------
+
+
+def test_the_admin_lists_and_revokes_the_active_clinics_invitations_only(
+    client, invited, org_a, org_b, owner_a, outsider
+):
+    from tests import factories
+
+    with tenant_context(org=org_b):
+        theirs = factories.invitation(email="bruno-guest@example.test")
+    owner_a.is_staff = True
+    owner_a.save()
+    login(client, owner_a, org=org_a)
+    listing = client.get("/admin/tenancy/invitation/").content.decode()
+    assert outsider.email in listing and "bruno-guest" not in listing
+    mine = invitation_of(org_a, outsider.email)
+    assert mine.token_hash not in client.get(f"/admin/tenancy/invitation/{mine.pk}/change/").content.decode()
+    assert client.get(f"/admin/tenancy/invitation/{theirs.pk}/change/").status_code == 404
+
+    client.post("/admin/tenancy/invitation/", {"action": "revoke", "_selected_action": [mine.pk, theirs.pk]})
+    assert invitation_of(org_a, outsider.email).revoked_at is not None
+    with tenant_context(org=org_b):
+        assert Invitation.objects.get(pk=theirs.pk).revoked_at is None
+    assert dead(client, link_in(invited))
+    # Nobody is added, nor invited, from the admin.
+    assert client.get("/admin/tenancy/invitation/add/").status_code == 403
+    assert client.get("/admin/tenancy/membership/add/").status_code == 403
