@@ -54,9 +54,9 @@ LAST_OWNER_MESSAGE = "There must always be at least one owner. Make someone else
 
 
 def membership_add(*, user, role: str, added_by: Membership) -> Membership:
-    """Add `user` directly, without their consent: only for the actor's own doing
-    (seed data, an owner adding themselves). People join a clinic by accepting an
-    invitation (invitation_create, invitation_accept); no page calls this."""
+    """Add `user` directly, without asking them: only for what is the actor's own doing
+    (demo and test data made as the clinic's owner). People join a clinic by accepting
+    an invitation (invitation_create, invitation_accept); no page or admin calls this."""
     with transaction.atomic():
         actor = _lock_for_manager(added_by)
         _check_role(role)
@@ -147,9 +147,10 @@ def invitation_accept(*, token: str, user) -> Membership:
     """`user` accepts the invitation behind `token` and becomes a member with its role.
 
     Runs as that user in the invitation's clinic (found by the pre-tenant lookup), in
-    one transaction: first the invitation records who accepted it, then the
-    membership is inserted. The database's membership policy admits a non-manager's
-    insert only against such an accepted invitation of the same role and address."""
+    one transaction, and in this order: first the invitation records who accepted it,
+    then the membership is inserted. So the database can admit a membership insert by
+    someone who manages nothing there only against an invitation of that clinic
+    accepted by them, for the same role and their own address."""
     organization_id = invitations.organization_for_token(token)
     if organization_id is None:
         raise Invitation.DoesNotExist("No such invitation.")
