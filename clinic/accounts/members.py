@@ -77,16 +77,17 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_invite(request: HttpRequest) -> HttpResponse:
     form = MemberInviteForm(request.POST, roles=grantable_roles(request.membership))
     if form.is_valid():
-        email = form.cleaned_data["email"].strip().lower()
         try:
-            invitation_create(email=email, role=form.cleaned_data["role"], invited_by=request.membership)
+            invitation = invitation_create(
+                email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=request.membership
+            )
         except ValidationError as exc:
             form.add_error("email" if exc.code == "already_member" else "role", exc)
         else:
             # The same answer whether or not anyone has an account with this address.
             messages.success(
                 request,
-                f"Invitation sent to {email}, if that address can receive email. "
+                f"Invitation sent to {invitation.email}, if that address can receive email. "
                 "They join once they accept it; until then it is listed under pending invitations.",
             )
             return redirect("accounts:members")
