@@ -163,6 +163,10 @@ LOGOUT_REDIRECT_URL = "login"
 TENANCY_PICKER_URL = "accounts:clinic_picker"
 # Signed out after this many minutes without a request (clinic screens are shared).
 SESSION_IDLE_TIMEOUT_MINUTES = _env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
+# Invitations to join a clinic (tenancy.Invitation): how long a link works, and the
+# page it opens (tenancy.invitations builds the emailed link from these).
+INVITATION_TTL_DAYS = _env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+TENANCY_INVITATION_URL = "accounts:invitation"
 
 # The audit trail (clinic/audit). Events older than the retention period are removed
 # by `manage.py audit_prune` (as the owner role); HIPAA asks for six years.
@@ -219,7 +223,10 @@ if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
 SMS_WEBHOOK_BASE_URL = env.str("SMS_WEBHOOK_BASE_URL", default="")
 # Where patients open confirmation links; defaults to the webhook base, else local.
 SMS_LINK_BASE_URL = env.str("SMS_LINK_BASE_URL", default="") or SMS_WEBHOOK_BASE_URL or "http://127.0.0.1:8000"
-for _name in ("SMS_WEBHOOK_BASE_URL", "SMS_LINK_BASE_URL"):
+# The public address invitation emails link to (not the request's Host header);
+# defaults to the one patients' links use.
+INVITATION_LINK_BASE_URL = env.str("INVITATION_LINK_BASE_URL", default="") or SMS_LINK_BASE_URL
+for _name in ("SMS_WEBHOOK_BASE_URL", "SMS_LINK_BASE_URL", "INVITATION_LINK_BASE_URL"):
     if globals()[_name] and not globals()[_name].startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{_name} must be an http:// or https:// URL")
 PROCRASTINATE_DATABASE_ALIAS = "default"  # the runtime role: jobs run under RLS like requests

@@ -20,13 +20,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import ForeignKey
 from django.http import Http404, HttpRequest
 
 from tenancy.context import current_org_id
 from tenancy.forms import TenantModelForm  # also imported from here by app admins
-from tenancy.models import Membership, Organization, TenantModel
+from tenancy.models import Invitation, Membership, Organization, TenantModel
+from tenancy.services import invitation_revoke
 
 
 def _may_view_users(site: admin.AdminSite, request: HttpRequest) -> bool:
@@ -176,9 +177,10 @@ class ReadOnlyMixin:
 
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
-    """The active clinic's members, to look at. Adding people, changing roles and
-    removing members go through tenancy.services (the product's members page),
-    which enforce the owner rules in one place."""
+    """The active clinic's members, to look at. Nobody is added here: people join by
+    accepting an invitation (their consent). Changing roles and removing members go
+    through tenancy.services (the product's members page), which enforce the owner
+    rules in one place."""
 
     list_display = ("user", "role", "created_at")
     list_filter = ("role",)
@@ -201,3 +203,45 @@ class MembershipAdmin(ReadOnlyMixin, TenantAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         # RLS also shows a user their own memberships in other clinics; not here.
         return super().get_queryset(request).filter(organization_id=current_org_id()).select_related("user")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyMixin, TenantModelAdmin):
+    """The active clinic's invitations, to look at and revoke (an action, through
+    tenancy.services). They are sent from the members page, which mails the link;
+    the admin never shows a token or its hash."""
+
+    list_display = ("email", "role", "inviter", "created_at", "expires_at", "status")
+    list_filter = ("role",)
+    search_fields = ("email",)
+    fields = ("email", "role", "inviter", "created_at", "expires_at", "status")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description="invited by")
+    def inviter(self, obj: Invitation) -> str:
+        # Plain text: users are global, and most managers may not open the user admin.
+        return str(obj.invited_by) if obj.invited_by else "—"
+
+    @admin.display(description="status")
+    def status(self, obj: Invitation) -> str:
+        if obj.accepted_at:
+            return "accepted"
+        if obj.revoked_at:
+            return "revoked"
+        return "pending" if obj.is_pending else "expired"
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("invited_by")
+
+    @admin.action(description="Revoke the selected pending invitations")
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        revoked = 0
+        for invitation in queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True):
+            try:
+                invitation_revoke(invitation=invitation, revoked_by=request.membership)
+            except ValidationError as exc:
+                self.message_user(request, f"{invitation.email}: {' '.join(exc.messages)}", level="error")
+            else:
+                revoked += 1
+        self.message_user(request, f"Revoked {revoked} invitation{'s' if revoked != 1 else ''}.")

@@ -6,7 +6,11 @@
 `manager_required`: as `org_required`, and the user's membership in the active
 organization must be able to manage it (owner or admin). Anyone else gets 404,
 not 403: manager pages include object URLs (a member's id), and a 404 says nothing
-about whether the object exists. The navigation simply leaves these pages out."""
+about whether the object exists. The navigation simply leaves these pages out.
+
+`without_active_org`: the tenant middleware opens no organization around the view,
+only the signed-in user's own context, so the view may open another organization's
+tenant context itself (an invitation link names a clinic the user is not in yet)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
 
 View = Callable[..., HttpResponse]
 
@@ -49,3 +54,17 @@ def manager_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return org_required(wrapper)
+
+
+def without_active_org(view: View) -> View:
+    view.tenancy_without_active_org = True
+    return view
+
+
+def runs_without_active_org(path: str, urlconf=None) -> bool:
+    """Whether the view at `path` (a path, no query string) is `without_active_org`."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return False
+    return getattr(match.func, "tenancy_without_active_org", False)

@@ -5,7 +5,8 @@ The organization comes only from the session (set at login or by the org switche
 after checking membership), never from the URL, query string, form or headers.
 The membership is re-checked on every request, so a removed member loses access
 at once, and a session naming an organization the user does not belong to is
-cleared rather than honoured."""
+cleared rather than honoured. A view marked `without_active_org` runs in the user's
+own context only, and opens the organization it needs itself."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from tenancy.context import tenant_context
+from tenancy.decorators import runs_without_active_org
 from tenancy.models import Membership
 from tenancy.session import SESSION_ORG_KEY, forget_active_org
 
@@ -40,6 +42,8 @@ class TenantMiddleware:
         # read only their own memberships), then, if the membership holds, as the
         # organization too.
         with tenant_context(user=user):
+            if runs_without_active_org(request.path_info, getattr(request, "urlconf", None)):
+                return self.get_response(request)
             membership = self._active_membership(request, user)
             if membership is None:
                 return self.get_response(request)

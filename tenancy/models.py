@@ -10,6 +10,8 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from tenancy.context import TenantContextError, current_org_id
 
@@ -158,3 +160,82 @@ class TenantModel(models.Model):
             self.organization_id = org_id
         elif self.organization_id != org_id:
             raise TenantContextError(f"{type(self).__name__} belongs to another organization than the current one.")
+
+
+INVITATION_TOKEN_CONSTRAINT = "tenancy_invitation_token_uniq"
+
+
+class InvitationQuerySet(TenantQuerySet):
+    def pending(self) -> InvitationQuerySet:
+        """Not accepted and not revoked (expired ones included: re-inviting renews them)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(TenantModel):
+    """An offer to join a clinic, made by one of its owners or admins to an email
+    address. Nobody becomes a member until the person holding that address opens the
+    emailed link, signs in (or signs up) as it, and accepts: a clinic cannot put itself
+    in a stranger's clinic switcher, nor learn whether an address has an account.
+
+    The link carries a random token; only its sha256 (`token_hash`) is stored. The
+    pre-tenant lookup `tenancy_invitation_for_token` (migration 0004) maps that hash to
+    the clinic while the invitation is pending, unexpired and unrevoked."""
+
+    email = models.EmailField()  # stored lower-cased (save())
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.STAFF)
+    token_hash = models.CharField(max_length=64, editable=False)
+    # The database sets these to NULL when the user is deleted (ON DELETE SET NULL,
+    # added by the migration's tenant foreign keys).
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = TenantManager.from_queryset(InvitationQuerySet)()
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            # Platform-wide on purpose (MarkPlatformUnique in the migration): the
+            # pre-tenant lookup finds a clinic by the hash alone. The hash is of 32
+            # random bytes, so uniqueness across clinics reveals nothing.
+            models.UniqueConstraint(fields=["token_hash"], name=INVITATION_TOKEN_CONSTRAINT),
+            # One pending invitation per address and clinic: inviting again renews it.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="tenancy_invitation_pending_email_uniq",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"], name="tenancy_inv_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} ({self.role})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_pending(self) -> bool:
+        """Open to be accepted: not accepted, not revoked and not expired."""
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -423,23 +423,34 @@ class AddPreTenantFunction(Operation):
 class AddPreTenantLookup(AddPreTenantFunction):
     """The common pre-tenant function: `function(lookup_key text) RETURNS uuid` maps one
     value of one column (an inbound number, a token's hash, a slug) to the
-    organization id of the row holding it (`returns` names that column)."""
+    organization id of the row holding it (`returns` names that column). `where`, SQL
+    over the row aliased `t`, narrows the rows that count (an invitation only while it
+    is pending), so the function says nothing about the others."""
 
-    def __init__(self, function: str, model_name: str, column: str, returns: str = "organization_id") -> None:
+    def __init__(
+        self, function: str, model_name: str, column: str, returns: str = "organization_id", where: str = ""
+    ) -> None:
         super().__init__(function, "lookup_key text", "uuid", "", (model_name,))
         self.model_name = model_name
         self.column = column
         self.returns_column = returns
+        self.where = where
 
     def _body(self, apps, app_label: str) -> str:
         table = apps.get_model(app_label, self.model_name)._meta.db_table
-        return f'SELECT t."{self.returns_column}" FROM public."{table}" t WHERE t."{self.column}" = lookup_key LIMIT 1'
+        condition = f" AND ({self.where})" if self.where else ""
+        return (
+            f'SELECT t."{self.returns_column}" FROM public."{table}" t '
+            f'WHERE t."{self.column}" = lookup_key{condition} LIMIT 1'
+        )
 
     def describe(self) -> str:
         return f"Add the pre-tenant lookup {self.function}() on {self.model_name}.{self.column}"
 
     def deconstruct(self):
         kwargs = {"returns": self.returns_column} if self.returns_column != "organization_id" else {}
+        if self.where:
+            kwargs["where"] = self.where
         return self.__class__.__qualname__, [self.function, self.model_name, self.column], kwargs
 
 

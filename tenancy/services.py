@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from functools import partial
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
+from tenancy import invitations
 from tenancy.context import tenant_context
-from tenancy.models import Membership, Organization
+from tenancy.models import Invitation, Membership, Organization
 
 
 def organization_create(*, name: str, slug: str, timezone: str, owner) -> Organization:
@@ -48,19 +53,10 @@ def organization_delete(*, deleted_by: Membership) -> None:
 LAST_OWNER_MESSAGE = "There must always be at least one owner. Make someone else an owner first."
 
 
-def membership_invite(*, email: str, role: str, invited_by: Membership) -> Membership:
-    """Add the existing user with this email address (case-insensitive) to the inviter's
-    organization. The error for an unknown address says nothing about other organizations."""
-    user = _user_by_email(email)
-    if user is None:
-        raise ValidationError(
-            "No account uses this email address. Check the spelling, or ask for an account to be created first.",
-            code="unknown_email",
-        )
-    return membership_add(user=user, role=role, added_by=invited_by)
-
-
 def membership_add(*, user, role: str, added_by: Membership) -> Membership:
+    """Add `user` directly, without asking them: only for what is the actor's own doing
+    (demo and test data made as the clinic's owner). People join a clinic by accepting
+    an invitation (invitation_create, invitation_accept); no page or admin calls this."""
     with transaction.atomic():
         actor = _lock_for_manager(added_by)
         _check_role(role)
@@ -93,6 +89,136 @@ def membership_remove(*, membership: Membership, removed_by: Membership) -> None
         membership.delete()
 
 
+# --- Invitations ------------------------------------------------------------------
+# Nobody joins a clinic without consent: a manager invites an email address, and the
+# person holding it joins by accepting the emailed link while signed in as that
+# address. Whether the address has an account is never revealed to the inviter; that
+# someone is already a member is (the members page lists them anyway).
+
+NOT_PENDING_MESSAGE = "This invitation was already accepted or revoked."
+
+
+def invitation_create(*, email: str, role: str, invited_by: Membership) -> Invitation:
+    """Invite `email` to the inviter's clinic with `role` and mail them the link once
+    the transaction commits. Inviting an address with a pending invitation renews it
+    (new link, role and expiry; the old link dies) rather than adding another."""
+    email = email.strip().lower()
+    validate_email(email)
+    with transaction.atomic():
+        actor = _lock_for_manager(invited_by)
+        _check_role(role)
+        _check_owner_role_change(actor, before=None, after=role)
+        members = Membership.objects.filter(organization_id=actor.organization_id, user__email__iexact=email)
+        if members.exists():
+            raise ValidationError("That person is already a member.", code="already_member")
+        invitation = Invitation.objects.pending().select_for_update().filter(email=email).first()
+        invitation = invitation or Invitation(email=email)
+        token, invitation.token_hash = invitations.new_token()
+        invitation.role = role
+        invitation.invited_by_id = actor.user_id
+        invitation.created_at = timezone.now()
+        invitation.expires_at = invitation.created_at + dt.timedelta(days=_ttl_days())
+        invitation.save()
+        _mail_on_commit(invitation, token, actor)
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation, revoked_by: Membership) -> Invitation:
+    """Revoke a pending invitation: its link stops working at once."""
+    with transaction.atomic():
+        actor = _lock_for_manager(revoked_by)
+        fresh = Invitation.objects.filter(pk=invitation.pk, organization_id=actor.organization_id).first()
+        if fresh is None:
+            raise Invitation.DoesNotExist("No such invitation.")
+        # As with members: only an owner may take back an offer of the owner role.
+        # Checked before locking: the database lets only those who may change an
+        # invitation lock it (SELECT FOR UPDATE meets the UPDATE policy).
+        _check_owner_role_change(actor, before=fresh.role, after=None)
+        fresh = Invitation.objects.select_for_update().get(pk=fresh.pk)
+        if fresh.accepted_at is not None or fresh.revoked_at is not None:
+            raise ValidationError(NOT_PENDING_MESSAGE, code="not_pending")
+        fresh.revoked_at = timezone.now()
+        fresh.save(update_fields=["revoked_at"])
+        return fresh
+
+
+def invitation_accept(*, token: str, user) -> Membership:
+    """`user` accepts the invitation behind `token` and becomes a member with its role.
+
+    Runs as that user in the invitation's clinic (found by the pre-tenant lookup), in
+    one transaction, and in this order: first the invitation records who accepted it,
+    then the membership is inserted. So the database can admit a membership insert by
+    someone who manages nothing there only against an invitation of that clinic
+    accepted by them, for the same role and their own address."""
+    organization_id = invitations.organization_for_token(token)
+    if organization_id is None:
+        raise Invitation.DoesNotExist("No such invitation.")
+    with tenant_context(org=organization_id, user=user):
+        invitation = _pending_for_invitee(token, user)
+        invitation.accepted_by = user
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_by", "accepted_at"])
+        existing = Membership.objects.filter(organization_id=organization_id, user=user).first()
+        if existing is not None:  # joined meanwhile: the link is used up, the role kept
+            return existing
+        return Membership.objects.create(organization_id=organization_id, user=user, role=invitation.role)
+
+
+def invitation_decline(*, token: str, user) -> Invitation:
+    """The invitee turns the invitation down: it is revoked, and its link dies."""
+    organization_id = invitations.organization_for_token(token)
+    if organization_id is None:
+        raise Invitation.DoesNotExist("No such invitation.")
+    with tenant_context(org=organization_id, user=user):
+        invitation = _pending_for_invitee(token, user)
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        return invitation
+
+
+def is_invitee(invitation: Invitation, user) -> bool:
+    """Whether `user` holds the invited address (case-insensitive)."""
+    email = (getattr(user, "email", "") or "").strip().lower()
+    return bool(user is not None and user.is_authenticated and user.is_active and email == invitation.email)
+
+
+def _pending_for_invitee(token: str, user) -> Invitation:
+    token_hash = invitations.token_hash_if_valid(token)
+    invitation = Invitation.objects.filter(token_hash=token_hash).first()
+    if invitation is None or not invitation.is_pending:
+        raise Invitation.DoesNotExist("No such invitation.")
+    if not is_invitee(invitation, user):
+        raise ValidationError(
+            f"This invitation is for {invitation.email}. Sign in with that address to accept it.",
+            code="wrong_account",
+        )
+    # Only now locked: the database lets the invitee, not others, lock and answer it.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise Invitation.DoesNotExist("No such invitation.")
+    return invitation
+
+
+def _ttl_days() -> int:
+    return getattr(settings, "INVITATION_TTL_DAYS", 7)
+
+
+def _mail_on_commit(invitation: Invitation, token: str, actor: Membership) -> None:
+    """The mail goes out only once the invitation is saved for good; the token exists
+    only in this closure and the mail."""
+    organization = Organization.objects.get(pk=actor.organization_id)
+    send = partial(
+        invitations.send_invitation_mail,
+        email=invitation.email,
+        token=token,
+        clinic=organization.name,
+        inviter=str(actor.user),
+        role=invitation.get_role_display(),
+        expires_at=timezone.localtime(invitation.expires_at, organization.zone),
+    )
+    transaction.on_commit(send)
+
+
 def grantable_roles(actor: Membership) -> list[str]:
     """The roles `actor` may give someone: owners any, admins all but owner."""
     if actor.role == Membership.Role.OWNER:
@@ -108,17 +234,6 @@ def can_change_member(*, actor: Membership, member: Membership) -> bool:
     if not actor.can_manage or actor.organization_id != member.organization_id:
         return False
     return member.role != Membership.Role.OWNER or actor.role == Membership.Role.OWNER
-
-
-def _user_by_email(email: str):
-    email = email.strip()
-    matches = list(get_user_model()._default_manager.filter(email__iexact=email, is_active=True))
-    if len(matches) == 1:
-        return matches[0]
-    # The email column is unique as written, so two addresses may differ only in
-    # case; then only the exact spelling decides.
-    exact = [user for user in matches if user.email == email]
-    return exact[0] if len(exact) == 1 else None
 
 
 def _lock_for_manager(actor: Membership) -> Membership:

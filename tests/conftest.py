@@ -236,6 +236,13 @@ def people_b(org_b):
 
 
 @pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """`with on_commit(execute=True):` runs what the block defers to its commit (a mail),
+    which the test's own transaction would otherwise never reach."""
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
 def sms_provider(settings):
     """Texts go to a recording provider instead of the console."""
     from tests.sms_helpers import RecordingBackend

@@ -168,6 +168,28 @@ def audit_event(**fields) -> Model:
     return AuditEvent.objects.create(**{**values, **fields})
 
 
+def invitation(**fields) -> Model:
+    from django.utils import timezone
+
+    from tenancy.invitations import new_token
+    from tenancy.models import Invitation
+
+    _, token_hash = new_token()
+    values = {
+        "email": f"invitee-{next(_counter)}@example.test",
+        "role": "staff",
+        "token_hash": token_hash,
+        "expires_at": timezone.now() + dt.timedelta(days=7),
+    }
+    # The database takes an invitation only from an owner or admin of the clinic.
+    from tenancy.context import current_user_id, tenant_context
+    from tenancy.models import Membership
+
+    inviter = current_user_id() or Membership.objects.filter(role="owner").values_list("user_id", flat=True).first()
+    with tenant_context(user=inviter):
+        return Invitation.objects.create(**{**values, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -186,4 +208,5 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "api.WebhookEvent": webhook_event,
     "api.WebhookDelivery": webhook_delivery,
     "audit.AuditEvent": audit_event,
+    "tenancy.Invitation": invitation,
 }

@@ -58,6 +58,7 @@ def data(org_a, org_b):
                 "api.ApiKey": factories.api_key(name=f"{who} Key"),
                 "api.WebhookEndpoint": endpoint,
                 "api.WebhookDelivery": factories.webhook_delivery(endpoint=endpoint),
+                "tenancy.Invitation": factories.invitation(email=f"{who.lower()}@example.test"),
             }
     return rows["clinic-a"], rows["clinic-b"]
 

@@ -14,6 +14,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tests.audit_support import actions, events
 from tests.conftest import PASSWORD, add_member, login, make_user
+from tests.invitation_support import invite, link_in
 from tests.sms_helpers import book_in, enable_sms, reply
 
 pytestmark = pytest.mark.django_db
@@ -102,17 +103,23 @@ def test_a_switch_from_one_clinic_to_another_is_recorded_in_the_new_one(
     assert actions(org_a, action="clinic_switch") == []
 
 
-def test_membership_changes_are_recorded_with_the_manager(client, owner_a, org_a):
+def test_membership_changes_are_recorded_with_who_made_them(client, owner_a, org_a, on_commit, mailoutbox):
     newcomer = make_user("nina_new")
     login(client, owner_a, org_a)
-    assert client.post("/members/invite/", {"email": newcomer.email, "role": "staff"}).status_code == 302
+    assert invite(client, on_commit, newcomer.email).status_code == 302
+    client.logout()
+    login(client, newcomer)
+    assert client.post(link_in(mailoutbox[0]), {"answer": "accept"}).status_code == 302
+    client.logout()
+    login(client, owner_a, org_a)
     with tenant_context(org=org_a):
         member = Membership.objects.get(user=newcomer)
     assert client.post(f"/members/{member.pk}/role/", {"role": "admin"}).status_code == 302
     assert client.post(f"/members/{member.pk}/remove/").status_code == 302
     recorded = events(org_a, object_id=member.pk)
     assert [e.action for e in recorded] == ["member_added", "role_changed", "member_removed"]
-    assert {e.actor_user_id for e in recorded} == {owner_a.pk}
+    # The newcomer joined by accepting; the owner changed and removed them.
+    assert [e.actor_user_id for e in recorded] == [newcomer.pk, owner_a.pk, owner_a.pk]
 
 
 def test_api_keys_created_and_revoked_are_recorded(client, owner_a, org_a):

@@ -3,12 +3,15 @@ another clinic's memberships are out of reach."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 
 from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tests.conftest import add_member, login, make_user
+from tests.invitation_support import invite
 
 
 def member(org, user) -> Membership:
@@ -20,6 +23,12 @@ def role_of(org, user) -> str | None:
     with tenant_context(org=org):
         found = Membership.objects.filter(organization=org, user=user).first()
         return found.role if found else None
+
+
+def neutral(body: str) -> str:
+    """An invitation mail without what differs between any two: the link and its expiry."""
+    body = re.sub(r"/invitations/[A-Za-z0-9_-]+/", "/invitations/TOKEN/", body)
+    return re.sub(r"works until .*? and", "works until WHEN and", body)
 
 
 def flashed(response) -> list[str]:
@@ -82,27 +91,43 @@ def test_the_list_does_not_show_the_managers_memberships_elsewhere(as_owner, org
     assert "1 member<" in body
 
 
-# --- invite --------------------------------------------------------------------------
+# --- invite ------------------------------------------------------------------------
+# Inviting adds nobody: tests/test_invitations.py follows the link to acceptance.
 
 
-def test_an_owner_adds_an_existing_user_by_email_in_any_case(as_owner, org_a, outsider):
-    response = as_owner.post("/members/invite/", {"email": "  OSCAR_Outsider@Example.TEST ", "role": "admin"})
+def test_an_owner_invites_by_email_in_any_case_and_nobody_is_added_yet(
+    as_owner, org_a, outsider, mailoutbox, on_commit
+):
+    response = invite(as_owner, on_commit, "  OSCAR_Outsider@Example.TEST ", "admin")
     assert response["Location"] == "/members/"
-    assert role_of(org_a, outsider) == "admin"
-    assert flashed(response) == ["oscar_outsider is now a member (Admin)."]
+    assert role_of(org_a, outsider) is None
+    assert flashed(response)[0].startswith("Invitation sent to oscar_outsider@example.test")
+    [mail] = mailoutbox
+    assert mail.to == ["oscar_outsider@example.test"]
+    page = as_owner.get("/members/").content.decode()
+    assert "oscar_outsider@example.test" in page and "Oscar" not in page
 
 
-def test_an_unknown_email_gets_an_error_that_reveals_nothing_about_other_clinics(as_owner, org_a, org_b, owner_b):
-    unknown = as_owner.post("/members/invite/", {"email": "nobody@example.test", "role": "staff"})
-    assert unknown.status_code == 200
-    assert "No account uses this email address." in unknown.content.decode()
-    assert "Clinic B" not in unknown.content.decode()
+def test_known_and_unknown_addresses_get_the_same_answer(as_owner, org_a, outsider, mailoutbox, on_commit):
+    answers = []
+    for address in (outsider.email, "nobody@example.test"):
+        response = invite(as_owner, on_commit, address)
+        assert (response.status_code, response["Location"]) == (302, "/members/")
+        page = as_owner.get("/members/").content.decode()
+        [said] = re.findall(r'<li class="message[^"]*">(.*?)</li>', page)
+        answers.append(said.replace(address, "ADDRESS"))
+    assert answers[0] == answers[1]
+    assert "Invitation sent to ADDRESS" in answers[0]
+    assert mailoutbox[0].subject == mailoutbox[1].subject
+    assert [neutral(mail.body) for mail in mailoutbox] == [neutral(mailoutbox[0].body)] * 2
+    assert role_of(org_a, outsider) is None
 
 
-def test_an_existing_member_cannot_be_added_twice(as_owner, org_a, staff_a):
-    response = as_owner.post("/members/invite/", {"email": staff_a.email, "role": "admin"})
+def test_an_existing_member_is_not_invited(as_owner, org_a, staff_a, mailoutbox, on_commit):
+    response = invite(as_owner, on_commit, staff_a.email.upper(), "admin")
     assert "That person is already a member." in response.content.decode()
     assert role_of(org_a, staff_a) == "staff"
+    assert mailoutbox == []
 
 
 def test_an_invalid_email_is_a_form_error(as_owner):
@@ -112,22 +137,26 @@ def test_an_invalid_email_is_a_form_error(as_owner):
     assert 'aria-invalid="true"' in response.content.decode()
 
 
-def test_an_admin_cannot_make_an_owner(as_admin, org_a, outsider):
-    response = as_admin.post("/members/invite/", {"email": outsider.email, "role": "owner"})
+def test_an_admin_cannot_invite_an_owner(as_admin, org_a, outsider, mailoutbox, on_commit):
+    response = invite(as_admin, on_commit, outsider.email, "owner")
     assert response.status_code == 200
-    assert role_of(org_a, outsider) is None
+    assert mailoutbox == []
     assert '<option value="owner"' not in as_admin.get("/members/").content.decode()
 
 
-def test_an_admin_adds_staff(as_admin, org_a, outsider):
-    as_admin.post("/members/invite/", {"email": outsider.email, "role": "staff"})
-    assert role_of(org_a, outsider) == "staff"
+def test_an_admin_invites_staff(as_admin, org_a, mailoutbox, on_commit):
+    assert invite(as_admin, on_commit, "new@example.test").status_code == 302
+    assert mailoutbox[0].to == ["new@example.test"]
 
 
 def test_a_posted_organization_is_ignored_when_inviting(as_owner, org_a, org_b, outsider):
+    from tenancy.models import Invitation
+
     as_owner.post("/members/invite/", {"email": outsider.email, "role": "staff", "organization": org_b.id})
-    assert role_of(org_a, outsider) == "staff"
-    assert role_of(org_b, outsider) is None
+    with tenant_context(org=org_a):
+        assert Invitation.objects.filter(email=outsider.email).count() == 1
+    with tenant_context(org=org_b):
+        assert Invitation.objects.count() == 0
 
 
 # --- change role ---------------------------------------------------------------------

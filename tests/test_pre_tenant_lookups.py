@@ -65,6 +65,7 @@ def test_the_lookup_functions_are_fixed_search_path_security_definers():
         "messaging_clinic_for_sender",
         "messaging_clinic_for_token",
         "messaging_due_clinics",
+        "tenancy_invitation_for_token",
         "tenancy_organization_id_for_slug",
     ]
     for _, definer, config in rows:
@@ -90,13 +91,15 @@ def test_a_sender_number_is_unique_across_the_platform(senders, org_a):
         assert SmsSettings.objects.get().sender_number == "+12025550199"
 
 
-def test_the_sender_index_is_the_declared_routing_key_and_nothing_else():
+def test_the_declared_routing_keys_are_the_only_uniques_without_organization():
     from tenancy import introspection
 
     with connection.cursor() as cursor:
         assert introspection.unique_constraints_without_org(cursor) == []
         declared = introspection.unique_constraints_without_org(cursor, platform_unique=True)
-    assert declared == ["messaging_smssettings_sender_uniq"]
+    # The sender number routes inbound texts; an invitation token's hash (of 32 random
+    # bytes, so its uniqueness reveals nothing) finds its clinic.
+    assert sorted(declared) == ["messaging_smssettings_sender_uniq", "tenancy_invitation_token_uniq"]
 
 
 def test_an_undeclared_unique_without_organization_is_still_a_finding():

@@ -17,7 +17,8 @@ import pytest
 from django.db import connections
 
 from tenancy.context import tenant_context
-from tenancy.services import organization_create
+from tenancy.models import Membership
+from tenancy.services import invitation_create, organization_create
 from tests import pgbouncer
 from tests.conftest import add_member, make_user, prove_tenant, raw_connection
 from tests.tenant_app.models import Ledger
@@ -40,6 +41,9 @@ def clinics(django_db_setup, django_db_blocker):
             for org, name in ((a, "A ledger"), (b, "B ledger")):
                 with tenant_context(org=org):
                     Ledger.objects.create(name=name)
+            with tenant_context(org=a, user=people["owner"]):
+                inviter = Membership.objects.get(user=people["owner"])
+                invitation_create(email=people["outsider"].email, role="staff", invited_by=inviter)
             return {"A": a.id, "B": b.id, **{name: user.id for name, user in people.items()}}
         finally:
             connections.close_all()
@@ -221,6 +225,8 @@ def test_no_function_the_runtime_role_may_call_takes_a_message_to_sign(clinics):
         "tenancy_proven_org": ("", "uuid"),
         "tenancy_proven_user": ("", "uuid"),
         "tenancy_may_grant_role": ("target_user uuid, target_role text", "boolean"),
+        "tenancy_may_invite": ("target_role text", "boolean"),
+        "tenancy_is_proven_users_email": ("address text", "boolean"),
     }
 
 
@@ -287,3 +293,46 @@ def test_a_new_clinic_cannot_be_created_under_another_clinics_proof(clinics, con
                 "VALUES (%s, 'Lookalike', %s, 'UTC', now())",
                 [uuid.uuid4(), f"lookalike-{uuid.uuid4().hex[:8]}"],
             )
+
+
+# --- Invitations are offers of a role: the same rule ---------------------------------
+
+
+def test_a_staff_member_cannot_invite(clinics, connect):
+    with connect() as conn, conn.transaction():
+        prove_tenant(conn, clinics["A"], clinics["staff"])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(
+                "INSERT INTO tenancy_invitation (id, organization_id, email, role, token_hash, created_at, expires_at)"
+                " VALUES (%s, %s, 'friend@example.test', 'admin', %s, now(), now() + interval '1 day')",
+                [uuid.uuid4(), clinics["A"], uuid.uuid4().hex * 2],
+            )
+
+
+def test_the_invitee_cannot_change_the_offer(clinics, connect):
+    with connect() as conn, conn.transaction():
+        prove_tenant(conn, clinics["A"], clinics["outsider"])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute("UPDATE tenancy_invitation SET role = 'owner'")
+
+
+def test_the_invitee_joins_with_the_offered_role_once_accepted(clinics, connect):
+    with connect() as conn, conn.transaction(force_rollback=True):
+        prove_tenant(conn, clinics["A"], clinics["outsider"])
+        assert insert_membership(conn, clinics["A"], clinics["outsider"], "staff") is False  # not accepted yet
+        accepted = conn.execute(
+            "UPDATE tenancy_invitation SET accepted_by_id = %s, accepted_at = now()", [clinics["outsider"]]
+        ).rowcount
+        assert accepted == 1
+        assert insert_membership(conn, clinics["A"], clinics["outsider"], "owner") is False
+        assert insert_membership(conn, clinics["A"], clinics["outsider"], "staff") is True
+
+
+def test_someone_else_cannot_accept_the_invitation(clinics, connect):
+    with connect() as conn, conn.transaction(force_rollback=True):
+        prove_tenant(conn, clinics["A"], clinics["owner_b"])
+        changed = conn.execute(
+            "UPDATE tenancy_invitation SET accepted_by_id = %s, accepted_at = now()", [clinics["owner_b"]]
+        ).rowcount
+        assert changed == 0
+        assert insert_membership(conn, clinics["A"], clinics["owner_b"], "staff") is False

@@ -4,6 +4,8 @@ comes from the session, so there is nothing in a request to bind one to."""
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 
 from tenancy.models import Membership
 
@@ -20,7 +22,7 @@ def role_choices(roles: list[str]) -> list[tuple[str, str]]:
 class MemberInviteForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
-        help_text="The address they sign in with. They need an account already.",
+        help_text="We email them a link to join. They sign in, or create an account, with this address.",
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.STAFF)
@@ -34,3 +36,29 @@ class MemberRoleForm(forms.Form):
     # Every role is a valid choice here; whether this manager may grant it is the
     # service's rule, and its message explains the refusal better than "invalid choice".
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class InvitationSignUpForm(UserCreationForm):
+    """A new account for the invited address, made on the invitation page. The email
+    is the invitation's, never a field: the link proves the person reads that mailbox.
+    Passwords are checked by AUTH_PASSWORD_VALIDATORS (UserCreationForm)."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "first_name", "last_name")
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Set before validation, so the similarity validator compares the password
+        # with the address too.
+        self.instance.email = email
+        self.fields["username"].help_text = "What you type to sign in. Letters, digits and @ . + - _ only."
+
+    def clean(self):
+        cleaned = super().clean()
+        if get_user_model()._default_manager.filter(email__iexact=self.instance.email).exists():
+            raise forms.ValidationError("An account with this address exists already. Sign in instead.")
+        return cleaned

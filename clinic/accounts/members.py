@@ -1,5 +1,7 @@
-"""Members of the active clinic, for its owners and admins. Member ids are membership
-UUIDs looked up within the active clinic only: any other id is a 404."""
+"""Members of the active clinic and its pending invitations, for its owners and admins.
+Member and invitation ids are looked up within the active clinic only: any other id
+is a 404. People join by accepting an emailed invitation (clinic/accounts/invitations.py);
+nothing here adds anyone."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.accounts.forms import MemberInviteForm, MemberRoleForm, role_choices
 from tenancy.decorators import manager_required
-from tenancy.models import Membership
+from tenancy.models import Invitation, Membership
 from tenancy.services import (
     can_change_member,
     grantable_roles,
+    invitation_create,
+    invitation_revoke,
     membership_change_role,
-    membership_invite,
     membership_remove,
 )
 
@@ -47,9 +50,19 @@ def _member_rows(request: HttpRequest) -> list[MemberRow]:
     return sorted(rows, key=lambda row: (ROLE_ORDER[row.membership.role], str(row.membership.user).lower()))
 
 
+def _pending_invitations(request: HttpRequest) -> list[Invitation]:
+    # Invitation is a TenantModel: its manager and RLS both keep to the active clinic.
+    return list(Invitation.objects.pending().select_related("invited_by").order_by("email"))
+
+
 def _render_members(request: HttpRequest, invite_form: MemberInviteForm) -> HttpResponse:
     roles = grantable_roles(request.membership)
-    context = {"rows": _member_rows(request), "invite_form": invite_form, "role_choices": role_choices(roles)}
+    context = {
+        "rows": _member_rows(request),
+        "invitations": _pending_invitations(request),
+        "invite_form": invite_form,
+        "role_choices": role_choices(roles),
+    }
     return render(request, "accounts/members.html", context)
 
 
@@ -65,15 +78,33 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     form = MemberInviteForm(request.POST, roles=grantable_roles(request.membership))
     if form.is_valid():
         try:
-            member = membership_invite(
+            invitation = invitation_create(
                 email=form.cleaned_data["email"], role=form.cleaned_data["role"], invited_by=request.membership
             )
         except ValidationError as exc:
-            form.add_error("email" if exc.code in ("unknown_email", "already_member") else "role", exc)
+            form.add_error("email" if exc.code == "already_member" else "role", exc)
         else:
-            messages.success(request, f"{member.user} is now a member ({member.get_role_display()}).")
+            # The same answer whether or not anyone has an account with this address.
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email}, if that address can receive email. "
+                "They join once they accept it; until then it is listed under pending invitations.",
+            )
             return redirect("accounts:members")
     return _render_members(request, form)
+
+
+@manager_required
+@require_POST
+def invitation_revoke_view(request: HttpRequest, invitation_id) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.pending(), pk=invitation_id)
+    try:
+        invitation_revoke(invitation=invitation, revoked_by=request.membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The invitation to {invitation.email} is revoked; its link no longer works.")
+    return redirect("accounts:members")
 
 
 @manager_required

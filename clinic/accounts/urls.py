@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic.accounts import members, offboarding, views
+from clinic.accounts import invitations, members, offboarding, views
 
 app_name = "accounts"
 
@@ -13,5 +13,12 @@ urlpatterns = [
     path("members/invite/", members.member_invite, name="member_invite"),
     path("members/<uuid:membership_id>/role/", members.member_role, name="member_role"),
     path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
+    path(
+        "members/invitations/<uuid:invitation_id>/revoke/",
+        members.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    # The link in an invitation email; works signed in or out, whatever clinic is active.
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("clinic/delete/", offboarding.clinic_delete, name="clinic_delete"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -15,6 +17,7 @@ from clinic.accounts.forms import ClinicSwitchForm
 from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY
 from clinic.audit.trail import Action, record_in
 from tenancy.context import tenant_context
+from tenancy.decorators import runs_without_active_org
 from tenancy.models import Membership
 from tenancy.session import activate_org, forget_active_org, memberships_for
 
@@ -42,6 +45,10 @@ class ClinicLoginView(LoginView):
             if len(memberships) == 1:
                 activate_org(self.request, memberships[0].organization_id)
                 return redirect(self.get_success_url())
+        # A page that needs no active clinic (an invitation to join one) comes first.
+        next_url = self.get_redirect_url()
+        if next_url and runs_without_active_org(urlsplit(next_url).path):
+            return redirect(next_url)
         return redirect("accounts:clinic_picker")
 
 

@@ -47,13 +47,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env(database: str, static_root: str) -> dict[str, str]:
+def _server_env(database: str, workdir: Path) -> dict[str, str]:
     # DATABASE_URL passes through when set; DATABASE_NAME picks this run's database.
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
         "DATABASE_NAME": database,
-        "E2E_STATIC_ROOT": static_root,
+        "E2E_STATIC_ROOT": str(workdir / "static"),
+        "E2E_MAIL_DIR": str(workdir / "mail"),
         "DEBUG": "false",
         "SECURE_COOKIES": "false",
         "PYTHONUNBUFFERED": "1",
@@ -113,7 +114,7 @@ def e2e_server() -> Iterator[str]:
     """Base URL of a running app with the seed data; one for the whole test run."""
     database = f"{DB_PREFIX}_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="clinic-e2e-"))
-    env = _server_env(database, str(workdir / "static"))
+    env = _server_env(database, workdir)
     _SERVER_ENV.update(env)
     port = _free_port()
     server = None
@@ -181,6 +182,13 @@ def screenshot(screenshot_dir) -> Callable[..., Path]:
         return path
 
     return save
+
+
+def mails_to(env: dict[str, str], address: str) -> list[str]:
+    """The mails the server has sent to `address`, oldest first (file backend)."""
+    directory = Path(env["E2E_MAIL_DIR"])
+    files = sorted(directory.glob("*.log"), key=lambda path: path.stat().st_mtime) if directory.exists() else []
+    return [text for text in (path.read_text() for path in files) if f"To: {address}" in text]
 
 
 def sign_in(page, username: str, password: str) -> None:

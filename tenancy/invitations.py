@@ -1,0 +1,70 @@
+"""Invitation links: their tokens, the pre-tenant lookup, and the email that carries one.
+
+A token is 32 random bytes, URL-safe base64 (43 characters); it names no clinic and
+no person. Only its sha256 is stored (Invitation.token_hash), so a leaked table holds
+no usable link, and the link is shown to nobody but the invitee's mailbox. The
+writes are in tenancy.services (invitation_create, _revoke, _accept, _decline)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from tenancy.lookups import organization_for
+
+TOKEN_BYTES = 32
+_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
+LOOKUP_FUNCTION = "tenancy_invitation_for_token"  # migration 0004
+
+
+def new_token() -> tuple[str, str]:
+    """(token for the link, hash to store)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def token_hash_if_valid(token: str) -> str | None:
+    """The hash to look up for a well-formed token; None for anything else, which
+    then costs no database query."""
+    if not isinstance(token, str) or not _TOKEN_PATTERN.fullmatch(token):
+        return None
+    return hash_token(token)
+
+
+def organization_for_token(token: str) -> uuid.UUID | None:
+    """The clinic of a pending, unexpired, unrevoked invitation with this token, else
+    None: unknown, used, revoked and expired links are indistinguishable."""
+    token_hash = token_hash_if_valid(token)
+    return organization_for(LOOKUP_FUNCTION, token_hash) if token_hash else None
+
+
+def invitation_url(token: str) -> str:
+    """The absolute link for the email. The base is a setting, not the request's Host
+    header, so a forged Host cannot point an invitee at another site."""
+    path = reverse(settings.TENANCY_INVITATION_URL, kwargs={"token": token})
+    return f"{settings.INVITATION_LINK_BASE_URL.rstrip('/')}{path}"
+
+
+def send_invitation_mail(*, email: str, token: str, clinic: str, inviter: str, role: str, expires_at) -> None:
+    context = {
+        "clinic": clinic,
+        "inviter": inviter,
+        "role": role,
+        "url": invitation_url(token),
+        "expires_at": expires_at,
+    }
+    # One line whatever the clinic is called: a newline in a subject is refused.
+    subject = " ".join(render_to_string("tenancy/invitation_subject.txt", context).split())
+    body = render_to_string("tenancy/invitation_email.txt", context)
+    send_mail(subject, body, None, [email])
