@@ -205,6 +205,12 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
     "clinic.security_headers.PermissionsPolicyMiddleware",
 )
+# The session cookie lives until the browser closes, and a session is signed out this
+# many hours after signing in however active it is (the idle timeout is separate);
+# the server-side session row expires with it.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = _env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_ABSOLUTE_LIFETIME_HOURS = _env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * 60
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
