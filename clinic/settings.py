@@ -211,6 +211,11 @@ MIDDLEWARE.insert(
 SESSION_EXPIRE_AT_BROWSER_CLOSE = _env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_ABSOLUTE_LIFETIME_HOURS = _env_int("SESSION_ABSOLUTE_LIFETIME_HOURS", 12, minimum=1)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * 60
+# The preload directive asks browsers to ship the domain in their HSTS lists: an opt-in
+# for production, where it commits the domain and its subdomains to HTTPS for good.
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+# A load balancer's health checks often speak plain HTTP to the app; they carry no data.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
