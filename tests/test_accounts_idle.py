@@ -76,14 +76,16 @@ def test_anonymous_requests_are_not_tracked(client, db):
     assert LAST_ACTIVITY_KEY not in client.session
 
 
-def read_setting(env: dict[str, str]):
-    """Import the real settings in a fresh interpreter, as the server would."""
+IDLE_SETTING = "from clinic import settings; print(settings.SESSION_IDLE_TIMEOUT_MINUTES)"
+
+
+def read_setting(env: dict[str, str], code: str = IDLE_SETTING):
+    """Import the real settings in a fresh interpreter, as the server would, and run `code`."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    code = "from clinic import settings; print(settings.SESSION_IDLE_TIMEOUT_MINUTES)"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parent.parent,

@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     name = "clinic.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from clinic.accounts.middleware import record_sign_in
+
+        # Every way of signing in (the login view, a test client, a second factor) ends in login().
+        user_logged_in.connect(record_sign_in, dispatch_uid="accounts.record_sign_in")

@@ -1,10 +1,14 @@
-"""Sign out a user who has made no request for SESSION_IDLE_TIMEOUT_MINUTES, and keep
-signed-in pages out of every cache.
+"""Sign out a user who has made no request for SESSION_IDLE_TIMEOUT_MINUTES, or who
+signed in more than SESSION_ABSOLUTE_LIFETIME_HOURS ago, and keep signed-in pages out
+of every cache.
 
 Clinic screens are shared: a workstation left signed in at the front desk must not
 keep showing patients. The last activity lives in the server-side session, so the
 rule holds whatever the browser does; the page's small timer (static/js/idle.js)
-only makes an abandoned screen go blank on time. For the same reason every response to
+only makes an abandoned screen go blank on time. The absolute lifetime bounds what a
+stolen session cookie is worth, however busy its thief keeps it: the sign-in time is
+recorded in the session at login (record_sign_in, on user_logged_in, so every way of
+signing in sets it). For the same reason every response to
 a signed-in user is `Cache-Control: no-store`: after signing out, the browser's Back
 button must not bring a patient's page back from its cache."""
 
@@ -21,12 +25,34 @@ from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
 LAST_ACTIVITY_KEY = "accounts_last_activity"
+SIGNED_IN_AT_KEY = "accounts_signed_in_at"
 # Set in the fresh session after an idle sign-out; the login page turns it into a message.
 SIGNED_OUT_IDLE_KEY = "accounts_signed_out_idle"
+# Likewise after a sign-out at the end of the session's lifetime.
+SIGNED_OUT_LIFETIME_KEY = "accounts_signed_out_lifetime"
+
+
+def clock() -> float:
+    """Seconds since the epoch: the one clock of these rules, which tests move."""
+    return time.time()
 
 
 def idle_timeout_seconds() -> int:
     return settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+
+
+def absolute_lifetime_seconds() -> int:
+    return settings.SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * 60
+
+
+def record_sign_in(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    """user_logged_in receiver: when the session's lifetime starts."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_KEY] = clock()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class IdleTimeoutMiddleware:
@@ -37,18 +63,22 @@ class IdleTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        now = time.time()
+        now = clock()
+        signed_in_at = request.session.get(SIGNED_IN_AT_KEY)
+        # A session without a sign-in time predates the rule: it is treated as expired.
+        if not _is_number(signed_in_at) or now - signed_in_at > absolute_lifetime_seconds():
+            return self._sign_out(request, SIGNED_OUT_LIFETIME_KEY)
         last_activity = request.session.get(LAST_ACTIVITY_KEY)
-        if isinstance(last_activity, int | float) and now - last_activity > idle_timeout_seconds():
-            return self._sign_out(request)
+        if _is_number(last_activity) and now - last_activity > idle_timeout_seconds():
+            return self._sign_out(request, SIGNED_OUT_IDLE_KEY)
         request.session[LAST_ACTIVITY_KEY] = now
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response
 
-    def _sign_out(self, request: HttpRequest) -> HttpResponse:
+    def _sign_out(self, request: HttpRequest, reason_key: str) -> HttpResponse:
         logout(request)
-        request.session[SIGNED_OUT_IDLE_KEY] = True
+        request.session[reason_key] = True
         # A GET can be repeated after signing in again; a POST from a stale form cannot
         # (its CSRF token went with the session), so it just lands on the login page.
         # The page comes back by its path alone: its query string may be a search

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.forms import ClinicSwitchForm
-from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY
+from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY, SIGNED_OUT_LIFETIME_KEY
 from clinic.audit.trail import Action, record_in
 from tenancy.context import tenant_context
 from tenancy.decorators import runs_without_active_org
@@ -32,6 +32,9 @@ class ClinicLoginView(LoginView):
         if request.session.pop(SIGNED_OUT_IDLE_KEY, False):
             minutes = settings.SESSION_IDLE_TIMEOUT_MINUTES
             messages.info(request, f"You were signed out after {minutes} minutes without activity. Sign in again.")
+        if request.session.pop(SIGNED_OUT_LIFETIME_KEY, False):
+            hours = settings.SESSION_ABSOLUTE_LIFETIME_HOURS
+            messages.info(request, f"You were signed out {hours} hours after signing in. Sign in again.")
         return super().get(request, *args, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.appointments.models import Appointment, Provider, WorkingHours
 from clinic.appointments.timezones import to_local
+from clinic.appointments.views.grid_styles import columns_class, rows_class, stylesheet
 from clinic.messaging.selectors import SmsMark, day_marks
 
 SLOT_MINUTES = 5
@@ -56,6 +57,10 @@ class Block:
     actions: tuple[Action, ...]
     sms_mark: SmsMark | None = None
 
+    @property
+    def placement(self) -> str:
+        return f"{rows_class(self.row, self.row_end)} {columns_class(self.column, self.column + 1)}"
+
 
 @dataclass
 class Column:
@@ -70,11 +75,32 @@ class Column:
     def last(self) -> int:
         return self.first + self.lanes
 
+    @property
+    def columns_placement(self) -> str:
+        return columns_class(self.first, self.last)
+
+    @property
+    def open_placement(self) -> str:
+        return rows_class(*self.open_rows) if self.open_rows else ""
+
 
 @dataclass(frozen=True)
 class HourMark:
     label: str
     row: int
+
+    @property
+    def label_placement(self) -> str:
+        return rows_class(self.row, self.row + 60 // SLOT_MINUTES)
+
+    @property
+    def line_placement(self) -> str:
+        return rows_class(self.row, self.row + 1)
+
+    @property
+    def half_line_placement(self) -> str:
+        half = 30 // SLOT_MINUTES
+        return rows_class(self.row + half, self.row + half + 1)
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,20 @@ class DayGrid:
             share = 1 / column.lanes
             lanes += [f"minmax({LANE_MIN_REM * share:g}rem, {share:g}fr)"] * column.lanes
         return " ".join([TIME_COLUMN, *lanes])
+
+    @property
+    def now_placement(self) -> str:
+        return rows_class(self.now_row, self.now_row + 1) if self.now_row else ""
+
+    @property
+    def stylesheet(self) -> str:
+        """The rules for every placement class the template uses (see grid_styles)."""
+        used = [self.now_placement]
+        for column in self.columns:
+            used += [column.columns_placement, column.open_placement, *(block.placement for block in column.blocks)]
+        for mark in self.hours:
+            used += [mark.label_placement, mark.line_placement, mark.half_line_placement]
+        return stylesheet(template_columns=self.template_columns, rows=self.rows, class_names=used)
 
 
 def quick_actions(appointment: Appointment, now: dt.datetime) -> tuple[Action, ...]:
