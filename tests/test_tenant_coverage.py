@@ -42,8 +42,15 @@ def test_the_tenant_model_is_isolated(model, org_a, org_b):
             # Writes cannot reach clinic B's row or move clinic A's row there.
             cursor.execute(f"UPDATE {table} SET organization_id = organization_id WHERE id = %s", [theirs.pk])
             assert cursor.rowcount == 0
-            with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-                cursor.execute(f"UPDATE {table} SET organization_id = %s WHERE id = %s", [org_b.id, mine.pk])
+            # Moving clinic A's row to B: WITH CHECK refuses it, or a stricter policy
+            # (invitations: owners and admins only) leaves the row out of reach.
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"UPDATE {table} SET organization_id = %s WHERE id = %s", [org_b.id, mine.pk])
+                    assert cursor.rowcount == 0
+            except DatabaseError as exc:
+                assert "row-level security" in str(exc)
+            assert model.objects.filter(pk=mine.pk).exists()
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
