@@ -291,3 +291,22 @@ LOGGING = {
         "django.request": {"filters": ["client_errors_without_traceback"]},
     },
 }
+
+# --- Two-factor sign-in (django-otp; clinic/accounts/two_factor) --------------------
+# An authenticator app's codes (TOTP), and single-use recovery codes (static tokens).
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+# The project's admin site, which asks for a verified second factor (Django's documented
+# way to replace the default site: an AdminConfig naming it, in place of the admin app).
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "clinic.accounts.two_factor.apps.ClinicAdminConfig"
+# OTPMiddleware tells whether the session passed the second factor (user.is_verified());
+# the clinic's requirement is checked once the tenant middleware has found the membership.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("tenancy.middleware.TenantMiddleware") + 1,
+    "clinic.accounts.two_factor.middleware.TwoFactorRequiredMiddleware",
+)
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Clinic")

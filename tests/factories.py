@@ -168,6 +168,12 @@ def audit_event(**fields) -> Model:
     return AuditEvent.objects.create(**{**values, **fields})
 
 
+def security_settings(**fields) -> Model:
+    from clinic.accounts.models import SecuritySettings
+
+    return SecuritySettings.objects.create(**{"require_two_factor": False, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -186,4 +192,5 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "api.WebhookEvent": webhook_event,
     "api.WebhookDelivery": webhook_delivery,
     "audit.AuditEvent": audit_event,
+    "accounts.SecuritySettings": security_settings,
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from clinic.accounts import members, offboarding, views
+from clinic.accounts.two_factor import clinic_settings
 
 app_name = "accounts"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("members/<uuid:membership_id>/role/", members.member_role, name="member_role"),
     path("members/<uuid:membership_id>/remove/", members.member_remove, name="member_remove"),
     path("clinic/delete/", offboarding.clinic_delete, name="clinic_delete"),
+    path("settings/security/", clinic_settings.security_settings_page, name="security"),
 ]
