@@ -88,3 +88,34 @@ def test_after_a_reset_the_password_alone_signs_in(client, org_a, staff_a):
     call_command("two_factor_reset", staff_a.username)
     login(client, staff_a)
     assert client.session["_auth_user_id"] == str(staff_a.pk)
+
+
+def test_a_superuser_removes_a_users_two_factor_in_the_admin(
+    client, org_a, staff_a, django_capture_on_commit_callbacks
+):
+    from tenancy.models import Membership
+    from tests.conftest import add_member, make_user
+
+    boss = make_user("platform_boss", is_staff=True, is_superuser=True)
+    add_member(org_a, boss, Membership.Role.ADMIN)
+    sign_in_with_code(client, boss, org_a)
+    enrol(staff_a, with_recovery_codes=True)
+    # Recorded once the admin's request has committed (it acts as the superuser).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/accounts/user/", {"action": "remove_two_factor", "_selected_action": [str(staff_a.pk)]}
+        )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=staff_a).exists()
+    assert not StaticDevice.objects.filter(user=staff_a).exists()
+    with tenant_context(org=org_a):
+        event = AuditEvent.objects.get(action=AuditEvent.Action.TWO_FACTOR_RESET)
+    assert event.actor_user_id == boss.pk
+    assert event.object_id == staff_a.pk
+
+
+def test_django_otps_device_admins_are_not_offered(client, org_a):
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)

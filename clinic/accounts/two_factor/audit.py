@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
+
 from clinic.audit.trail import Action, ActorInfo, record_in
-from tenancy.context import tenant_context
+from tenancy.context import current_user_id, tenant_context
 from tenancy.session import memberships_for
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,12 @@ def record_failed_code(user) -> None:
 
 
 def _record_in_each_clinic(user, action: str, *, actor: ActorInfo | None = None) -> None:
+    if current_user_id() not in (None, user.pk):
+        # Someone else's request (a superuser in the admin): their context cannot read
+        # this user's memberships, nor switch to the user. Once it has committed, in
+        # contexts of its own.
+        transaction.on_commit(lambda: _record_in_each_clinic(user, action, actor=actor))
+        return
     # The user's own memberships are visible in a context acting as them.
     with tenant_context(user=user):
         clinics = [membership.organization_id for membership in memberships_for(user)]
