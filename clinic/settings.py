@@ -67,7 +67,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The project's admin site, which asks for a verified second factor (Django's documented
+    # way to replace the default site: an AdminConfig naming it, in place of the admin app).
+    "clinic.accounts.two_factor.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -86,6 +88,10 @@ INSTALLED_APPS = [
     "clinic.api",
     "clinic.audit",
     "axes",  # sign-in lockout, see below
+    # Two-factor sign-in: an authenticator app's codes (TOTP), single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -99,9 +105,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether the session passed the second factor (user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Before the tenant middleware: an idle session is signed out before any tenant context opens.
     "clinic.accounts.middleware.IdleTimeoutMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    # A clinic's two-factor requirement, checked once the membership is known.
+    "clinic.accounts.two_factor.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cuts the query string (a search may be PHI) from `?next=` in sign-in redirects.
@@ -390,3 +400,9 @@ LOGGING = {
         "django.request": {"filters": ["client_errors_without_traceback"]},
     },
 }
+
+# --- Two-factor sign-in (django-otp; clinic/accounts/two_factor) --------------------
+# An authenticator app's codes (TOTP), and single-use recovery codes (static tokens).
+# The apps are in INSTALLED_APPS, the middleware in MIDDLEWARE (above).
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Clinic")

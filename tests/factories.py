@@ -190,6 +190,12 @@ def invitation(**fields) -> Model:
         return Invitation.objects.create(**{**values, **fields})
 
 
+def security_settings(**fields) -> Model:
+    from clinic.accounts.models import SecuritySettings
+
+    return SecuritySettings.objects.create(**{"require_two_factor": False, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -209,4 +215,5 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "api.WebhookDelivery": webhook_delivery,
     "audit.AuditEvent": audit_event,
     "tenancy.Invitation": invitation,
+    "accounts.SecuritySettings": security_settings,
 }

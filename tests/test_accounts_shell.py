@@ -62,6 +62,7 @@ def test_managers_see_the_members_link(client, org_a, owner_a):
         "API keys",
         "Webhooks",
         "Audit",
+        "Security",
     ]
 
 

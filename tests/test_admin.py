@@ -16,6 +16,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tests import factories
 from tests.conftest import add_member, login, make_user
+from tests.two_factor_support import force_login_verified, sign_in_with_code
 
 TENANT_ADMINS = {
     model: model_admin
@@ -65,7 +66,7 @@ def data(org_a, org_b):
 
 @pytest.fixture
 def admin_client(client, owner_a, org_a):
-    login(client, make_staff(owner_a), org_a)
+    sign_in_with_code(client, make_staff(owner_a), org_a)
     return client
 
 
@@ -180,7 +181,7 @@ def test_search_finds_only_the_active_clinics_rows(admin_client, data, model):
 
 
 def test_a_staff_member_gets_no_admin_access(client, data, staff_a, org_a):
-    login(client, make_staff(staff_a), org_a)
+    sign_in_with_code(client, make_staff(staff_a), org_a)
     assert client.get(url(Patient)).status_code == 403
     assert client.get(url(Patient, f"{data[0]['appointments.Patient'].pk}/change/")).status_code == 403
     assert client.get("/admin/").context["app_list"] == []
@@ -193,25 +194,25 @@ def test_roles_are_per_clinic_and_global_permissions_do_not_count(client, data, 
     add_member(org_a, user, Membership.Role.ADMIN)
     add_member(org_b, user, Membership.Role.STAFF)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="appointments"))
-    login(client, user, org_b)
+    sign_in_with_code(client, user, org_b)
     assert client.get(url(Patient)).status_code == 403
     assert client.get("/admin/").context["app_list"] == []
-    login(client, user, org_a)
+    sign_in_with_code(client, user, org_a)
     assert client.get(url(Patient)).status_code == 200
 
 
 def test_without_an_active_clinic_there_is_no_tenant_data(client, data, owner_a):
-    client.force_login(make_staff(owner_a))
+    force_login_verified(client, make_staff(owner_a))
     assert client.get(url(Patient)).status_code == 403
     assert client.get("/admin/").context["app_list"] == []
 
 
 def test_a_superuser_must_be_a_manager_of_the_active_clinic(client, data, org_a, owner_a):
     boss = make_user("platform_boss", is_staff=True, is_superuser=True)
-    client.force_login(boss)
+    force_login_verified(client, boss)
     assert client.get(url(Patient)).status_code == 403
     add_member(org_a, boss, Membership.Role.STAFF)
-    login(client, boss, org_a)
+    sign_in_with_code(client, boss, org_a)
     assert client.get(url(Patient)).status_code == 403
     with tenant_context(org=org_a, user=owner_a):
         Membership.objects.filter(user=boss).update(role=Membership.Role.ADMIN)
@@ -311,8 +312,13 @@ def test_a_clinic_admin_sees_a_member_without_a_link_to_the_user_page(admin_clie
 def test_a_superuser_sees_the_link_to_the_user_page(client, staff_a, org_a):
     boss = make_user("platform_boss", is_staff=True, is_superuser=True)
     add_member(org_a, boss, Membership.Role.ADMIN)
-    login(client, boss, org_a)
+    sign_in_with_code(client, boss, org_a)
     with tenant_context(org=org_a):
         membership = Membership.objects.get(user=staff_a)
     body = client.get(url(Membership, f"{membership.pk}/change/")).content.decode()
     assert f'href="/admin/accounts/user/{staff_a.pk}/change/"' in body
+
+
+def test_a_manager_whose_session_passed_no_second_factor_gets_no_admin(client, data, owner_a, org_a):
+    login(client, make_staff(owner_a), org_a)
+    assert client.get(url(Patient))["Location"] == f"/admin/login/?next={url(Patient)}"

@@ -15,6 +15,7 @@ from clinic.api.services import api_key_create
 from tenancy.context import tenant_context
 from tests.api_support import ApiClient, make_key
 from tests.conftest import add_member, login
+from tests.two_factor_support import sign_in_with_code
 
 KEY = re.compile(r"ck_live_[A-Za-z0-9_-]{51}")
 
@@ -93,7 +94,7 @@ def test_an_admin_of_one_clinic_sees_only_its_keys(client, owner_a, org_a, org_b
 def admin_client(client, owner_a, org_a):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     return client
 
 

@@ -13,7 +13,7 @@ from clinic.appointments.models import Appointment, Patient, Provider
 from clinic.appointments.services import appointment_book, appointment_set_status
 from tenancy.context import tenant_context
 from tests import factories
-from tests.conftest import login
+from tests.two_factor_support import sign_in_with_code
 
 UTC = dt.UTC
 
@@ -35,7 +35,7 @@ def management_data(response) -> dict:
 def admin_client(client, owner_a, org_a):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     return client
 
 

@@ -11,6 +11,7 @@ from tenancy.context import tenant_context
 from tests import factories
 from tests.audit_support import events
 from tests.conftest import login
+from tests.two_factor_support import sign_in_with_code
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def staff_client(client, staff_a, org_a):
 def admin_client(client, owner_a, org_a):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     return client
 
 
@@ -107,7 +108,7 @@ def test_another_clinics_id_is_recorded_only_in_the_probers_clinic(
 ):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     target = visit_b if surface.endswith("appointment") else people_b.jane
     kind = "appointment" if surface.endswith("appointment") else "patient"
     before_b = events(org_b)

@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from django.utils.log import log_response
 
-from tests.conftest import login
+from tests.two_factor_support import sign_in_with_code
 
 
 def test_a_403_is_logged_in_one_line(client, owner_a, org_a, caplog):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     with caplog.at_level(logging.WARNING, logger="django.request"):
         response = client.get("/admin/accounts/user/")  # only superusers see users
     assert response.status_code == 403

@@ -12,7 +12,7 @@ from django.utils import timezone
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from tenancy.context import tenant_context
 from tests import factories
-from tests.conftest import login
+from tests.two_factor_support import sign_in_with_code
 
 
 def url(model, suffix: str = "") -> str:
@@ -23,7 +23,7 @@ def url(model, suffix: str = "") -> str:
 def admin_client(client, owner_a, org_a):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     return client
 
 

@@ -18,6 +18,7 @@ from clinic.appointments.timezones import localize
 from tenancy.context import tenant_context
 from tests import factories
 from tests.conftest import login
+from tests.two_factor_support import sign_in_with_code
 
 DAY = dt.date(2030, 3, 4)  # a Monday
 UTC = dt.UTC
@@ -40,7 +41,7 @@ def announced():
 def as_admin(client, owner_a, org_a):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org_a)
+    sign_in_with_code(client, owner_a, org_a)
     return client
 
 

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from clinic.accounts.models import User
+from clinic.accounts.two_factor.audit import record_two_factor_change
+from clinic.accounts.two_factor.devices import remove_two_factor
+from clinic.audit.trail import Action, user_actor
 
 
 @admin.register(User)
 class PlatformUserAdmin(UserAdmin):
     """Users are global, so only platform superusers manage them here; clinic
     admins manage who belongs to their clinic through memberships."""
+
+    actions = ["remove_two_factor"]
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_superuser
@@ -25,3 +30,17 @@ class PlatformUserAdmin(UserAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+    @admin.action(description="Remove two-factor sign-in (a lost phone)", permissions=["change"])
+    def remove_two_factor(self, request, queryset) -> None:
+        """As `manage.py two_factor_reset`, by the superuser: recorded in each of the
+        user's clinics with the superuser as the actor."""
+        names = []
+        for user in queryset:
+            if remove_two_factor(user):
+                record_two_factor_change(user, Action.TWO_FACTOR_RESET, actor=user_actor(request.user))
+                names.append(str(user))
+        if names:
+            self.message_user(request, f"Removed two-factor sign-in of {', '.join(names)}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of them had two-factor sign-in.", messages.INFO)

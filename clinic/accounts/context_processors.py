@@ -35,6 +35,7 @@ NAV_ITEMS = (
     NavItem("API keys", ("api_keys:list",), managers_only=True),
     NavItem("Webhooks", ("webhooks:list",), managers_only=True),
     NavItem("Audit", ("audit:list",), managers_only=True),
+    NavItem("Security", ("accounts:security",), managers_only=True),
 )
 
 

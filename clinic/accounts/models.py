@@ -5,6 +5,8 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from tenancy.models import TenantModel
+
 
 class User(AbstractUser):
     """A person who signs in. Users are global; what they may see comes from their
@@ -20,3 +22,26 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class SecuritySettings(TenantModel):
+    """How a clinic's people sign in: one row per clinic, made when an owner first
+    saves the security settings (no row means the defaults)."""
+
+    require_two_factor = models.BooleanField(
+        "Require two-factor sign-in for owners and admins",
+        default=False,
+        help_text="Owners and admins without two-factor sign-in are asked to set it up before anything else.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "security settings"
+        verbose_name_plural = "security settings"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization"], name="accounts_securitysettings_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return "Security settings"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from clinic.accounts import invitations, members, offboarding, views
+from clinic.accounts.two_factor import clinic_settings
 
 app_name = "accounts"
 
@@ -21,4 +22,5 @@ urlpatterns = [
     # The link in an invitation email; works signed in or out, whatever clinic is active.
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("clinic/delete/", offboarding.clinic_delete, name="clinic_delete"),
+    path("settings/security/", clinic_settings.security_settings_page, name="security"),
 ]

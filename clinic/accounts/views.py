@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -15,16 +13,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY, SIGNED_OUT_LIFETIME_KEY
+from clinic.accounts.sign_in import enter_after_sign_in, local_path
+from clinic.accounts.two_factor.devices import has_two_factor
+from clinic.accounts.two_factor.login import forget_pending, start_second_step
 from clinic.audit.trail import Action, record_in
-from tenancy.context import tenant_context
-from tenancy.decorators import runs_without_active_org
 from tenancy.models import Membership
-from tenancy.session import activate_org, forget_active_org, memberships_for
+from tenancy.session import activate_org, memberships_for
 
 
 class ClinicLoginView(LoginView):
-    """After signing in: one clinic → it becomes active and the user goes on to the
-    page they asked for; several → the picker; none → the picker says so."""
+    """After the password: a user with two-factor sign-in goes on to the second step
+    (two_factor.login), not yet signed in; anyone else is signed in and lands as
+    sign_in.enter_after_sign_in says."""
 
     redirect_authenticated_user = True
 
@@ -35,24 +35,17 @@ class ClinicLoginView(LoginView):
         if request.session.pop(SIGNED_OUT_LIFETIME_KEY, False):
             hours = settings.SESSION_ABSOLUTE_LIFETIME_HOURS
             messages.info(request, f"You were signed out {hours} hours after signing in. Sign in again.")
+        # Back on the first step: a half-finished sign-in is abandoned.
+        forget_pending(request)
         return super().get(request, *args, **kwargs)
 
     def form_valid(self, form) -> HttpResponse:
         user = form.get_user()
+        next_url = local_path(self.get_success_url())
+        if has_two_factor(user):
+            return start_second_step(self.request, user, next_url)
         auth_login(self.request, user)
-        # Signed out a moment ago, the tenant middleware opened no context for this
-        # request; the user may read their own memberships only inside one.
-        with tenant_context(user=user):
-            forget_active_org(self.request)
-            memberships = memberships_for(user)
-            if len(memberships) == 1:
-                activate_org(self.request, memberships[0].organization_id)
-                return redirect(self.get_success_url())
-        # A page that needs no active clinic (an invitation to join one) comes first.
-        next_url = self.get_redirect_url()
-        if next_url and runs_without_active_org(urlsplit(next_url).path):
-            return redirect(next_url)
-        return redirect("accounts:clinic_picker")
+        return enter_after_sign_in(self.request, user, next_url)
 
 
 class ClinicLogoutView(LogoutView):

@@ -34,6 +34,10 @@ class AuditEvent(TenantModel):
         MEMBER_REMOVED = "member_removed", "Member removed"
         API_KEY_CREATED = "api_key_created", "API key created"
         API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+        TWO_FACTOR_ON = "two_factor_on", "Two-factor sign-in turned on"
+        TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
+        RECOVERY_CODES = "recovery_codes", "New recovery codes"
+        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor sign-in removed by an operator"
 
     class Actor(models.TextChoices):
         USER = "user", "User"
