@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import login
 from tests.sms_helpers import book_in
+from tests.two_factor_support import sign_in_with_code
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def assert_features_off(response) -> None:
 def signed_in_owner(client, org_a, owner_a, people_a):
     owner_a.is_staff = True
     owner_a.save()
-    login(client, owner_a, org=org_a)
+    sign_in_with_code(client, owner_a, org_a)  # /admin/ asks for the second factor
     return client
 
 
