@@ -97,8 +97,26 @@ def _policy_cost(org, per_round: int, max_rounds: int) -> None:
             one_query()  # warm: the plan for this policy
             return _median_ms(one_query, per_round)
 
-    ratios = _interleave(lambda: block(True), lambda: block(False), max_rounds)
+    timings = {True: [], False: []}
+
+    def timed_block(proven: bool) -> float:
+        timings[proven].append(block(proven))
+        return timings[proven][-1]
+
+    ratios = _interleave(lambda: timed_block(True), lambda: timed_block(False), max_rounds)
+    print(
+        f"\nday schedule: {statistics.median(timings[True]):.3f} ms proven, "
+        f"{statistics.median(timings[False]):.3f} ms unproven (medians of the rounds' medians)"
+    )
     _report("day schedule, proven vs unproven policy", ratios, TARGET_RATIO)
+    with tenant_context(org=org), connections["default"].cursor() as cursor:
+        for label, expression in (
+            ("tenancy_proven_org()", "tenancy_proven_org()"),
+            ("current_setting('app.org_id')", "NULLIF(current_setting('app.org_id', true), '')::uuid"),
+        ):
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT {expression} FROM generate_series(1, 20000)")
+            per_call = cursor.fetchone()[0][0]["Execution Time"] / 20000 * 1000
+            print(f"one call of {label}: {per_call:.1f} us")
     with tenant_context(org=org), connections["default"].cursor() as cursor:
         cursor.execute("EXPLAIN " + DAY_SCHEDULE, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())

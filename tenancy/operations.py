@@ -17,10 +17,39 @@ PROVEN_USER_SQL = "(SELECT tenancy_proven_user())"
 UNPROVEN_ORG_SQL = "NULLIF(current_setting('app.org_id', true), '')::uuid"
 TENANT_POLICY = "tenant_isolation"
 
-_DEFINER = "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
-# The proof check. The message is tenancy.proof.proof_message's; the key's pads live
-# in a schema of the owner's that the runtime role has no USAGE on. Both sides are
-# hashed once more before comparing, so the comparison's timing tells nothing.
+# The proof check, in each of the two functions the policies call: recompute the HMAC
+# of tenancy.proof.proof_for's message from the key's pads, kept in a schema of the
+# owner's that the runtime role has no USAGE on, and answer the setting only if the
+# proof matches. PL/pgSQL, whose plans are cached per session: a check costs a few
+# microseconds, once per statement and table. Both sides are hashed once more before
+# comparing, so the comparison's timing tells nothing.
+_PROVEN_SETTING_FUNCTION = """CREATE OR REPLACE FUNCTION {function}() RETURNS uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    given text := current_setting('app.context_proof', true);
+    inner_pad bytea;
+    outer_pad bytea;
+BEGIN
+    IF given IS NULL OR given !~ '^[0-9a-f]{{64}}$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT k.inner_pad, k.outer_pad INTO inner_pad, outer_pad FROM tenancy_private.context_key k WHERE k.id = 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF sha256(sha256(outer_pad || sha256(inner_pad || convert_to(
+           'v1|' || coalesce(current_setting('app.org_id', true), '')
+           || '|' || coalesce(current_setting('app.user_id', true), '')
+           || '|' || pg_backend_pid()::text
+           || '|' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text,
+           'UTF8'))))
+       = sha256(decode(given, 'hex')) THEN
+        RETURN NULLIF(current_setting('{setting}', true), '')::uuid;
+    END IF;
+    RETURN NULL;
+END
+$$"""
+
 PROOF_MACHINERY = [
     "CREATE SCHEMA IF NOT EXISTS tenancy_private",
     "REVOKE ALL ON SCHEMA tenancy_private FROM PUBLIC",
@@ -29,28 +58,9 @@ PROOF_MACHINERY = [
         inner_pad bytea NOT NULL CHECK (length(inner_pad) = 64),
         outer_pad bytea NOT NULL CHECK (length(outer_pad) = 64))""",
     "REVOKE ALL ON tenancy_private.context_key FROM PUBLIC",
-    f"""CREATE OR REPLACE FUNCTION tenancy_context_proven() RETURNS boolean {_DEFINER} AS $$
-        SELECT coalesce((
-            SELECT sha256(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(
-                       'v1|' || coalesce(current_setting('app.org_id', true), '')
-                       || '|' || coalesce(current_setting('app.user_id', true), '')
-                       || '|' || pg_backend_pid()::text
-                       || '|' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text,
-                       'UTF8'))))
-                   = sha256(decode(given.proof, 'hex'))
-            FROM tenancy_private.context_key k,
-                 (SELECT current_setting('app.context_proof', true) AS proof) given
-            WHERE k.id = 1 AND given.proof ~ '^[0-9a-f]{{64}}$'), false)
-    $$""",
-    f"""CREATE OR REPLACE FUNCTION tenancy_proven_org() RETURNS uuid {_DEFINER} AS $$
-        SELECT CASE WHEN public.tenancy_context_proven()
-                    THEN NULLIF(current_setting('app.org_id', true), '')::uuid END
-    $$""",
-    f"""CREATE OR REPLACE FUNCTION tenancy_proven_user() RETURNS uuid {_DEFINER} AS $$
-        SELECT CASE WHEN public.tenancy_context_proven()
-                    THEN NULLIF(current_setting('app.user_id', true), '')::uuid END
-    $$""",
-    "REVOKE ALL ON FUNCTION tenancy_context_proven(), tenancy_proven_org(), tenancy_proven_user() FROM PUBLIC",
+    _PROVEN_SETTING_FUNCTION.format(function="tenancy_proven_org", setting="app.org_id"),
+    _PROVEN_SETTING_FUNCTION.format(function="tenancy_proven_user", setting="app.user_id"),
+    "REVOKE ALL ON FUNCTION tenancy_proven_org(), tenancy_proven_user() FROM PUBLIC",
 ]
 
 

@@ -53,7 +53,7 @@ TRANSACTION_IDENTITY_SQL = "SELECT pg_backend_pid(), (extract(epoch FROM transac
 
 
 def proof_for(org: str, user: str, backend_pid: int, transaction_start_us: int) -> str:
-    # The same message tenancy_context_proven() builds in SQL; ids are UUIDs, never '|'.
+    # The same message tenancy_proven_org() and _user() build in SQL; ids are UUIDs, never '|'.
     message = f"{_VERSION}|{org}|{user}|{backend_pid}|{transaction_start_us}".encode()
     return hmac.new(context_key(), message, hashlib.sha256).hexdigest()
 

@@ -221,7 +221,6 @@ def test_no_function_the_runtime_role_may_call_takes_a_message_to_sign(clinics):
                  AND NOT 'app.pre_tenant_lookup=on' = ANY(p.proconfig)"""
         ).fetchall()
     assert {name: (args, result) for name, args, result in rows} == {
-        "tenancy_context_proven": ("", "boolean"),
         "tenancy_proven_org": ("", "uuid"),
         "tenancy_proven_user": ("", "uuid"),
         "tenancy_may_grant_role": ("target_user uuid, target_role text", "boolean"),
