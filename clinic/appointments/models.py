@@ -315,6 +315,10 @@ class Appointment(TenantModel):
         db_constraint=False,
         related_name="+",
     )
+    # How many times the appointment has changed since it was booked: the services (the
+    # one write path) add one with every change they save. Calendar feeds publish it
+    # as the event's SEQUENCE, which calendar apps compare to keep the newest version.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
 
     objects = AppointmentManager()
 
