@@ -41,7 +41,7 @@ def _render(request: HttpRequest, form: FeedForm, *, new: dict | None = None, st
     return render(request, TEMPLATE, context, status=status)
 
 
-def _feed_form(request: HttpRequest, data=None) -> FeedForm:
+def _feed_form(data=None) -> FeedForm:
     return FeedForm(data, allow_patient_details=CalendarSettings.current().allow_patient_details)
 
 
@@ -49,14 +49,14 @@ def _feed_form(request: HttpRequest, data=None) -> FeedForm:
 @org_required
 @require_GET
 def calendar_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, _feed_form(request))
+    return _render(request, _feed_form())
 
 
 @never_cache
 @org_required
 @require_POST
 def feed_new(request: HttpRequest) -> HttpResponse:
-    form = _feed_form(request, request.POST)
+    form = _feed_form(request.POST)
     if not form.is_valid():
         return _render(request, form, status=400)
     feed, token = feed_create(
@@ -67,7 +67,7 @@ def feed_new(request: HttpRequest) -> HttpResponse:
     url = feed_url(request, token)
     qr = mark_safe(qr_svg(url, label="QR code of the link"))  # noqa: S308 (our own SVG of our own link)
     new = {"feed": feed, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1], "qr": qr}
-    return _render(request, _feed_form(request), new=new)
+    return _render(request, _feed_form(), new=new)
 
 
 @org_required
