@@ -194,6 +194,8 @@ def security_settings(**fields) -> Model:
     from clinic.accounts.models import SecuritySettings
 
     return SecuritySettings.objects.create(**{"require_two_factor": False, **fields})
+
+
 def calendar_feed(**fields) -> Model:
     from clinic.calendars.models import CalendarFeed
     from clinic.calendars.tokens import new_token
