@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "clinic.api",
     "clinic.audit",
+    "clinic.calendars",
     "axes",  # sign-in lockout, see below
     # Two-factor sign-in: an authenticator app's codes (TOTP), single-use recovery codes.
     "django_otp",
@@ -297,6 +298,17 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute").strip()
 if API_THROTTLE_RATE and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
     raise ImproperlyConfigured(f"API_THROTTLE_RATE must look like 600/minute, not {API_THROTTLE_RATE!r}")
+# Fetches per calendar feed link (clinic.calendars), counted like the API's; empty: no limit.
+CALENDAR_FEED_THROTTLE_RATE = env.str("CALENDAR_FEED_THROTTLE_RATE", default="60/hour").strip()
+if CALENDAR_FEED_THROTTLE_RATE and not re.fullmatch(
+    r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", CALENDAR_FEED_THROTTLE_RATE
+):
+    raise ImproperlyConfigured(
+        f"CALENDAR_FEED_THROTTLE_RATE must look like 60/hour, not {CALENDAR_FEED_THROTTLE_RATE!r}"
+    )
+# The base of the feed links the calendar page shows, e.g. https://clinic.example.org;
+# empty: the address the page itself was opened at.
+CALENDAR_FEED_BASE_URL = env.str("CALENDAR_FEED_BASE_URL", default="").strip().rstrip("/")
 # Throttling counts in the cache: per process by default; give several app servers one
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

@@ -4,6 +4,7 @@ from django.urls import include, path
 from clinic import health
 from clinic.api import urls as api_urls
 from clinic.appointments import urls as appointment_urls
+from clinic.calendars import urls as calendar_urls
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -23,6 +24,8 @@ urlpatterns = [
     path("", include("clinic.messaging.urls")),
     path("settings/api-keys/", include(api_urls.key_page_urls)),
     path("settings/webhooks/", include(api_urls.webhook_page_urls)),
+    path("calendars/", include(calendar_urls.page_urls)),
+    *calendar_urls.feed_urls,
     path("audit/", include("clinic.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api.urls")),

@@ -196,6 +196,20 @@ def security_settings(**fields) -> Model:
     return SecuritySettings.objects.create(**{"require_two_factor": False, **fields})
 
 
+def calendar_feed(**fields) -> Model:
+    from clinic.calendars.models import CalendarFeed
+    from clinic.calendars.tokens import new_token
+
+    _, token_hash = new_token()
+    return CalendarFeed.objects.create(**{"token_hash": token_hash, **fields})
+
+
+def calendar_settings(**fields) -> Model:
+    from clinic.calendars.models import CalendarSettings
+
+    return CalendarSettings.objects.create(**{"allow_patient_details": False, **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -216,4 +230,6 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "audit.AuditEvent": audit_event,
     "tenancy.Invitation": invitation,
     "accounts.SecuritySettings": security_settings,
+    "calendars.CalendarFeed": calendar_feed,
+    "calendars.CalendarSettings": calendar_settings,
 }

@@ -97,9 +97,13 @@ def test_the_declared_routing_keys_are_the_only_uniques_without_organization():
     with connection.cursor() as cursor:
         assert introspection.unique_constraints_without_org(cursor) == []
         declared = introspection.unique_constraints_without_org(cursor, platform_unique=True)
-    # The sender number routes inbound texts; an invitation token's hash (of 32 random
-    # bytes, so its uniqueness reveals nothing) finds its clinic.
-    assert sorted(declared) == ["messaging_smssettings_sender_uniq", "tenancy_invitation_token_uniq"]
+    # The sender number routes inbound texts; an invitation token's and a calendar feed
+    # token's hash (of 32 random bytes, so its uniqueness reveals nothing) find their clinic.
+    assert sorted(declared) == [
+        "calendars_calendarfeed_token_uniq",
+        "messaging_smssettings_sender_uniq",
+        "tenancy_invitation_token_uniq",
+    ]
 
 
 def test_an_undeclared_unique_without_organization_is_still_a_finding():

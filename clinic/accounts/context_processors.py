@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem("Schedule", ("schedule:day",)),
     NavItem("Patients", ("patients:list",)),
     NavItem("SMS", ("sms:log",), badge="sms_inbox_count", badge_hint="texts waiting in the inbox"),
+    NavItem("Calendars", ("calendars:list",)),
     NavItem("Providers & types", ("setup:index",), managers_only=True),
     NavItem("Members", ("accounts:members",), managers_only=True),
     NavItem("API keys", ("api_keys:list",), managers_only=True),

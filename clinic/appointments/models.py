@@ -315,6 +315,11 @@ class Appointment(TenantModel):
         db_constraint=False,
         related_name="+",
     )
+    # How many times the appointment has changed since it was booked: the services (the
+    # one write path) add one with every change they save. Calendar feeds publish it
+    # as the event's SEQUENCE, which calendar apps compare to keep the newest version.
+    # A database default too: rows inserted by SQL (imports, tests) start at 0 as well.
+    sequence = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = AppointmentManager()
 

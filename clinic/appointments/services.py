@@ -144,6 +144,7 @@ def appointment_update(
     if moved and appointment.status == Appointment.Status.CONFIRMED:
         _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via, changed_at)
     _full_clean(appointment)
+    appointment.sequence += 1  # the row is locked: no concurrent change counts the same number
     appointment.save()
     _announce(
         appointment,
@@ -182,7 +183,8 @@ def appointment_set_status(
     _set_status(appointment, status, changed_by, via, changed_at)
     if appointment.holds_slot:
         _full_clean(appointment)  # names the conflict if its slot was given away
-    appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "updated_at"])
+    appointment.sequence += 1
+    appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "sequence", "updated_at"])
     _announce(
         appointment,
         signals.STATUS_CHANGED,

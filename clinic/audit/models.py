@@ -38,12 +38,17 @@ class AuditEvent(TenantModel):
         TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
         RECOVERY_CODES = "recovery_codes", "New recovery codes"
         TWO_FACTOR_RESET = "two_factor_reset", "Two-factor sign-in removed by an operator"
+        FEED_CREATED = "feed_created", "Calendar feed created"
+        FEED_REVOKED = "feed_revoked", "Calendar feed revoked"
+        # A calendar feed showing patients' initials or names was fetched by its link.
+        FEED_FETCHED = "feed_fetched", "Calendar feed fetched"
 
     class Actor(models.TextChoices):
         USER = "user", "User"
         API_KEY = "api_key", "API key"
         JOB = "job", "Worker job"
         SMS_WEBHOOK = "sms_webhook", "SMS webhook"
+        FEED = "feed", "Calendar feed link"
         SYSTEM = "system", "System"
 
     tenant_append_only = True

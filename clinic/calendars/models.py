@@ -1,0 +1,133 @@
+"""Calendar connections: private feeds a calendar app subscribes to, and the clinic's
+rule on how much of a patient they may show. Both are tenant tables.
+
+A feed's link carries a random token; only its sha256 (`token_hash`) is stored. The
+pre-tenant lookup `calendars_clinic_for_feed(hash)` (migration 0001) maps that hash to
+the clinic while the feed is not revoked, and says nothing else."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tenancy.models import TenantManager, TenantModel, TenantQuerySet
+
+FEED_TOKEN_CONSTRAINT = "calendars_calendarfeed_token_uniq"
+
+
+class Privacy(models.TextChoices):
+    """What a feed's events say, from least to most. The order matters: a clinic that
+    forbids patient details caps every feed at TYPE."""
+
+    BUSY = "busy", "Busy only"
+    TYPE = "type", "Appointment type and time"
+    INITIALS = "initials", "Type, time and patient initials"
+    NAMES = "names", "Type, time and patient full names"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return list(cls.values).index(value)
+
+
+PATIENT_DETAILS = (Privacy.INITIALS, Privacy.NAMES)
+
+
+class CalendarSettings(TenantModel):
+    """One per clinic, written by its owners and admins. No row: the defaults."""
+
+    allow_patient_details = models.BooleanField(
+        default=True,
+        help_text="Let calendar feeds show patients' initials or full names.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "calendar settings"
+        verbose_name_plural = "calendar settings"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization"], name="calendars_calendarsettings_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return "Calendar settings"
+
+    @classmethod
+    def current(cls) -> CalendarSettings:
+        """The current clinic's settings, or the defaults (unsaved) if it has none."""
+        return cls.objects.first() or cls()
+
+
+class CalendarFeedQuerySet(TenantQuerySet):
+    def active(self) -> CalendarFeedQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+    def visible_to(self, membership) -> CalendarFeedQuerySet:
+        """Owners and admins see every feed of the clinic; anyone else their own."""
+        if membership.can_manage:
+            return self
+        return self.filter(created_by_id=membership.user_id)
+
+
+class CalendarFeed(TenantModel):
+    """A private ICS feed of one provider's appointments, or the whole clinic's."""
+
+    provider = models.ForeignKey(
+        "appointments.Provider",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="calendar_feeds",
+        help_text="Empty: every provider of the clinic.",
+    )
+    privacy = models.CharField(max_length=10, choices=Privacy.choices, default=Privacy.TYPE)
+    # sha256 of the token in the link (hex); the token itself is shown once.
+    token_hash = models.CharField(max_length=64, editable=False)
+    # As ApiKey.created_by: the database sets it to NULL when the user is deleted. A
+    # feed works only while its creator is a member of the clinic (clinic.calendars.views).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = TenantManager.from_queryset(CalendarFeedQuerySet)()
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "calendar feed"
+        ordering = ["-created_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            # Platform-wide on purpose (MarkPlatformUnique in the migration): the
+            # pre-tenant lookup finds a clinic by the hash alone. The hash is of 32
+            # random bytes, so uniqueness across clinics reveals nothing.
+            models.UniqueConstraint(fields=["token_hash"], name=FEED_TOKEN_CONSTRAINT),
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"], name="calendars_feed_org_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Calendar feed: {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        return self.provider.display_name if self.provider_id else "Whole clinic"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def effective_privacy(self, clinic_settings: CalendarSettings) -> str:
+        """The feed's level, capped at TYPE while the clinic forbids patient details."""
+        if self.privacy in PATIENT_DETAILS and not clinic_settings.allow_patient_details:
+            return Privacy.TYPE
+        return self.privacy

@@ -1,0 +1,97 @@
+"""Calendar connections (`/calendars/`): a member makes a private feed of a provider's
+or the whole clinic's appointments, sees its link once (with a copy button and a QR
+code for phones), and lists and revokes their own feeds. Owners and admins see and
+revoke every feed of the clinic and decide whether feeds may show patient details.
+Another member's feed, or another clinic's, is a 404."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.accounts.two_factor.qr import qr_svg
+from clinic.calendars.forms import CalendarSettingsForm, FeedForm
+from clinic.calendars.models import CalendarFeed, CalendarSettings
+from clinic.calendars.services import calendar_settings_update, feed_create, feed_revoke
+from tenancy.decorators import manager_required, org_required
+
+TEMPLATE = "calendars/calendars.html"
+
+
+def _render(request: HttpRequest, form: FeedForm, *, new: dict | None = None, status: int = 200) -> HttpResponse:
+    clinic_settings = CalendarSettings.current()
+    feeds = (
+        CalendarFeed.objects.visible_to(request.membership)
+        .select_related("provider", "created_by")
+        .order_by("revoked_at", "-created_at")
+    )
+    context = {
+        "feeds": feeds,
+        "form": form,
+        "new": new,
+        "settings_form": CalendarSettingsForm(initial={"allow_patient_details": clinic_settings.allow_patient_details}),
+        "clinic_settings": clinic_settings,
+    }
+    return render(request, TEMPLATE, context, status=status)
+
+
+def _feed_form(data=None) -> FeedForm:
+    return FeedForm(data, allow_patient_details=CalendarSettings.current().allow_patient_details)
+
+
+@never_cache
+@org_required
+@require_GET
+def calendar_list(request: HttpRequest) -> HttpResponse:
+    return _render(request, _feed_form())
+
+
+@never_cache
+@org_required
+@require_POST
+def feed_new(request: HttpRequest) -> HttpResponse:
+    form = _feed_form(request.POST)
+    if not form.is_valid():
+        return _render(request, form, status=400)
+    feed, token = feed_create(
+        provider=form.chosen_provider(), privacy=form.cleaned_data["privacy"], created_by=request.user
+    )
+    # Rendered here rather than redirected: a redirect would have to keep the link
+    # somewhere (session, messages) until the next page.
+    url = feed_url(request, token)
+    qr = mark_safe(qr_svg(url, label="QR code of the link"))  # noqa: S308 (our own SVG of our own link)
+    new = {"feed": feed, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1], "qr": qr}
+    return _render(request, _feed_form(), new=new)
+
+
+@org_required
+@require_POST
+def feed_revoke_view(request: HttpRequest, pk) -> HttpResponse:
+    feed = get_object_or_404(CalendarFeed.objects.visible_to(request.membership), pk=pk)
+    feed_revoke(feed=feed)
+    messages.success(request, f"Revoked the calendar feed of {feed.scope_label}: its link no longer works.")
+    return redirect("calendars:list")
+
+
+@manager_required
+@require_POST
+def settings_update(request: HttpRequest) -> HttpResponse:
+    form = CalendarSettingsForm(request.POST)
+    if not form.is_valid():  # a checkbox: only a forged request gets here
+        raise Http404("No such page.")
+    calendar_settings_update(allow_patient_details=form.cleaned_data["allow_patient_details"])
+    messages.success(request, "Calendar settings saved.")
+    return redirect("calendars:list")
+
+
+def feed_url(request: HttpRequest, token: str) -> str:
+    path = reverse("calendar_feed", kwargs={"token": token})
+    if settings.CALENDAR_FEED_BASE_URL:
+        return f"{settings.CALENDAR_FEED_BASE_URL}{path}"
+    return request.build_absolute_uri(path)

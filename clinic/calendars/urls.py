@@ -1,0 +1,17 @@
+from django.urls import path
+
+from clinic.calendars import feed_views, pages
+
+# The staff page, included at /calendars/.
+page_urls = (
+    [
+        path("", pages.calendar_list, name="list"),
+        path("new/", pages.feed_new, name="create"),
+        path("<uuid:pk>/revoke/", pages.feed_revoke_view, name="revoke"),
+        path("settings/", pages.settings_update, name="settings"),
+    ],
+    "calendars",
+)
+
+# The feeds themselves, at the root: /calendar/<token>.ics.
+feed_urls = [path("calendar/<str:token>.ics", feed_views.feed, name="calendar_feed")]
