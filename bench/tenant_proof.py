@@ -109,6 +109,7 @@ def _policy_cost(org, per_round: int, max_rounds: int) -> None:
         f"{statistics.median(timings[False]):.3f} ms unproven (medians of the rounds' medians)"
     )
     _report("day schedule, proven vs unproven policy", ratios, TARGET_RATIO)
+    _set_policies(proven=True)  # the last round may have left the unproven ones in place
     with tenant_context(org=org), connections["default"].cursor() as cursor:
         for label, expression in (
             ("tenancy_proven_org()", "tenancy_proven_org()"),
