@@ -109,7 +109,8 @@ class TenantSessionAuthentication(SessionAuthentication):
 
 
 class HasScope(BasePermission):
-    """Reading needs the `read` scope, anything else `write`."""
+    """Reading needs the `read` scope, anything else `write`. A view may name actions
+    that read by POST (`read_actions`), such as a search whose terms stay out of URLs."""
 
     message = "This API key may only read."
     code = "insufficient_scope"
@@ -118,7 +119,8 @@ class HasScope(BasePermission):
         principal = request.auth
         if not isinstance(principal, TenantPrincipal):
             return False
-        return (READ if request.method in SAFE_METHODS else WRITE) in principal.scopes
+        reads = request.method in SAFE_METHODS or getattr(view, "action", None) in getattr(view, "read_actions", ())
+        return (READ if reads else WRITE) in principal.scopes
 
 
 class TenantAPIViewMixin:

@@ -1,15 +1,21 @@
 """Cursor pagination on a unique, stable ordering (keyset): each page continues
 strictly after the last row of the one before, so rows added or changed meanwhile
-never shift a page, and every page costs one query whatever its position."""
+never shift a page, and every page costs one query whatever its position.
+
+A cursor holds the last row's ordering values, and for patients those are names: the
+cursor travels in a URL, into access logs, so it is encrypted and authenticated
+(Fernet, with a key derived from SECRET_KEY). It tells its reader nothing, and a cursor
+this API did not give out, or one from before SECRET_KEY changed, is refused."""
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
+from django.utils.crypto import salted_hmac
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -22,6 +28,11 @@ MAX_LIMIT = 200
 
 def _invalid(param: str, message: str) -> ApiError:
     return ApiError(message, code="validation_error", fields={param: [message]})
+
+
+def _cipher() -> Fernet:
+    key = salted_hmac("clinic.api.pagination.cursor", "v1", algorithm="sha256").digest()
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 class KeysetPagination(BasePagination):
@@ -39,6 +50,7 @@ class KeysetPagination(BasePagination):
         self.fields = tuple(name.lstrip("-") for name in self.ordering)
         self.limit = self._limit(request)
         queryset = queryset.order_by(*self.ordering)
+        self.list_label = f"{queryset.model._meta.label}:{','.join(self.ordering)}"
         position = self._position(request, queryset.model)
         if position is not None:
             queryset = queryset.filter(self._after(position))
@@ -81,18 +93,19 @@ class KeysetPagination(BasePagination):
 
     def _encode(self, row) -> str:
         values = [str(row[name] if isinstance(row, dict) else getattr(row, name)) for name in self.fields]
-        return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+        # Bound to its list: a cursor of the appointments is no position among patients.
+        return _cipher().encrypt(json.dumps([self.list_label, values]).encode()).decode().rstrip("=")
 
     def _position(self, request, model) -> list | None:
         raw = request.query_params.get(self.cursor_param)
         if not raw:
             return None
         try:
-            values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-            if not isinstance(values, list) or len(values) != len(self.fields):
+            label, values = json.loads(_cipher().decrypt(raw + "=" * (-len(raw) % 4)))
+            if label != self.list_label or not isinstance(values, list) or len(values) != len(self.fields):
                 raise ValueError
             return [model._meta.get_field(name).to_python(v) for name, v in zip(self.fields, values, strict=True)]
-        except (ValueError, TypeError, binascii.Error, DjangoValidationError, UnicodeDecodeError):
+        except (InvalidToken, ValueError, TypeError, DjangoValidationError, UnicodeDecodeError):
             raise _invalid(self.cursor_param, "This cursor is not one this API gave out.") from None
 
     def get_schema_operation_parameters(self, view) -> list[dict]:

@@ -63,7 +63,5 @@ class PatientCreateIn(PatientUpdateIn):
     )
 
 
-class PatientFilterIn(serializers.Serializer):
-    q = serializers.CharField(
-        required=False, max_length=100, help_text="Name (every word), phone digits or date of birth."
-    )
+class PatientSearchIn(serializers.Serializer):
+    q = serializers.CharField(max_length=100, help_text="Name (every word), phone digits or date of birth.")

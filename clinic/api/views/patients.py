@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
 
 from clinic.api import examples
+from clinic.api.errors import ApiError
 from clinic.api.schema import (
     CREATE_ERRORS,
     DETAIL_ERRORS,
@@ -11,7 +13,7 @@ from clinic.api.schema import (
     UPDATE_ERRORS,
     error_responses,
 )
-from clinic.api.serializers.patients import PatientCreateIn, PatientFilterIn, PatientOut, PatientUpdateIn
+from clinic.api.serializers.patients import PatientCreateIn, PatientOut, PatientSearchIn, PatientUpdateIn
 from clinic.api.views.base import ApiViewSet
 from clinic.appointments.models import Patient
 from clinic.appointments.services import patient_create, patient_update
@@ -21,10 +23,27 @@ from clinic.audit.views import api_view_or_not_found
 @extend_schema_view(
     list=extend_schema(
         summary="List patients",
-        description="By last name, first name. `q` narrows by name, phone digits or date of birth.",
-        parameters=[OpenApiParameter("q", str, description=PatientFilterIn().fields["q"].help_text)],
+        description=(
+            "By last name, first name. To search, POST the terms to `patients/search/`: a `q` in "
+            "the query string is refused, since URLs are written to access logs."
+        ),
         responses={200: PatientOut(many=True), **error_responses(*LIST_ERRORS)},
         examples=[examples.page("patients", examples.PATIENT)],
+    ),
+    search=extend_schema(
+        summary="Search patients",
+        description=(
+            "Patients matching `q` by name (every word), phone digits or date of birth, by last "
+            "name, first name. The terms are patient data, so they travel in the body, never in "
+            "the URL. A read: a `read` key may search. For the next page, POST the same body "
+            "to the `next` link."
+        ),
+        request=PatientSearchIn,
+        responses={200: PatientOut(many=True), **error_responses(*LIST_ERRORS)},
+        examples=[
+            examples.request("By name", {"q": "doe"}),
+            examples.page("patients/search", examples.PATIENT),
+        ],
     ),
     retrieve=extend_schema(
         summary="A patient",
@@ -59,10 +78,20 @@ class PatientViewSet(ApiViewSet):
     model = Patient
     output_serializer = PatientOut
     ordering = ("last_name", "first_name", "id")
+    read_actions = frozenset({"search"})
 
     def list(self, request):
-        query = self.parse(PatientFilterIn, request.query_params)
-        return self.render_page(self.get_queryset().search(query.get("q", "")))
+        if "q" in request.query_params:
+            raise ApiError(
+                'Search terms are patient data and stay out of URLs: POST them to patients/search/ as {"q": "..."}.',
+                code="search_terms_in_url",
+                fields={"q": ["Send this in the body of POST patients/search/."]},
+            )
+        return self.render_page(self.get_queryset())
+
+    @action(detail=False, methods=["post"], url_path="search")
+    def search(self, request):
+        return self.render_page(self.get_queryset().search(self.parse(PatientSearchIn)["q"]))
 
     def retrieve(self, request, pk):
         patient, not_found = api_view_or_not_found(self, pk)
