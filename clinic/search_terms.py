@@ -25,7 +25,7 @@ def search_redirect(request: HttpRequest, terms: dict[str, str]) -> HttpResponse
     terms = {name: value for name, value in terms.items() if value}
     url = request.path
     if terms:
-        url += "?" + urlencode({PARAM: _remember(request, terms)})
+        url += "?" + urlencode({PARAM: remember(request, terms)})
     return HttpResponseRedirect(url, status=303)
 
 
@@ -35,7 +35,8 @@ def recall(request: HttpRequest) -> dict[str, str]:
     return dict(request.session.get(SESSION_KEY, {}).get(request.GET.get(PARAM, ""), {}))
 
 
-def _remember(request: HttpRequest, terms: dict[str, str]) -> str:
+def remember(request: HttpRequest, terms: dict[str, str]) -> str:
+    """Keep `terms` in the session; the key that recalls them."""
     searches = dict(request.session.get(SESSION_KEY, {}))
     key = secrets.token_urlsafe(9)
     searches[key] = terms

@@ -226,6 +226,17 @@ def clinic_people(org, *, prefix: str = ""):
 
 
 @pytest.fixture
+def admin_client(client, owner_a, org_a):
+    """Clinic A's owner in /admin/: staff, signed in with a second factor."""
+    from tests.two_factor_support import sign_in_with_code
+
+    owner_a.is_staff = True
+    owner_a.save()
+    sign_in_with_code(client, owner_a, org_a)
+    return client
+
+
+@pytest.fixture
 def people_a(org_a):
     return clinic_people(org_a)
 

@@ -15,7 +15,6 @@ from clinic.api.services import api_key_create
 from tenancy.context import tenant_context
 from tests.api_support import ApiClient, make_key
 from tests.conftest import add_member, login
-from tests.two_factor_support import sign_in_with_code
 
 KEY = re.compile(r"ck_live_[A-Za-z0-9_-]{51}")
 
@@ -88,14 +87,6 @@ def test_an_admin_of_one_clinic_sees_only_its_keys(client, owner_a, org_a, org_b
 
 
 # --- The admin ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin_client(client, owner_a, org_a):
-    owner_a.is_staff = True
-    owner_a.save()
-    sign_in_with_code(client, owner_a, org_a)
-    return client
 
 
 def test_the_admin_creates_a_key_and_shows_it_once(admin_client, org_a):

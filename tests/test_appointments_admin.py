@@ -13,7 +13,6 @@ from clinic.appointments.models import Appointment, Patient, Provider
 from clinic.appointments.services import appointment_book, appointment_set_status
 from tenancy.context import tenant_context
 from tests import factories
-from tests.two_factor_support import sign_in_with_code
 
 UTC = dt.UTC
 
@@ -29,14 +28,6 @@ def management_data(response) -> dict:
         form = inline.formset.management_form
         data.update({form.add_prefix(name): value for name, value in form.initial.items()})
     return data
-
-
-@pytest.fixture
-def admin_client(client, owner_a, org_a):
-    owner_a.is_staff = True
-    owner_a.save()
-    sign_in_with_code(client, owner_a, org_a)
-    return client
 
 
 @pytest.fixture

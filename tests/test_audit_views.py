@@ -34,14 +34,6 @@ def staff_client(client, staff_a, org_a):
     return client
 
 
-@pytest.fixture
-def admin_client(client, owner_a, org_a):
-    owner_a.is_staff = True
-    owner_a.save()
-    sign_in_with_code(client, owner_a, org_a)
-    return client
-
-
 def views_of(org, obj) -> list[AuditEvent]:
     return events(org, action=AuditEvent.Action.VIEW, object_id=obj.pk)
 

@@ -12,19 +12,10 @@ from django.utils import timezone
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from tenancy.context import tenant_context
 from tests import factories
-from tests.two_factor_support import sign_in_with_code
 
 
 def url(model, suffix: str = "") -> str:
     return f"/admin/{model._meta.app_label}/{model._meta.model_name}/{suffix}"
-
-
-@pytest.fixture
-def admin_client(client, owner_a, org_a):
-    owner_a.is_staff = True
-    owner_a.save()
-    sign_in_with_code(client, owner_a, org_a)
-    return client
 
 
 def settings_data(**overrides) -> dict:

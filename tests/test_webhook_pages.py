@@ -13,7 +13,6 @@ from clinic.api.webhooks.services import webhook_endpoint_create
 from tenancy.context import tenant_context
 from tests import factories
 from tests.conftest import login
-from tests.two_factor_support import sign_in_with_code
 
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/=]{44}")
 ALL_EVENTS = ["appointment.created", "appointment.updated", "appointment.confirmed", "appointment.cancelled"]
@@ -128,14 +127,6 @@ def test_another_clinics_endpoints_are_404s(as_owner, org_a, org_b):
 
 
 # --- The admin ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin_client(client, owner_a, org_a):
-    owner_a.is_staff = True
-    owner_a.save()
-    sign_in_with_code(client, owner_a, org_a)
-    return client
 
 
 ADMIN = "/admin/api/webhookendpoint/"

@@ -17,6 +17,7 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
+from clinic.admin_search import SearchByPostMixin
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import (
     Appointment,
@@ -149,7 +150,7 @@ def all_fields(form, names: frozenset[str]) -> dict:
 
 
 @admin.register(Patient)
-class PatientAdmin(ServiceAdmin):
+class PatientAdmin(SearchByPostMixin, ServiceAdmin):
     audit_views = True
     list_display = ("last_name", "first_name", "date_of_birth", "phone", "sms_consent")
     list_filter = ("sms_consent",)
@@ -290,7 +291,7 @@ def _status_action(status: Appointment.Status):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ServiceAdmin):
+class AppointmentAdmin(SearchByPostMixin, ServiceAdmin):
     audit_views = True
     form = AppointmentForm
     list_display = ("starts_at", "ends_at", "patient", "provider", "appointment_type", "status")

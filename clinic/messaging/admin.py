@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from clinic.admin_search import SearchByPostMixin
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.services import SETTINGS_FIELDS, sms_settings_save
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, can_administer
@@ -64,7 +65,7 @@ class SmsSettingsAdmin(TenantModelAdmin):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(ReadOnlyMixin, TenantModelAdmin):
+class SmsMessageAdmin(SearchByPostMixin, ReadOnlyMixin, TenantModelAdmin):
     list_display = (
         "created_at",
         "direction",

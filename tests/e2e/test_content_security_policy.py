@@ -125,6 +125,10 @@ def test_the_admin_and_its_popups_work_under_the_policy(page, violations, norths
     set_up_two_factor(page)  # the two-factor pages under the policy too; /admin/ needs it
     visit(page, "/admin/")
     visit(page, "/admin/appointments/patient/")
+    page.locator("#searchbar").fill("Martinez")
+    page.locator("#changelist-search input[type=submit]").click()
+    expect(page.locator("#result_list")).to_contain_text("Martinez")
+    assert "martinez" not in page.url.lower() and "s=" in page.url  # the terms stay out of the URL
     page.get_by_role("link", name=re.compile(r"Martinez")).first.click()
     expect(page.get_by_role("button", name="Save", exact=True)).to_be_visible()
     visit(page, "/admin/appointments/appointment/add/")
@@ -134,6 +138,12 @@ def test_the_admin_and_its_popups_work_under_the_policy(page, violations, norths
     popup.wait_for_load_state("networkidle")
     expect(popup.locator("#content h1")).to_contain_text("Add patient")
     popup.close()
+    # The patient autocomplete asks by POST, with the page's CSRF token.
+    page.locator("#id_patient + .select2").click()
+    with page.expect_response(lambda response: "term=Mart" in (response.request.post_data or "")) as answered:
+        page.locator(".select2-search__field").fill("Mart")
+    assert answered.value.request.method == "POST" and "Mart" not in answered.value.url
+    expect(page.locator(".select2-results__option").first).to_contain_text("Martinez")
     visit(page, "/admin/appointments/appointment/")
     assert sorted(set(violations)) == []
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from clinic.accounts.sign_in import local_path
 from clinic.accounts.two_factor.devices import has_two_factor
 from clinic.accounts.two_factor.login import verify_url
+from clinic.admin_search import PostAutocompleteJsonView
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -36,3 +37,7 @@ class ClinicAdminSite(admin.AdminSite):
             return redirect(verify_url(next_url))
         messages.warning(request, "The admin needs two-factor sign-in. Set it up, then open the admin again.")
         return redirect("two_factor:setup")
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        # By POST only: what is typed may be a patient's name (clinic.admin_search).
+        return PostAutocompleteJsonView.as_view(admin_site=self)(request)
