@@ -1,15 +1,12 @@
-"""Invitation links: their tokens, the pre-tenant lookup, and the email that carries one.
+"""Invitation links: the pre-tenant lookup of their tokens, and the email that carries one.
 
-A token is 32 random bytes, URL-safe base64 (43 characters); it names no clinic and
+A token (tenancy.tokens) is 32 random bytes, URL-safe base64 (43 characters); it names no clinic and
 no person. Only its sha256 is stored (Invitation.token_hash), so a leaked table holds
 no usable link, and the link is shown to nobody but the invitee's mailbox. The
 writes are in tenancy.services (invitation_create, _revoke, _accept, _decline)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-import secrets
 import uuid
 
 from django.conf import settings
@@ -18,28 +15,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from tenancy.lookups import organization_for
+from tenancy.tokens import token_hash_if_valid
 
-TOKEN_BYTES = 32
-_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 LOOKUP_FUNCTION = "tenancy_invitation_for_token"  # migration 0004
-
-
-def new_token() -> tuple[str, str]:
-    """(token for the link, hash to store)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def token_hash_if_valid(token: str) -> str | None:
-    """The hash to look up for a well-formed token; None for anything else, which
-    then costs no database query."""
-    if not isinstance(token, str) or not _TOKEN_PATTERN.fullmatch(token):
-        return None
-    return hash_token(token)
 
 
 def organization_for_token(token: str) -> uuid.UUID | None:

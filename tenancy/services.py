@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from tenancy import invitations
+from tenancy import invitations, tokens
 from tenancy.context import tenant_context
 from tenancy.models import Invitation, Membership, Organization
 
@@ -113,7 +113,7 @@ def invitation_create(*, email: str, role: str, invited_by: Membership) -> Invit
             raise ValidationError("That person is already a member.", code="already_member")
         invitation = Invitation.objects.pending().select_for_update().filter(email=email).first()
         invitation = invitation or Invitation(email=email)
-        token, invitation.token_hash = invitations.new_token()
+        token, invitation.token_hash = tokens.new_token()
         invitation.role = role
         invitation.invited_by_id = actor.user_id
         invitation.created_at = timezone.now()
@@ -183,7 +183,7 @@ def is_invitee(invitation: Invitation, user) -> bool:
 
 
 def _pending_for_invitee(token: str, user) -> Invitation:
-    token_hash = invitations.token_hash_if_valid(token)
+    token_hash = tokens.token_hash_if_valid(token)
     invitation = Invitation.objects.filter(token_hash=token_hash).first()
     if invitation is None or not invitation.is_pending:
         raise Invitation.DoesNotExist("No such invitation.")

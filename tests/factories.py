@@ -171,8 +171,8 @@ def audit_event(**fields) -> Model:
 def invitation(**fields) -> Model:
     from django.utils import timezone
 
-    from tenancy.invitations import new_token
     from tenancy.models import Invitation
+    from tenancy.tokens import new_token
 
     _, token_hash = new_token()
     values = {
@@ -198,7 +198,7 @@ def security_settings(**fields) -> Model:
 
 def calendar_feed(**fields) -> Model:
     from clinic.calendars.models import CalendarFeed
-    from clinic.calendars.tokens import new_token
+    from tenancy.tokens import new_token
 
     _, token_hash = new_token()
     return CalendarFeed.objects.create(**{"token_hash": token_hash, **fields})

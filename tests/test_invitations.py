@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tenancy.context import tenant_context
-from tenancy.invitations import hash_token
 from tenancy.lookups import organization_for
 from tenancy.models import Invitation, Membership
 from tenancy.services import invitation_accept, invitation_create
 from tenancy.session import SESSION_ORG_KEY, memberships_for
+from tenancy.tokens import hash_token
 from tests.conftest import PASSWORD, add_member, login, make_user
 from tests.invitation_support import invite, link_in, token_in
 from tests.two_factor_support import sign_in_with_code

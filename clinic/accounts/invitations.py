@@ -27,10 +27,11 @@ from django.views.decorators.http import require_http_methods
 from clinic.accounts.forms import InvitationSignUpForm
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
-from tenancy.invitations import organization_for_token, token_hash_if_valid
+from tenancy.invitations import organization_for_token
 from tenancy.models import Invitation, Membership, Organization
 from tenancy.services import invitation_accept, invitation_decline, is_invitee
 from tenancy.session import activate_org
+from tenancy.tokens import token_hash_if_valid
 
 TEMPLATE = "accounts/invitation.html"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -19,10 +19,11 @@ from clinic.calendars import ics
 from clinic.calendars.models import PATIENT_DETAILS, CalendarFeed, CalendarSettings
 from clinic.calendars.services import feed_mark_used
 from clinic.calendars.throttling import retry_after_seconds
-from clinic.calendars.tokens import organization_for_hash, token_hash_if_valid
+from clinic.calendars.tokens import organization_for_hash
 from tenancy.context import TenantContextError, tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization
+from tenancy.tokens import token_hash_if_valid
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # Only the subscriber's own client may keep a copy; it asks again with If-None-Match.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from clinic.appointments.models import Provider
 from clinic.audit.trail import Action, record
 from clinic.calendars.models import PATIENT_DETAILS, CalendarFeed, CalendarSettings, Privacy
-from clinic.calendars.tokens import new_token
+from tenancy.tokens import new_token
 
 # A feed is fetched every few minutes by each calendar app subscribed to it; its
 # "last used" time is written at most this often, not on every fetch.
