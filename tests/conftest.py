@@ -253,6 +253,15 @@ def sms_provider(settings):
     RecordingBackend.reset()
 
 
+@pytest.fixture(scope="session")
+def radicale():
+    """A real CalDAV server (Radicale) on a loopback port for the whole session."""
+    from tests import caldav_support
+
+    with caldav_support.running() as server:
+        yield server
+
+
 # --- The integrator API ----------------------------------------------------------
 
 
