@@ -215,3 +215,16 @@ def test_another_clinics_booking_never_reaches_the_calendar(radicale, calendar, 
     connect(people_a, calendar, jobs=caldav_jobs)
     book(people_b, caldav_jobs)
     assert caldav_jobs.waiting() == [] and radicale.hrefs(calendar, "ada") == []
+
+
+def test_erasing_a_patient_rewrites_their_named_events_with_the_pseudonym(radicale, calendar, people_a, caldav_jobs):
+    from clinic.audit.patient_rights import patient_erase
+
+    connect(people_a, calendar, privacy="names", jobs=caldav_jobs)
+    appointment = book(people_a, caldav_jobs)
+    assert "Jane Doe" in str(event_of(radicale, calendar, appointment)[1]["summary"])
+    with tenant_context(org=people_a.org), caldav_jobs.capture(execute=True):
+        patient_erase(patient=people_a.jane)
+    assert caldav_jobs.run() == 1
+    summary = str(event_of(radicale, calendar, appointment)[1]["summary"])
+    assert "Jane" not in summary and summary.startswith("Check-up · Erased patient")

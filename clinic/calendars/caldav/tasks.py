@@ -16,6 +16,7 @@ from clinic.appointments.models import Appointment
 from clinic.calendars import ics
 from clinic.calendars.caldav import push
 from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
+from clinic.calendars.models import PATIENT_DETAILS
 from tenancy.jobs import defer_on_commit, tenant_task
 
 QUEUE = "calendars"
@@ -83,3 +84,17 @@ def defer_pushes_for(appointment: Appointment) -> int:
     for connection_id in sorted(connections):
         defer_push(appointment.organization_id, connection_id, appointment.pk)
     return len(connections)
+
+
+def defer_pushes_for_patient(patient) -> int:
+    """Inside the patient's erasure: rewrite their events in every working connection
+    whose events name patients (the others never showed them)."""
+    events = CalDAVEvent.objects.filter(
+        appointment__patient=patient,
+        connection__status=CalDAVConnection.Status.OK,
+        connection__privacy__in=PATIENT_DETAILS,
+    ).values_list("connection_id", "appointment_id")
+    pairs = sorted(set(events))
+    for connection_id, appointment_id in pairs:
+        defer_push(patient.organization_id, connection_id, appointment_id)
+    return len(pairs)
