@@ -163,3 +163,21 @@ def test_the_pages_need_a_sign_in(client, org_a, owner_a, people_a):
     assert client.post(f"/calendars/caldav/{connection.pk}/delete/").status_code == 302
     assert client.post("/calendars/caldav/new/", connect_form(people_a.ada)).status_code == 302
     assert len(connections_of(org_a)) == 1
+
+
+def test_connecting_reconnecting_and_removing_are_in_the_audit_trail(client, staff_a, org_a, people_a):
+    from clinic.audit.models import AuditEvent
+
+    login(client, staff_a, org_a)
+    assert client.post("/calendars/caldav/new/", connect_form(people_a.ada)).status_code == 302
+    (connection,) = connections_of(org_a)
+    data = {"username": "ada", "password": "another"}
+    assert client.post(f"/calendars/caldav/{connection.pk}/reconnect/", data).status_code == 302
+    assert client.post(f"/calendars/caldav/{connection.pk}/delete/").status_code == 302
+    with tenant_context(org=org_a):
+        events = AuditEvent.objects.filter(object_id=connection.pk).order_by("at")
+        assert [(e.action, e.actor_user_id) for e in events] == [
+            ("caldav_connected", staff_a.pk),
+            ("caldav_reconnected", staff_a.pk),
+            ("caldav_removed", staff_a.pk),
+        ]

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.appointments.models import Provider
+from clinic.audit.trail import Action, record
 from clinic.calendars.caldav import credentials
 from clinic.calendars.caldav.client import check_url
 from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
@@ -42,6 +43,7 @@ def caldav_connection_create(
     connection.claim_for_current_org()
     connection.full_clean()
     connection.save(force_insert=True)
+    record(Action.CALDAV_CONNECTED, obj=connection)
     _sync_on_commit(connection)
     return connection
 
@@ -60,6 +62,7 @@ def caldav_connection_reconnect(*, connection: CalDAVConnection, username: str, 
     connection.last_error = ""
     connection.full_clean()
     connection.save()
+    record(Action.CALDAV_RECONNECTED, obj=connection)
     _sync_on_commit(connection)
     return connection
 
@@ -67,6 +70,7 @@ def caldav_connection_reconnect(*, connection: CalDAVConnection, username: str, 
 @transaction.atomic
 def caldav_connection_delete(*, connection: CalDAVConnection) -> None:
     """Stop pushing to the calendar and forget its password. Events already in it stay."""
+    record(Action.CALDAV_REMOVED, obj=connection)
     CalDAVConnection.objects.filter(pk=connection.pk).delete()
 
 
