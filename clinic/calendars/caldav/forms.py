@@ -12,7 +12,7 @@ PASSWORD_HELP = "Use an app password made for this in your calendar account, not
 
 
 class CalDAVConnectForm(forms.Form):
-    provider = forms.ChoiceField(label="Calendar of")
+    provider = forms.ChoiceField(label="Provider")
     url = forms.CharField(
         label="Calendar URL",
         max_length=500,
