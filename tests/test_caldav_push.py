@@ -228,3 +228,19 @@ def test_erasing_a_patient_rewrites_their_named_events_with_the_pseudonym(radica
     assert caldav_jobs.run() == 1
     summary = str(event_of(radicale, calendar, appointment)[1]["summary"])
     assert "Jane" not in summary and summary.startswith("Check-up · Erased patient")
+
+
+def test_a_job_naming_another_clinic_cannot_reach_a_connection(radicale, calendar, people_a, org_b, caldav_jobs):
+    from clinic.calendars.caldav.tasks import push_appointment
+
+    connection = connect(people_a, calendar, jobs=caldav_jobs)
+    appointment = book(people_a, caldav_jobs)
+    with tenant_context(org=people_a.org), caldav_jobs.capture(execute=True):
+        services.appointment_cancel(appointment=appointment, changed_by=None)
+    # The same connection and appointment, as clinic B's job: RLS shows it neither.
+    push_appointment(
+        organization_id=str(org_b.id), connection_id=str(connection.pk), appointment_id=str(appointment.pk)
+    )
+    assert event_of(radicale, calendar, appointment) is not None  # not deleted by B's job
+    caldav_jobs.run()
+    assert event_of(radicale, calendar, appointment) is None  # clinic A's own job deletes it
