@@ -309,6 +309,25 @@ if CALENDAR_FEED_THROTTLE_RATE and not re.fullmatch(
 # The base of the feed links the calendar page shows, e.g. https://clinic.example.org;
 # empty: the address the page itself was opened at.
 CALENDAR_FEED_BASE_URL = env.str("CALENDAR_FEED_BASE_URL", default="").strip().rstrip("/")
+# CalDAV connections (clinic.calendars.caldav): Fernet keys (url-safe base64 of 32
+# bytes, comma-separated) for the stored calendar passwords; the first encrypts, all
+# decrypt (`manage.py rotate_calendar_credentials` re-encrypts with the first). Empty:
+# with DEBUG, a key derived from SECRET_KEY; otherwise connecting a calendar fails
+# with ImproperlyConfigured.
+CALENDAR_CREDENTIALS_KEYS = [key.strip() for key in env.str("CALENDAR_CREDENTIALS_KEYS", default="").split(",")]
+CALENDAR_CREDENTIALS_KEYS = [key for key in CALENDAR_CREDENTIALS_KEYS if key]
+for _key in CALENDAR_CREDENTIALS_KEYS:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}=", _key):
+        raise ImproperlyConfigured(
+            "CALENDAR_CREDENTIALS_KEYS must be Fernet keys (44 characters of url-safe base64), comma-separated"
+        )
+# How long one request to a CalDAV server may take (connect, then the answer), in seconds.
+CALDAV_TIMEOUT_SECONDS = _env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
+# A connection whose pushes fail this many times in a row is marked broken and left alone.
+CALDAV_BROKEN_AFTER_FAILURES = _env_int("CALDAV_BROKEN_AFTER_FAILURES", 5, minimum=1)
+# Plain http:// calendar URLs send the password unencrypted: refused unless this is on
+# (local development, tests) or DEBUG.
+CALDAV_ALLOW_HTTP = _env_bool("CALDAV_ALLOW_HTTP", False)
 # Throttling counts in the cache: per process by default; give several app servers one
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

@@ -264,6 +264,15 @@ def sms_provider(settings):
     RecordingBackend.reset()
 
 
+@pytest.fixture(scope="session")
+def radicale():
+    """A real CalDAV server (Radicale) on a loopback port for the whole session."""
+    from tests import caldav_support
+
+    with caldav_support.running() as server:
+        yield server
+
+
 # --- The integrator API ----------------------------------------------------------
 
 
@@ -311,3 +320,16 @@ def prove_tenant(target, org_id, user_id=None) -> None:
         "set_config('app.context_proof', %s, true)",
         [org, user, proof],
     )
+
+
+@pytest.fixture
+def caldav_jobs(django_capture_on_commit_callbacks):
+    """CalDAV jobs deferred to memory and run in this process (tests/caldav_jobs.py)."""
+    from procrastinate.contrib.django import app
+    from procrastinate.testing import InMemoryConnector
+
+    from tests.caldav_jobs import Jobs
+
+    connector = InMemoryConnector()
+    with app.replace_connector(connector):
+        yield Jobs(connector, django_capture_on_commit_callbacks)

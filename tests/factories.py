@@ -210,6 +210,27 @@ def calendar_settings(**fields) -> Model:
     return CalendarSettings.objects.create(**{"allow_patient_details": False, **fields})
 
 
+def caldav_connection(**fields) -> Model:
+    from clinic.calendars.caldav import credentials
+    from clinic.calendars.caldav.models import CalDAVConnection
+
+    defaults = {"url": "https://dav.example.org/calendars/ada/clinic/", "username": "ada"}
+    if "provider" not in fields:
+        defaults["provider"] = provider()
+    encrypted = credentials.encrypt(fields.pop("password", "app-password"))
+    return CalDAVConnection.objects.create(**{**defaults, "password_encrypted": encrypted, **fields})
+
+
+def caldav_event(**fields) -> Model:
+    from clinic.calendars.caldav.models import CalDAVEvent
+
+    if "connection" not in fields:
+        fields["connection"] = caldav_connection()
+    if "appointment" not in fields:
+        fields["appointment"] = appointment(provider=fields["connection"].provider)
+    return CalDAVEvent.objects.create(**{"etag": '"1"', **fields})
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -232,4 +253,6 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "accounts.SecuritySettings": security_settings,
     "calendars.CalendarFeed": calendar_feed,
     "calendars.CalendarSettings": calendar_settings,
+    "calendars.CalDAVConnection": caldav_connection,
+    "calendars.CalDAVEvent": caldav_event,
 }

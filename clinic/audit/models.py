@@ -42,6 +42,9 @@ class AuditEvent(TenantModel):
         FEED_REVOKED = "feed_revoked", "Calendar feed revoked"
         # A calendar feed showing patients' initials or names was fetched by its link.
         FEED_FETCHED = "feed_fetched", "Calendar feed fetched"
+        CALDAV_CONNECTED = "caldav_connected", "CalDAV calendar connected"
+        CALDAV_RECONNECTED = "caldav_reconnected", "CalDAV calendar reconnected"
+        CALDAV_REMOVED = "caldav_removed", "CalDAV calendar removed"
 
     class Actor(models.TextChoices):
         USER = "user", "User"

@@ -114,8 +114,17 @@ def patient_erase(*, patient: Patient) -> Patient:
     patient.sms_consent = Patient.SmsConsent.OPTED_OUT
     patient.sms_consent_changed_at = patient.erased_at = timezone.now()
     patient.save()
+    _rewrite_calendar_events(patient)
     record(Action.ERASE, object_type="appointments.Patient", object_id=patient.pk, patient_id=patient.pk)
     return patient
+
+
+def _rewrite_calendar_events(patient: Patient) -> None:
+    """CalDAV calendars that show patients' initials or names hold the old ones in
+    their events: rewrite those with the pseudonym once the erasure commits."""
+    from clinic.calendars.caldav.tasks import defer_pushes_for_patient
+
+    defer_pushes_for_patient(patient)
 
 
 def _messages_of(patient: Patient):

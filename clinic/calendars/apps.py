@@ -5,3 +5,7 @@ class CalendarsConfig(AppConfig):
     name = "clinic.calendars"
     label = "calendars"
     verbose_name = "Calendar connections"
+
+    def ready(self) -> None:
+        # The CalDAV receivers connect themselves on import (and bring the worker's tasks).
+        from clinic.calendars.caldav import receivers, tasks  # noqa: F401

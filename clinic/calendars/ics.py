@@ -88,6 +88,21 @@ def render(
     return calendar.to_ical()
 
 
+def render_one(*, appointment: Appointment, clinic: Organization, privacy: str) -> bytes:
+    """One appointment as a CalDAV calendar object (RFC 4791): a VCALENDAR holding its
+    VEVENT and the clinic zone's VTIMEZONE for the days it spans. The provider is not
+    named: the calendar it goes to is the provider's own."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    zone = clinic.zone
+    calendar.add_component(_event(appointment, privacy, zone, with_provider=False))
+    first = appointment.starts_at.astimezone(zone).date() - dt.timedelta(days=1)
+    last = appointment.ends_at.astimezone(zone).date() + dt.timedelta(days=1)
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
 def _event(appointment: Appointment, privacy: str, zone, *, with_provider: bool) -> Event:
     event = Event()
     event.add("uid", event_uid(appointment))

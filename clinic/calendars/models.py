@@ -131,3 +131,7 @@ class CalendarFeed(TenantModel):
         if self.privacy in PATIENT_DETAILS and not clinic_settings.allow_patient_details:
             return Privacy.TYPE
         return self.privacy
+
+
+# The CalDAV models live with the rest of CalDAV; imported here so Django finds them.
+from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent  # noqa: E402, F401

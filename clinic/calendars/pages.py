@@ -2,7 +2,8 @@
 or the whole clinic's appointments, sees its link once (with a copy button and a QR
 code for phones), and lists and revokes their own feeds. Owners and admins see and
 revoke every feed of the clinic and decide whether feeds may show patient details.
-Another member's feed, or another clinic's, is a 404."""
+Another member's feed, or another clinic's, is a 404. The same page lists the CalDAV
+calendars the clinic writes to (their forms: clinic.calendars.caldav.pages)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.two_factor.qr import qr_svg
+from clinic.calendars.caldav.forms import CalDAVConnectForm
+from clinic.calendars.caldav.models import CalDAVConnection
+from clinic.calendars.caldav.pages import connect_form
 from clinic.calendars.forms import CalendarSettingsForm, FeedForm
 from clinic.calendars.models import CalendarFeed, CalendarSettings
 from clinic.calendars.services import calendar_settings_update, feed_create, feed_revoke
@@ -24,17 +28,32 @@ from tenancy.decorators import manager_required, org_required
 TEMPLATE = "calendars/calendars.html"
 
 
-def _render(request: HttpRequest, form: FeedForm, *, new: dict | None = None, status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest,
+    form: FeedForm | None = None,
+    *,
+    new: dict | None = None,
+    caldav_form: CalDAVConnectForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     clinic_settings = CalendarSettings.current()
     feeds = (
         CalendarFeed.objects.visible_to(request.membership)
         .select_related("provider", "created_by")
         .order_by("revoked_at", "-created_at")
     )
+    connections = list(
+        CalDAVConnection.objects.visible_to(request.membership)
+        .select_related("provider", "created_by")
+        .order_by("provider__name", "-created_at")
+    )
     context = {
         "feeds": feeds,
-        "form": form,
+        "form": form or _feed_form(),
         "new": new,
+        "caldav_connections": connections,
+        "caldav_broken": [connection for connection in connections if connection.is_broken],
+        "caldav_form": caldav_form or connect_form(),
         "settings_form": CalendarSettingsForm(initial={"allow_patient_details": clinic_settings.allow_patient_details}),
         "clinic_settings": clinic_settings,
     }
@@ -49,7 +68,7 @@ def _feed_form(data=None) -> FeedForm:
 @org_required
 @require_GET
 def calendar_list(request: HttpRequest) -> HttpResponse:
-    return _render(request, _feed_form())
+    return render_page(request)
 
 
 @never_cache
@@ -58,7 +77,7 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
 def feed_new(request: HttpRequest) -> HttpResponse:
     form = _feed_form(request.POST)
     if not form.is_valid():
-        return _render(request, form, status=400)
+        return render_page(request, form, status=400)
     feed, token = feed_create(
         provider=form.chosen_provider(), privacy=form.cleaned_data["privacy"], created_by=request.user
     )
@@ -67,7 +86,7 @@ def feed_new(request: HttpRequest) -> HttpResponse:
     url = feed_url(request, token)
     qr = mark_safe(qr_svg(url, label="QR code of the link"))  # noqa: S308 (our own SVG of our own link)
     new = {"feed": feed, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1], "qr": qr}
-    return _render(request, _feed_form(), new=new)
+    return render_page(request, new=new)
 
 
 @org_required

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from clinic.calendars import feed_views, pages
+from clinic.calendars.caldav import pages as caldav_pages
 
 # The staff page, included at /calendars/.
 page_urls = (
@@ -9,6 +10,9 @@ page_urls = (
         path("new/", pages.feed_new, name="create"),
         path("<uuid:pk>/revoke/", pages.feed_revoke_view, name="revoke"),
         path("settings/", pages.settings_update, name="settings"),
+        path("caldav/new/", caldav_pages.caldav_new, name="caldav_create"),
+        path("caldav/<uuid:pk>/reconnect/", caldav_pages.caldav_reconnect, name="caldav_reconnect"),
+        path("caldav/<uuid:pk>/delete/", caldav_pages.caldav_delete, name="caldav_delete"),
     ],
     "calendars",
 )

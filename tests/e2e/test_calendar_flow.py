@@ -32,9 +32,10 @@ def test_make_a_feed_copy_its_link_and_fetch_it(page, screenshot):
     sign_in(page, "northside-owner", DEMO_PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendars").click()
     expect(page.get_by_role("heading", name="Calendar connections")).to_be_visible()
-    page.get_by_label("Calendar of").select_option(label="Whole clinic (every provider)")
-    page.get_by_label("Type, time and patient initials").check()
-    page.get_by_role("button", name="Make link").click()
+    feed_form = page.get_by_role("region", name="Make a calendar link")  # the CalDAV form has the same levels
+    feed_form.get_by_label("Calendar of").select_option(label="Whole clinic (every provider)")
+    feed_form.get_by_label("Type, time and patient initials").check()
+    feed_form.get_by_role("button", name="Make link").click()
 
     expect(page.get_by_role("heading", name="Your new calendar link")).to_be_visible()
     expect(page.get_by_role("img", name="QR code of the link")).to_be_visible()

@@ -1,0 +1,148 @@
+"""The HTTP side of CalDAV (RFC 4791): writing and deleting one event resource,
+`<calendar URL>/<UID>.ics`, with HTTP Basic authentication (`requests`).
+
+Writes are conditional, so the clinic never creates a second copy of an event nor
+silently replaces one it has not seen: a new event is PUT with `If-None-Match: *`,
+a known one with `If-Match: <its ETag>`. When the server answers 412 (the event was
+changed in the calendar app, or an earlier write reached it but its answer was lost),
+the current ETag is read and the write repeated once with it: the clinic's copy of an
+appointment wins. Redirects are not followed, no proxy or .netrc from the environment
+is used, and every request has a timeout.
+
+Errors are our own sentences, from the status code alone: never the server's body, a
+header or the password. The URL's host is not yet checked against private addresses
+(see README, "Calendar connections (CalDAV)")."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+USER_AGENT = "Clinic-CalDAV/1.0"
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+REFUSED_CREDENTIALS = (
+    "the calendar server refused the user name or password, or this account may not write to the calendar."
+)
+
+
+class Kind(enum.Enum):
+    DONE = "done"  # written, or deleted (or already gone)
+    REFUSED = "refused"  # the connection itself is wrong: password, rights, URL
+    REJECTED = "rejected"  # this one request was refused; retrying will not help
+    FAILED = "failed"  # no answer, or a server error: worth retrying later
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: Kind
+    status: int | None = None
+    etag: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:  # never the password, not even in a traceback's locals
+        return f"Account(username={self.username!r})"
+
+
+def check_url(url: str) -> str:
+    """The URL, stripped, if a calendar may have it; else ValidationError saying why."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("Give the calendar's https:// URL.", code="invalid_url")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("Leave the user name and password out of the URL.", code="invalid_url")
+    if parts.scheme == "http" and not (settings.CALDAV_ALLOW_HTTP or settings.DEBUG):
+        raise ValidationError("Use https://: the password and appointments must be encrypted.", code="insecure_url")
+    if parts.query or parts.fragment:
+        raise ValidationError("Give the calendar's URL without ? or #.", code="invalid_url")
+    return url
+
+
+def resource_url(calendar_url: str, uid: str) -> str:
+    return calendar_url.rstrip("/") + "/" + quote(uid, safe="@") + ".ics"
+
+
+def put_event(url: str, body: bytes, *, etag: str | None, exists: bool, account: Account) -> Answer:
+    """Create (`exists` False) or replace the event at `url`."""
+    if exists:
+        headers = {"If-Match": etag} if etag else {}
+    else:
+        headers = {"If-None-Match": "*"}
+    answer = _put(url, body, headers, account)
+    if answer.status == 412:
+        current = _send("GET", url, account)
+        if current.status == 404:
+            answer = _put(url, body, {"If-None-Match": "*"}, account)
+        elif current.kind is Kind.DONE:
+            answer = _put(url, body, {"If-Match": current.etag} if current.etag else {}, account)
+        else:
+            answer = current
+    return answer
+
+
+def delete_event(url: str, *, etag: str, account: Account) -> Answer:
+    """Delete the event at `url`; one already gone counts as deleted."""
+    answer = _send("DELETE", url, account, headers={"If-Match": etag} if etag else {})
+    if answer.status == 412:  # changed in the calendar app since: the appointment is cancelled all the same
+        answer = _send("DELETE", url, account)
+    if answer.status in (404, 410):
+        return Answer(Kind.DONE, answer.status)
+    return answer
+
+
+def _put(url: str, body: bytes, headers: dict[str, str], account: Account) -> Answer:
+    return _send("PUT", url, account, body=body, headers={**headers, "Content-Type": CONTENT_TYPE})
+
+
+def _send(method: str, url: str, account: Account, *, body: bytes | None = None, headers=None) -> Answer:
+    timeout = settings.CALDAV_TIMEOUT_SECONDS
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy, no .netrc credentials from the environment
+        try:
+            response = session.request(
+                method,
+                url,
+                data=body,
+                headers={**(headers or {}), "User-Agent": USER_AGENT},
+                auth=(account.username, account.password),
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                stream=True,  # the body is never read: only the status and ETag matter
+            )
+        except requests.Timeout:
+            return Answer(Kind.FAILED, error=f"The calendar server did not answer within {timeout} s.")
+        except requests.exceptions.SSLError:
+            return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
+        except requests.RequestException:
+            return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
+        response.close()
+    return classify(method, response.status_code, response.headers.get("ETag", ""))
+
+
+def classify(method: str, status: int, etag: str = "") -> Answer:
+    if 200 <= status < 300:
+        return Answer(Kind.DONE, status, etag=etag)
+    if status in (401, 403):
+        return Answer(Kind.REFUSED, status, error=f"HTTP {status}: {REFUSED_CREDENTIALS}")
+    if 300 <= status < 400:
+        return Answer(
+            Kind.REFUSED, status, error=f"HTTP {status}: the server redirects; enter the calendar's final URL."
+        )
+    if status in (404, 405, 409) and method == "PUT":
+        return Answer(Kind.REFUSED, status, error=f"HTTP {status}: there is no calendar at this URL.")
+    if status in (404, 412) and method == "GET":  # callers look at the status
+        return Answer(Kind.REJECTED, status)
+    if status in (408, 425, 429) or status >= 500:
+        return Answer(Kind.FAILED, status, error=f"HTTP {status}: the calendar server failed; trying again later.")
+    return Answer(Kind.REJECTED, status, error=f"HTTP {status}: the calendar server refused the event.")
