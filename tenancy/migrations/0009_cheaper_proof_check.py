@@ -14,7 +14,7 @@ def reinstall(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenancy", "0006_invitation_grants")]
+    dependencies = [("tenancy", "0008_first_owner_invitation")]
 
     # Going back keeps the new body: it accepts and refuses exactly the same proofs.
     operations = [migrations.RunPython(reinstall, migrations.RunPython.noop)]
