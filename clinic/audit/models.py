@@ -42,6 +42,12 @@ class AuditEvent(TenantModel):
         FEED_REVOKED = "feed_revoked", "Calendar feed revoked"
         # A calendar feed showing patients' initials or names was fetched by its link.
         FEED_FETCHED = "feed_fetched", "Calendar feed fetched"
+        # The clinic's lifecycle (clinic.lifecycle.services): the reason is on the clinic.
+        CLINIC_CREATED = "clinic_created", "Clinic created"
+        CLINIC_SUSPENDED = "clinic_suspended", "Clinic suspended"
+        CLINIC_REACTIVATED = "clinic_reactivated", "Clinic reactivated"
+        CLINIC_CLOSED = "clinic_closed", "Clinic closed"
+        CLINIC_ACTIVATED = "clinic_activated", "Trial ended: clinic active"
 
     class Actor(models.TextChoices):
         USER = "user", "User"

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
+from clinic.lifecycle.selectors import current_clinic_is_open
 from clinic.messaging import tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
@@ -128,7 +129,8 @@ def deliver(message_id, step: Step) -> None:
     """Hand one queued message to the provider and record the answer. `step()` opens
     a tenant transaction of the job's clinic; the provider is called between two."""
     with step():
-        claimed = _claim_for_sending(message_id)
+        # A suspended clinic's text stays queued: reactivation sends it.
+        claimed = _claim_for_sending(message_id) if current_clinic_is_open() else None
     if claimed is None:
         return
     outgoing, patient_id = claimed
