@@ -114,9 +114,9 @@ MIDDLEWARE = [
     "tenancy.middleware.TenantMiddleware",
     # A clinic's two-factor requirement, checked once the membership is known.
     "clinic.accounts.two_factor.middleware.TwoFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     # A suspended clinic's pages answer with the suspended page; a closed one's session moves out.
     "clinic.lifecycle.middleware.ClinicStatusMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cuts the query string (a search may be PHI) from `?next=` in sign-in redirects.
     "clinic.accounts.next_urls.NextWithoutQueryMiddleware",
