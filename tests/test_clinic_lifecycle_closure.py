@@ -140,3 +140,17 @@ def test_the_purge_leaves_no_row_of_the_clinic_in_any_table():
         assert counts(ids["b"]) == before_b
         assert sql(env, f"SELECT count(*) FROM tenancy_organization WHERE id = '{ids['a']}'") == [["0"]]
         assert sql(env, f"SELECT count(*) FROM tenancy_organization WHERE id = '{ids['b']}'") == [["1"]]
+
+
+def test_the_api_through_a_session_in_a_closed_clinic_answers_403(client, org_a, owner_a):
+    login(client, owner_a, org_a)
+    close(org_a, owner_a)
+    response = client.get("/api/v1/patients/")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "clinic_closed"
+    assert client.get("/patients/").status_code == 302  # the session is out of the clinic
+
+
+def test_an_api_key_of_a_closed_clinic_is_refused(org_a, owner_a, api_a):
+    close(org_a, owner_a)
+    response = api_a.get("patients/")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "clinic_closed"

@@ -140,7 +140,7 @@ def clinic_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{clinic.name}: {services._past(action)}.")
+            messages.success(request, f"{clinic.name}: {services.past_tense(action)}.")
             return redirect("lifecycle_console:clinic_detail", slug=slug)
     context = {"title": clinic.name, "clinic": clinic, "form": form, "actions": _actions_for(clinic), "failed": action}
     return _page(request, "lifecycle/console_detail.html", context, status=400)

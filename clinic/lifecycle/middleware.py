@@ -73,12 +73,15 @@ class ClinicStatusMiddleware:
         clinic: Organization | None = getattr(request, "organization", None)
         if clinic is None or clinic.is_open or _is_open_page(request):
             return self.get_response(request)
+        is_api = request.path_info.startswith("/api/")
         if clinic.status == Organization.Status.CLOSED:
             forget_active_org(request)
             request.organization = request.membership = None
+            if is_api:
+                return JsonResponse(body("clinic_closed", f"{clinic.name} is closed."), status=403)
             messages.info(request, f"{clinic.name} is closed.")
             return redirect(settings.TENANCY_PICKER_URL)
-        if request.path_info.startswith("/api/"):
+        if is_api:
             return JsonResponse(body("clinic_suspended", suspended_message(clinic)), status=403)
         context = {"clinic": clinic, "contact": settings.CLINIC_SUPPORT_CONTACT, "membership": request.membership}
         return render(request, "lifecycle/suspended.html", context, status=403)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.audit.trail import Action, record
-from clinic.lifecycle.services import Status, _clean_reason
+from clinic.lifecycle.services import Status, clean_reason
 from tenancy import invitations
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_id_for_slug
@@ -31,7 +31,7 @@ def clinic_create_with_owner_invitation(
     """Create a clinic with no member yet and invite `owner_email` to own it; the mail
     goes out once the transaction commits. The database admits that one invitation
     because the clinic has no member (tenancy/0008_first_owner_invitation)."""
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     owner_email = owner_email.strip().lower()
     validate_email(owner_email)
     if status not in (Status.TRIAL, Status.ACTIVE):

@@ -67,7 +67,7 @@ def clinic_close(*, organization_id, changed_by, reason: str) -> Organization:
 
 
 def _change(organization_id, transition: str, *, changed_by, reason: str) -> Organization:
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     allowed_from, action = TRANSITIONS[transition]
     with tenant_context(org=organization_id, user=changed_by):
         clinic = Organization.objects.select_for_update().filter(pk=organization_id).first()
@@ -75,7 +75,7 @@ def _change(organization_id, transition: str, *, changed_by, reason: str) -> Org
             raise Organization.DoesNotExist("No such clinic.")
         if clinic.status not in allowed_from:
             raise ValidationError(
-                f"{clinic.name} is {clinic.get_status_display().lower()}: it cannot be {_past(transition)}.",
+                f"{clinic.name} is {clinic.get_status_display().lower()}: it cannot be {past_tense(transition)}.",
                 code="invalid_transition",
             )
         clinic.status, clinic.status_reason, clinic.status_changed_at = TARGET[transition], reason, timezone.now()
@@ -101,7 +101,7 @@ def _resume_postponed(organization_id) -> None:
         webhook_tasks.defer_delivery(webhook_delivery)
 
 
-def _clean_reason(reason: str) -> str:
+def clean_reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError("Say why: the clinic's owners will read it.", code="reason_required")
@@ -110,7 +110,7 @@ def _clean_reason(reason: str) -> str:
     return reason
 
 
-def _past(transition: str) -> str:
+def past_tense(transition: str) -> str:
     return {"activate": "activated", "suspend": "suspended", "reactivate": "reactivated", "close": "closed"}[transition]
 
 
