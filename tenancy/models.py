@@ -44,9 +44,12 @@ class Organization(models.Model):
         help_text="IANA time zone, e.g. America/New_York.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, editable=False)
+    # Database defaults too: a clinic inserted by SQL (an operator's script) is active.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_default=Status.ACTIVE, editable=False
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    status_reason = models.CharField(max_length=500, blank=True, editable=False)
+    status_reason = models.CharField(max_length=500, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["name"]

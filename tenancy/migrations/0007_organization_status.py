@@ -1,5 +1,5 @@
 """A clinic's status (trial, active, suspended, closed), when it last changed and
-why. Existing clinics are active.
+why. Existing clinics are active, and so is a clinic inserted by SQL (database defaults).
 
 And the purge job's one pre-tenant question: `tenancy_closed_clinics(closed_before)`,
 the ids of clinics closed before that time, nothing else; each is then deleted in its
@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("trial", "Trial"), ("active", "Active"), ("suspended", "Suspended"), ("closed", "Closed")],
                 default="active",
+                db_default="active",
                 editable=False,
                 max_length=10,
             ),
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="organization",
             name="status_reason",
-            field=models.CharField(blank=True, editable=False, max_length=500),
+            field=models.CharField(blank=True, db_default="", default="", editable=False, max_length=500),
         ),
         AddPreTenantFunction(
             "tenancy_closed_clinics", "closed_before timestamptz", "SETOF uuid", CLOSED_CLINICS, ("organization",)
