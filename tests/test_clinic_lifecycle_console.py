@@ -182,3 +182,15 @@ def test_a_second_invitation_to_a_clinic_with_members_is_refused_by_the_database
 
     with pytest.raises(ProgrammingError), transaction.atomic(), tenant_context(org=org_a, user=outsider):
         Invitation.objects.create(email="x@example.test", role="owner", token_hash="0" * 64, expires_at=timezone.now())
+
+
+def test_the_admin_index_links_superusers_to_the_console(client, boss, org_a, owner_a):
+    assert CONSOLE in client.get("/admin/").content.decode()
+    owner_a.is_staff = True
+    owner_a.save()
+    force_login_verified(client, owner_a)
+    session = client.session
+    session["tenancy_active_org"] = str(org_a.id)
+    session.save()
+    page = client.get("/admin/")
+    assert page.status_code == 200 and CONSOLE not in page.content.decode()
