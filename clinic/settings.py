@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "clinic.api",
     "clinic.audit",
     "clinic.calendars",
+    "clinic.lifecycle",
     "axes",  # sign-in lockout, see below
     # Two-factor sign-in: an authenticator app's codes (TOTP), single-use recovery codes.
     "django_otp",
@@ -114,6 +115,8 @@ MIDDLEWARE = [
     # A clinic's two-factor requirement, checked once the membership is known.
     "clinic.accounts.two_factor.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A suspended clinic's pages answer with the suspended page; a closed one's session moves out.
+    "clinic.lifecycle.middleware.ClinicStatusMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cuts the query string (a search may be PHI) from `?next=` in sign-in redirects.
     "clinic.accounts.next_urls.NextWithoutQueryMiddleware",
@@ -186,6 +189,21 @@ SESSION_IDLE_TIMEOUT_MINUTES = _env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, mini
 # page it opens (tenancy.invitations builds the emailed link from these).
 INVITATION_TTL_DAYS = _env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 TENANCY_INVITATION_URL = "accounts:invitation"
+
+# A clinic's lifecycle (clinic/lifecycle): a closed clinic's owners may download its
+# export for this many days; then `purge_closed_clinics` (and the worker's daily job)
+# deletes it. Public sign-up (a new user and a clinic in trial) is off unless enabled;
+# its email link works for SIGNUP_VERIFY_HOURS.
+CLOSED_CLINIC_GRACE_DAYS = _env_int("CLOSED_CLINIC_GRACE_DAYS", 30, minimum=0)
+ALLOW_SIGNUP = _env_bool("ALLOW_SIGNUP", False)
+SIGNUP_VERIFY_HOURS = _env_int("SIGNUP_VERIFY_HOURS", 48, minimum=1)
+# Sign-up requests per client address and per email address in a window, as for
+# password resets (each one mails a link).
+SIGNUP_LIMIT_PER_IP = _env_int("SIGNUP_LIMIT_PER_IP", 5, minimum=1)
+SIGNUP_LIMIT_PER_EMAIL = _env_int("SIGNUP_LIMIT_PER_EMAIL", 3, minimum=1)
+SIGNUP_LIMIT_WINDOW_MINUTES = _env_int("SIGNUP_LIMIT_WINDOW_MINUTES", 60, minimum=1)
+# Who staff of a suspended clinic should contact (shown on the suspended page).
+CLINIC_SUPPORT_CONTACT = env.str("CLINIC_SUPPORT_CONTACT", default="your platform operator")
 
 # The audit trail (clinic/audit). Events older than the retention period are removed
 # by `manage.py audit_prune` (as the owner role); HIPAA asks for six years.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("clinic.accounts.auth_urls")),
     path("", include("clinic.accounts.urls")),
+    path("", include("clinic.lifecycle.urls")),
     # The start page: today's schedule of the active clinic.
     path("", include(appointment_urls.schedule_urls)),
     path("appointments/", include(appointment_urls.appointment_urls)),
@@ -27,6 +28,8 @@ urlpatterns = [
     path("calendars/", include(calendar_urls.page_urls)),
     *calendar_urls.feed_urls,
     path("audit/", include("clinic.audit.urls")),
+    # The platform console (superusers): before the admin, which would claim the path.
+    path("admin/platform/clinics/", include("clinic.lifecycle.console_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api.urls")),
 ]

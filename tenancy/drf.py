@@ -40,6 +40,17 @@ class InvalidKey(exceptions.AuthenticationFailed):
     default_code = "invalid_api_key"
 
 
+class ClinicNotOpen(exceptions.PermissionDenied):
+    """The key's clinic is suspended (or closed): its API answers 403, naming the state."""
+
+    def __init__(self, organization: Organization) -> None:
+        state = organization.get_status_display().lower()
+        super().__init__(
+            f"{organization.name} is {state}: its API is unavailable until it is reactivated.",
+            code=f"clinic_{organization.status}",
+        )
+
+
 @dataclass(frozen=True)
 class TenantPrincipal:
     """Who is calling, for which organization, allowed to do what."""
@@ -160,6 +171,8 @@ class TenantAPIViewMixin:
             organization = getattr(request._request, "organization", None)
             if organization is None or organization.pk != principal.organization_id:
                 organization = Organization.objects.get(pk=principal.organization_id)
+            if not organization.is_open:
+                raise ClinicNotOpen(organization)
             request.organization = organization
             with timezone.override(organization.zone):
                 return self.handle_in_tenant(request, handler, *args, **kwargs)

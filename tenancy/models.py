@@ -23,7 +23,16 @@ def validate_timezone(value: str) -> None:
 
 class Organization(models.Model):
     """A tenant: one clinic. Its row is visible only to its members (RLS, see
-    migration 0002) and only while it is the current tenant can it be changed."""
+    migration 0002) and only while it is the current tenant can it be changed.
+
+    Its `status` is changed only by the product's lifecycle services, which audit
+    each change; no form or admin edits it (the fields are not editable)."""
+
+    class Status(models.TextChoices):
+        TRIAL = "trial", "Trial"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        CLOSED = "closed", "Closed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
@@ -35,6 +44,12 @@ class Organization(models.Model):
         help_text="IANA time zone, e.g. America/New_York.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Database defaults too: a clinic inserted by SQL (an operator's script) is active.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_default=Status.ACTIVE, editable=False
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_reason = models.CharField(max_length=500, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -45,6 +60,11 @@ class Organization(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether its people may work in it (trial or active)."""
+        return self.status in (self.Status.TRIAL, self.Status.ACTIVE)
 
 
 class Membership(models.Model):

@@ -379,7 +379,12 @@ class AddPreTenantFunction(Operation):
         pass
 
     def _tables(self, apps, app_label: str) -> list[str]:
-        return [apps.get_model(app_label, name)._meta.db_table for name in self.models]
+        # A model of another app is named "app_label.Model" (a function that reads
+        # several apps' tables, such as the platform console's overview).
+        return [
+            (apps.get_model(name) if "." in name else apps.get_model(app_label, name))._meta.db_table
+            for name in self.models
+        ]
 
     def _body(self, apps, app_label: str) -> str:
         return self.body

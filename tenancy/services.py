@@ -17,12 +17,15 @@ from tenancy.context import tenant_context
 from tenancy.models import Invitation, Membership, Organization
 
 
-def organization_create(*, name: str, slug: str, timezone: str, owner) -> Organization:
+def organization_create(
+    *, name: str, slug: str, timezone: str, owner, status: str = Organization.Status.ACTIVE
+) -> Organization:
     """Create a clinic and make `owner` its owner, as the runtime role, with no bypass:
     the new id becomes the current tenant first, so the RLS policies accept both rows.
+    A clinic made by sign-up starts in `trial`.
 
     Must run outside any other organization's tenant context (which refuses the switch)."""
-    org = Organization(id=uuid.uuid4(), name=name, slug=slug, timezone=timezone)
+    org = Organization(id=uuid.uuid4(), name=name, slug=slug, timezone=timezone, status=status)
     org.full_clean()
     with tenant_context(org=org.id, user=owner):
         org.save(force_insert=True)

@@ -7,14 +7,22 @@ import uuid
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from tenancy.models import Membership
+from tenancy.models import Membership, Organization
 
 SESSION_ORG_KEY = "tenancy_active_org"
 
 
 def memberships_for(user) -> list[Membership]:
-    """The user's memberships (RLS shows a user only their own)."""
-    return list(Membership.objects.select_related("organization").filter(user=user))
+    """The user's memberships in clinics they may sign in to (RLS shows a user only
+    their own); a closed clinic is never offered."""
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    return list(memberships.exclude(organization__status=Organization.Status.CLOSED))
+
+
+def closed_memberships_for(user) -> list[Membership]:
+    """The user's memberships in closed clinics (their owners may still fetch the export)."""
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    return list(memberships.filter(organization__status=Organization.Status.CLOSED))
 
 
 def activate_org(request: HttpRequest, org_id) -> Membership:
@@ -28,7 +36,7 @@ def activate_org(request: HttpRequest, org_id) -> Membership:
     membership = (
         Membership.objects.select_related("organization").filter(user=request.user, organization_id=org_uuid).first()
     )
-    if membership is None:
+    if membership is None or membership.organization.status == Organization.Status.CLOSED:
         raise PermissionDenied("Not a member of that organization.")
     # A new session key on every switch: a session id seen in one clinic's context
     # is not the one that opens another's.

@@ -15,6 +15,9 @@ class User(AbstractUser):
     # A UUID, so ids say nothing about how many people use the platform.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", unique=True)
+    # Signed up on the public page and not yet through the emailed link: signed in,
+    # they see only "check your email" (clinic.lifecycle.signup), never their clinic.
+    email_pending_verification = models.BooleanField(default=False, editable=False)
 
     objects = UserManager()
 

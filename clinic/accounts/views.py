@@ -17,8 +17,9 @@ from clinic.accounts.sign_in import enter_after_sign_in, local_path
 from clinic.accounts.two_factor.devices import has_two_factor
 from clinic.accounts.two_factor.login import forget_pending, start_second_step
 from clinic.audit.trail import Action, record_in
+from clinic.lifecycle.export import closed_clinics_offered
 from tenancy.models import Membership
-from tenancy.session import activate_org, memberships_for
+from tenancy.session import activate_org, closed_memberships_for, memberships_for
 
 
 class ClinicLoginView(LoginView):
@@ -60,7 +61,12 @@ class ClinicLogoutView(LogoutView):
 @login_required
 @require_GET
 def clinic_picker(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/clinic_picker.html", {"memberships": memberships_for(request.user)})
+    context = {
+        "memberships": memberships_for(request.user),
+        # A closed clinic is not offered; its owners may still download its export.
+        "closed_clinics": closed_clinics_offered(closed_memberships_for(request.user)),
+    }
+    return render(request, "accounts/clinic_picker.html", context)
 
 
 @login_required

@@ -109,8 +109,15 @@ ERRORS = {
         [_error_example(401, "invalid_api_key", "The API key is not valid.")],
     ),
     403: (
-        "The key may not do this (a read-only key writing, say).",
-        [_error_example(403, "insufficient_scope", "This API key may only read.")],
+        "The key may not do this (a read-only key writing, say), or its clinic is suspended or closed.",
+        [
+            _error_example(403, "insufficient_scope", "This API key may only read."),
+            _error_example(
+                403,
+                "clinic_suspended",
+                "Riverside Clinic is suspended: its API is unavailable until it is reactivated.",
+            ),
+        ],
     ),
     404: ("No such object in this clinic.", [_error_example(404, "not_found", "Not found.")]),
     409: (

@@ -45,6 +45,12 @@ class AuditEvent(TenantModel):
         CALDAV_CONNECTED = "caldav_connected", "CalDAV calendar connected"
         CALDAV_RECONNECTED = "caldav_reconnected", "CalDAV calendar reconnected"
         CALDAV_REMOVED = "caldav_removed", "CalDAV calendar removed"
+        # The clinic's lifecycle (clinic.lifecycle.services): the reason is on the clinic.
+        CLINIC_CREATED = "clinic_created", "Clinic created"
+        CLINIC_SUSPENDED = "clinic_suspended", "Clinic suspended"
+        CLINIC_REACTIVATED = "clinic_reactivated", "Clinic reactivated"
+        CLINIC_CLOSED = "clinic_closed", "Clinic closed"
+        CLINIC_ACTIVATED = "clinic_activated", "Trial ended: clinic active"
 
     class Actor(models.TextChoices):
         USER = "user", "User"

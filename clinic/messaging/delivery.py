@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
+from clinic.lifecycle.selectors import current_clinic_is_open
 from clinic.messaging import tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
@@ -128,7 +129,7 @@ def deliver(message_id, step: Step) -> None:
     """Hand one queued message to the provider and record the answer. `step()` opens
     a tenant transaction of the job's clinic; the provider is called between two."""
     with step():
-        claimed = _claim_for_sending(message_id)
+        claimed = None if _postponed(message_id) else _claim_for_sending(message_id)
     if claimed is None:
         return
     outgoing, patient_id = claimed
@@ -143,6 +144,14 @@ def deliver(message_id, step: Step) -> None:
     with step():
         commit_without_waiting_for_disk()
         _record_sent(message_id, provider_id, patient_id)
+
+
+def _postponed(message_id) -> bool:
+    """A suspended clinic's texts stay queued (reactivation sends them), but for the
+    automatic answers to a patient's own text (STOP, START, HELP): those still go out."""
+    if current_clinic_is_open():
+        return False
+    return not SmsMessage.objects.filter(pk=message_id, kind=SmsMessage.Kind.REPLY).exists()
 
 
 def _record_sent(message_id, provider_id: str, patient_id) -> None:

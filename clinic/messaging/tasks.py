@@ -10,6 +10,7 @@ from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from clinic.lifecycle.selectors import current_clinic_is_open
 from clinic.messaging import delivery
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
 from tenancy.jobs import defer_on_commit, tenant_task
@@ -48,7 +49,10 @@ CLAIMS_PER_DISPATCH = 200
 def dispatch_clinic(*, organization_id: str) -> int:
     """Claim the clinic's due requests (each gets its queued message, in this one
     transaction), defer one send job per message once it commits, and recover lost
-    sends. Returns how many requests were claimed."""
+    sends. Returns how many requests were claimed. A suspended clinic's requests
+    stay pending, postponed until it is reactivated."""
+    if not current_clinic_is_open():
+        return 0
     now = timezone.now()
     delivery.commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
     due = list(

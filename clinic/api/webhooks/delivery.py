@@ -27,6 +27,7 @@ from django.utils import timezone
 from clinic.api.models import EventType, WebhookDelivery, WebhookEndpoint
 from clinic.api.webhooks import http, signing
 from clinic.api.webhooks.services import webhook_endpoint_record_failure
+from clinic.lifecycle.selectors import current_clinic_is_open
 
 MAX_ATTEMPTS = 8
 # Seconds before attempt n + 1 is BACKOFF_BASE ** n: 5 s, 25 s, 2 min, 10 min, 52 min,
@@ -60,7 +61,9 @@ def backoff(attempts: int) -> dt.timedelta:
 def deliver(delivery_id, step: Step) -> None:
     """Send one delivery; `step()` opens a tenant transaction of the job's clinic."""
     with step():
-        outgoing = _claim(delivery_id)
+        # A suspended clinic's delivery stays pending, its attempts uncounted: the
+        # reactivation (or the minute tick after it) sends it.
+        outgoing = _claim(delivery_id) if current_clinic_is_open() else None
     if outgoing is None:
         return
     outcome = http.post(outgoing.url, outgoing.body, outgoing.headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)

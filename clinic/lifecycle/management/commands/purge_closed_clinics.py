@@ -1,0 +1,22 @@
+"""Delete every clinic closed longer ago than CLOSED_CLINIC_GRACE_DAYS, with all its
+data (the worker runs the same job daily)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from clinic.lifecycle.services import clinics_due_for_purge, purge_closed_clinics
+
+
+class Command(BaseCommand):
+    help = "Delete closed clinics whose grace period (CLOSED_CLINIC_GRACE_DAYS) is over, with all their data."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="Only say how many clinics are due.")
+
+    def handle(self, *args, dry_run: bool = False, **options) -> None:
+        if dry_run:
+            self.stdout.write(f"{len(clinics_due_for_purge())} closed clinic(s) due for deletion.")
+            return
+        deleted = purge_closed_clinics()
+        self.stdout.write(f"Deleted {deleted} closed clinic(s) and all their data.")

@@ -1,0 +1,156 @@
+"""A clinic's lifecycle: the only writes of `Organization.status`.
+
+trial → active; trial or active → suspended → active again; any → closed. Each
+change locks the clinic's row, stores when and why, and adds an event to the clinic's
+own audit trail in the same transaction, so its owners read who did it and when on
+the audit page (the reason is on the clinic: the suspended page and the console show
+it). They run in the clinic's tenant context as `changed_by`, who need not be a member
+(a platform superuser acting from the console): the row is the current tenant's.
+
+A closed clinic is deleted, with all its data, by `clinic_purge` once its grace
+period (CLOSED_CLINIC_GRACE_DAYS) is over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.api import tasks as webhook_tasks
+from clinic.api.models import WebhookDelivery
+from clinic.audit.trail import Action, record
+from clinic.messaging import tasks as sms_tasks
+from clinic.messaging.models import SmsMessage
+from tenancy.context import tenant_context
+from tenancy.jobs import defer_on_commit
+from tenancy.models import Organization
+
+logger = logging.getLogger(__name__)
+Status = Organization.Status
+
+# What each change is allowed from, and how the audit trail names it.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "activate": (frozenset({Status.TRIAL}), Action.CLINIC_ACTIVATED),
+    "suspend": (frozenset({Status.TRIAL, Status.ACTIVE}), Action.CLINIC_SUSPENDED),
+    "reactivate": (frozenset({Status.SUSPENDED}), Action.CLINIC_REACTIVATED),
+    "close": (frozenset({Status.TRIAL, Status.ACTIVE, Status.SUSPENDED}), Action.CLINIC_CLOSED),
+}
+TARGET = {"activate": Status.ACTIVE, "suspend": Status.SUSPENDED, "reactivate": Status.ACTIVE, "close": Status.CLOSED}
+MAX_REASON = 500
+
+
+def clinic_activate(*, organization_id, changed_by, reason: str) -> Organization:
+    """A clinic in trial becomes active."""
+    return _change(organization_id, "activate", changed_by=changed_by, reason=reason)
+
+
+def clinic_suspend(*, organization_id, changed_by, reason: str) -> Organization:
+    """Its people see the suspended page, its API answers 403, its worker sends
+    nothing (postponed, not dropped); inbound texts still count (STOP, START)."""
+    return _change(organization_id, "suspend", changed_by=changed_by, reason=reason)
+
+
+def clinic_reactivate(*, organization_id, changed_by, reason: str) -> Organization:
+    """Back to active: the postponed texts and event deliveries go out."""
+    return _change(organization_id, "reactivate", changed_by=changed_by, reason=reason)
+
+
+def clinic_close(*, organization_id, changed_by, reason: str) -> Organization:
+    """Nobody works in it any more; its owners may download its export until the
+    grace period ends, then it is deleted."""
+    return _change(organization_id, "close", changed_by=changed_by, reason=reason)
+
+
+def _change(organization_id, transition: str, *, changed_by, reason: str) -> Organization:
+    reason = clean_reason(reason)
+    allowed_from, action = TRANSITIONS[transition]
+    with tenant_context(org=organization_id, user=changed_by):
+        clinic = Organization.objects.select_for_update().filter(pk=organization_id).first()
+        if clinic is None:
+            raise Organization.DoesNotExist("No such clinic.")
+        if clinic.status not in allowed_from:
+            raise ValidationError(
+                f"{clinic.name} is {clinic.get_status_display().lower()}: it cannot be {past_tense(transition)}.",
+                code="invalid_transition",
+            )
+        clinic.status, clinic.status_reason, clinic.status_changed_at = TARGET[transition], reason, timezone.now()
+        clinic.save(update_fields=["status", "status_reason", "status_changed_at"])
+        record(action, obj=clinic, changed_fields=["status", "status_reason"], user=changed_by)
+        if transition == "reactivate":
+            _resume_postponed(organization_id)
+    logger.info("Clinic %s: %s by user %s", organization_id, transition, getattr(changed_by, "pk", None))
+    return clinic
+
+
+def _resume_postponed(organization_id) -> None:
+    """Once the reactivation commits: the texts and event deliveries the worker left
+    waiting while the clinic was suspended go out now, not at the next tick."""
+    defer_on_commit(sms_tasks.dispatch_clinic, organization_id=organization_id)
+    for message in SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED).only("id", "organization_id"):
+        sms_tasks.defer_delivery(message)
+    now = timezone.now()
+    pending = WebhookDelivery.objects.filter(
+        Q(in_flight_until__isnull=True) | Q(in_flight_until__lt=now), status=WebhookDelivery.Status.PENDING
+    )
+    for webhook_delivery in pending.only("id", "organization_id"):
+        webhook_tasks.defer_delivery(webhook_delivery)
+
+
+def clean_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError("Say why: the clinic's owners will read it.", code="reason_required")
+    if len(reason) > MAX_REASON:
+        raise ValidationError(f"Keep the reason under {MAX_REASON} characters.", code="reason_too_long")
+    return reason
+
+
+def past_tense(transition: str) -> str:
+    return {"activate": "activated", "suspend": "suspended", "reactivate": "reactivated", "close": "closed"}[transition]
+
+
+def grace_ends_at(clinic: Organization) -> dt.datetime | None:
+    """When a closed clinic's export stops being offered and it may be deleted."""
+    if clinic.status != Status.CLOSED or clinic.status_changed_at is None:
+        return None
+    return clinic.status_changed_at + dt.timedelta(days=settings.CLOSED_CLINIC_GRACE_DAYS)
+
+
+def in_grace_period(clinic: Organization, now: dt.datetime | None = None) -> bool:
+    ends = grace_ends_at(clinic)
+    return ends is not None and (now or timezone.now()) < ends
+
+
+def clinics_due_for_purge(now: dt.datetime | None = None) -> list:
+    """The ids of clinics closed longer ago than the grace period: the one pre-tenant
+    question the purge asks (`tenancy_closed_clinics`, migration tenancy/0007)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CLOSED_CLINIC_GRACE_DAYS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT tenancy_closed_clinics(%s)", [cutoff])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def clinic_purge(*, organization_id, now: dt.datetime | None = None) -> bool:
+    """Delete a closed clinic whose grace period is over, and by the database's ON
+    DELETE CASCADE every row of it in every tenant table (append-only ones included:
+    PostgreSQL runs a cascade as the table's owner) and every membership. Re-checked
+    under the row lock, in the clinic's own tenant context: a clinic reopened or
+    closed only recently is left alone (False)."""
+    with tenant_context(org=organization_id):
+        clinic = Organization.objects.select_for_update().filter(pk=organization_id).first()
+        if clinic is None or clinic.status != Status.CLOSED or in_grace_period(clinic, now):
+            return False
+        Organization.objects.filter(pk=organization_id).delete()
+    # Its audit trail is gone with it: the application log keeps the fact.
+    logger.warning("Closed clinic %s deleted after its grace period", organization_id)
+    return True
+
+
+def purge_closed_clinics(now: dt.datetime | None = None) -> int:
+    """Delete every clinic due (each in a transaction of its own); how many were."""
+    return sum(clinic_purge(organization_id=org_id, now=now) for org_id in clinics_due_for_purge(now))
