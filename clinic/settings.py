@@ -309,6 +309,13 @@ if CALENDAR_FEED_THROTTLE_RATE and not re.fullmatch(
 # The base of the feed links the calendar page shows, e.g. https://clinic.example.org;
 # empty: the address the page itself was opened at.
 CALENDAR_FEED_BASE_URL = env.str("CALENDAR_FEED_BASE_URL", default="").strip().rstrip("/")
+# Busy-time calendars (clinic.calendars.fetching): the worker fetches URLs that clinics
+# typed, so addresses that are not public are refused (SSRF). Loopback alone may be
+# allowed for local demos and tests; never in production.
+CALENDAR_FETCH_ALLOW_LOOPBACK = _env_bool("CALENDAR_FETCH_ALLOW_LOOPBACK", False)
+# The largest calendar fetched, in bytes, and the time one fetch may take in all (seconds).
+CALENDAR_FETCH_MAX_BYTES = _env_int("CALENDAR_FETCH_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+CALENDAR_FETCH_TIMEOUT_SECONDS = _env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 20, minimum=1)
 # Throttling counts in the cache: per process by default; give several app servers one
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

@@ -13,6 +13,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Event webhooks go to servers the tests start on 127.0.0.1 (the SSRF tests turn this off).
 WEBHOOK_ALLOW_PRIVATE_URLS = True
+# Busy calendars are served by a test server on 127.0.0.1 (the SSRF tests turn this off).
+CALENDAR_FETCH_ALLOW_LOOPBACK = True
 
 # The suite sets up its databases and checks them as the owner and audit roles.
 DATABASE_SERVER, DATABASE_ROLES, DATABASES = database_settings(privileged=True)  # noqa: F405
