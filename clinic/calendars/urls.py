@@ -9,6 +9,9 @@ page_urls = (
         path("new/", pages.feed_new, name="create"),
         path("<uuid:pk>/revoke/", pages.feed_revoke_view, name="revoke"),
         path("settings/", pages.settings_update, name="settings"),
+        path("busy/new/", pages.busy_new, name="busy_create"),
+        path("busy/<uuid:pk>/refresh/", pages.busy_refresh, name="busy_refresh"),
+        path("busy/<uuid:pk>/remove/", pages.busy_remove, name="busy_remove"),
     ],
     "calendars",
 )
