@@ -38,4 +38,4 @@ def check_busy(*, provider_id, starts_at: dt.datetime, ends_at: dt.datetime) -> 
     message = f"{interval.provider} is busy in {interval.busy_calendar.name} {span}"
     if CalendarSettings.current().busy_conflicts == BusyConflicts.WARN:
         return f"{message}; booked anyway, as this clinic's calendar settings allow."
-    raise SlotConflict(message + ".", code=CONFLICT_CODE)
+    raise SlotConflict(message, code=CONFLICT_CODE)

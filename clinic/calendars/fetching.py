@@ -106,14 +106,16 @@ def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tu
     try:
         connection.timeout = min(limits.connect_timeout, _remaining(deadline))
         connection.connect()
-        connection.sock.settimeout(_remaining(deadline))
+        # Kept: http.client drops connection.sock once the server says it will close.
+        sock = connection.sock
+        sock.settimeout(_remaining(deadline))
         connection.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept": accept})
         response = connection.getresponse()
         if 300 <= response.status < 400:
             return response.status, response.getheader("Location", ""), b""
         if response.status != 200:
             return response.status, "", b""
-        return 200, "", _read_body(response, connection, limits, deadline)
+        return 200, "", _read_body(response, sock, limits, deadline)
     except TimeoutError:
         raise FetchError(f"{parts.hostname} did not answer within {limits.total_timeout:g} s.") from None
     except ssl.SSLError as exc:
@@ -124,14 +126,14 @@ def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tu
         connection.close()
 
 
-def _read_body(response, connection, limits: Limits, deadline: float) -> bytes:
+def _read_body(response, sock, limits: Limits, deadline: float) -> bytes:
     too_big = FetchError(f"The calendar is larger than {limits.max_bytes // 1024} KB.")
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > limits.max_bytes:
         raise too_big
     chunks, size = [], 0
     while True:
-        connection.sock.settimeout(_remaining(deadline))
+        sock.settimeout(_remaining(deadline))
         # read1: at most one read from the socket, so the deadline is checked between them.
         chunk = response.read1(CHUNK)
         if not chunk:
