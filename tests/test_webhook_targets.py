@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clinic.api.models import WebhookDelivery, WebhookEndpoint
-from clinic.api.webhooks import delivery, targets
+from clinic.api.webhooks import delivery
 from clinic.api.webhooks.services import webhook_endpoint_create, webhook_endpoint_update
 from tenancy.context import tenant_context
 from tests.sms_helpers import book_in
