@@ -46,7 +46,7 @@ class CalendarSettingsForm(forms.Form):
 
 class BusyCalendarForm(forms.Form):
     provider = forms.ChoiceField(label="Provider")
-    name = forms.CharField(label="Name", max_length=100, help_text='E.g. "Private" or "Hospital rota".')
+    name = forms.CharField(label="Name", max_length=100, help_text='E.g. "Private" or "On call".')
     url = forms.CharField(
         label="Calendar address (ICS)",
         max_length=2000,
