@@ -210,6 +210,33 @@ def calendar_settings(**fields) -> Model:
     return CalendarSettings.objects.create(**{"allow_patient_details": False, **fields})
 
 
+def busy_calendar(**fields) -> Model:
+    from clinic.calendars.models import BusyCalendar
+
+    fields.setdefault("provider", provider())
+    return BusyCalendar.objects.create(**{"name": "Private", "url": "https://calendar.example.org/basic.ics", **fields})
+
+
+def busy_interval(**fields) -> Model:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clinic.calendars.models import BusyInterval
+
+    calendar = fields.pop("busy_calendar", None) or busy_calendar()
+    starts = timezone.now()
+    return BusyInterval.objects.create(
+        **{
+            "busy_calendar": calendar,
+            "provider_id": calendar.provider_id,
+            "starts_at": starts,
+            "ends_at": starts + dt.timedelta(hours=1),
+            **fields,
+        }
+    )
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -232,4 +259,6 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "accounts.SecuritySettings": security_settings,
     "calendars.CalendarFeed": calendar_feed,
     "calendars.CalendarSettings": calendar_settings,
+    "calendars.BusyCalendar": busy_calendar,
+    "calendars.BusyInterval": busy_interval,
 }

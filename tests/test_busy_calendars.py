@@ -282,3 +282,20 @@ def test_the_clinic_setting_changes_through_the_service(org_a):
         assert CalendarSettings.current().busy_conflicts == "warn"
         calendar_settings_update(allow_patient_details=False)
         assert CalendarSettings.current().busy_conflicts == "warn"
+
+
+@pytest.mark.parametrize("column", ["provider_id", "busy_calendar_id"])
+def test_a_busy_time_cannot_point_at_another_clinics_rows(org_a, org_b, column):
+    from django.db import IntegrityError, connection, transaction
+
+    from tests import factories
+
+    with tenant_context(org=org_a):
+        mine = factories.busy_interval()
+    with tenant_context(org=org_b):
+        theirs = factories.busy_interval()
+    target = theirs.provider_id if column == "provider_id" else theirs.busy_calendar_id
+    with tenant_context(org=org_a), connection.cursor() as cursor:
+        with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic():
+            cursor.execute(f"UPDATE calendars_busyinterval SET {column} = %s WHERE id = %s", [target, mine.pk])  # noqa: S608
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the tenant keys are checked at commit otherwise
