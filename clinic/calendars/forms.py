@@ -56,7 +56,8 @@ class BusyCalendarForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        # Its own ids: the feed form on the same page has a "provider" field too.
+        super().__init__(*args, auto_id="id_busy_%s", **kwargs)
         # The clinic's active providers only (the tenant manager scopes them).
         self.providers = {str(p.pk): p for p in Provider.objects.filter(active=True).order_by("name")}
         self.fields["provider"].choices = [(pk, p.display_name) for pk, p in self.providers.items()]
