@@ -299,3 +299,13 @@ def test_a_busy_time_cannot_point_at_another_clinics_rows(org_a, org_b, column):
         with pytest.raises(IntegrityError, match="foreign key"), transaction.atomic():
             cursor.execute(f"UPDATE calendars_busyinterval SET {column} = %s WHERE id = %s", [target, mine.pk])  # noqa: S608
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the tenant keys are checked at commit otherwise
+
+
+def test_a_webcal_address_is_read_as_https(org_a, people_a):
+    from clinic.calendars.services import busy_calendar_add
+
+    with tenant_context(org=org_a):
+        busy = busy_calendar_add(
+            provider=people_a.ada, name="iCloud", url=" webcal://p01-caldav.icloud.com/published/2/x "
+        )
+    assert busy.url == "https://p01-caldav.icloud.com/published/2/x"

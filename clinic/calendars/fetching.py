@@ -121,7 +121,8 @@ def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tu
     except ssl.SSLError as exc:
         raise FetchError(f"TLS error with {parts.hostname}: {exc.reason or type(exc).__name__}.") from None
     except (OSError, http.client.HTTPException) as exc:
-        raise FetchError(f"Could not fetch from {parts.hostname}: {type(exc).__name__}.") from None
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise FetchError(f"Could not fetch from {parts.hostname}: {reason}.") from None
     finally:
         connection.close()
 

@@ -89,6 +89,8 @@ def busy_calendar_add(*, provider: Provider, name: str, url: str) -> BusyCalenda
     periodically. Only the URL's shape is checked here: where it points is checked at
     each fetch (its DNS may change)."""
     url = url.strip()
+    if url.lower().startswith("webcal://"):  # what Apple and Outlook hand out: https underneath
+        url = "https://" + url[len("webcal://") :]
     try:
         fetching.check_url(url)
     except fetching.FetchError as exc:
