@@ -22,7 +22,7 @@ BUSY = (
 
 @pytest.fixture
 def worker_db():
-    with own_database("test_clinic_busy", CALENDAR_FETCH_ALLOW_LOOPBACK="true") as env:
+    with own_database("test_busy_calendar_worker", CALENDAR_FETCH_ALLOW_LOOPBACK="true") as env:
         yield env
 
 
