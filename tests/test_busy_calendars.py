@@ -309,3 +309,25 @@ def test_a_webcal_address_is_read_as_https(org_a, people_a):
             provider=people_a.ada, name="iCloud", url=" webcal://p01-caldav.icloud.com/published/2/x "
         )
     assert busy.url == "https://p01-caldav.icloud.com/published/2/x"
+
+
+def test_reinstating_a_cancelled_appointment_into_a_busy_time_is_refused(org_a, people_a, ics_server):  # noqa: F811
+    from clinic.appointments.errors import SlotConflict
+    from clinic.appointments.services import appointment_book, appointment_cancel, appointment_set_status
+
+    day = next_monday(org_a)
+    with tenant_context(org=org_a):
+        appointment = appointment_book(
+            patient=people_a.jane,
+            provider=people_a.ada,
+            appointment_type=people_a.checkup,
+            starts_at=at(org_a, day, 10),
+            booked_by=None,
+        )
+        appointment_cancel(appointment=appointment, changed_by=None)
+    url = ics_server.serve(
+        "/cal.ics", calendar(timed("a", dt.datetime.combine(day, dt.time(9)), dt.datetime.combine(day, dt.time(12))))
+    )
+    add_and_refresh(org_a, people_a.ada, url, name="Surgery")
+    with tenant_context(org=org_a), pytest.raises(SlotConflict, match="busy in Surgery"):
+        appointment_set_status(appointment=appointment, status="scheduled", changed_by=None)

@@ -190,10 +190,16 @@ def appointment_set_status(
         raise ValidationError({"status": problem}, code="invalid_transition")
     previous_status = appointment.status
     _set_status(appointment, status, changed_by, via, changed_at)
+    warnings = []
     if appointment.holds_slot:
         _full_clean(appointment)  # names the conflict if its slot was given away
+        # A reinstated booking is a booking again; a late no-show who arrives is
+        # already there, so that is not checked against busy calendars.
+        if previous_status == Appointment.Status.CANCELLED:
+            warnings = _busy_warnings(appointment)
     appointment.sequence += 1
     appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "sequence", "updated_at"])
+    appointment.warnings = warnings
     _announce(
         appointment,
         signals.STATUS_CHANGED,

@@ -89,4 +89,6 @@ def appointment_status(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, f"{label}: {' '.join(exc.messages)}")
     else:
         messages.success(request, f"{label}: {appointment.get_status_display().lower()}.")
+        for warning in getattr(appointment, "warnings", ()):
+            messages.warning(request, warning)
     return redirect(back)
