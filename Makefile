@@ -27,6 +27,7 @@ db: setup
 run: db
 	$(PY) manage.py seed_demo --if-empty
 	DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_URLS=$${WEBHOOK_ALLOW_PRIVATE_URLS:-true} \
+		CALENDAR_FETCH_ALLOW_LOOPBACK=$${CALENDAR_FETCH_ALLOW_LOOPBACK:-true} \
 		$(PY) scripts/serve.py $(HOST) $(PORT)
 
 lint: setup

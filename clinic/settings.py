@@ -346,6 +346,13 @@ CALDAV_BROKEN_AFTER_FAILURES = _env_int("CALDAV_BROKEN_AFTER_FAILURES", 5, minim
 # Plain http:// calendar URLs send the password unencrypted: refused unless this is on
 # (local development, tests) or DEBUG.
 CALDAV_ALLOW_HTTP = _env_bool("CALDAV_ALLOW_HTTP", False)
+# Busy-time calendars (clinic.calendars.fetching): the worker fetches URLs that clinics
+# typed, so addresses that are not public are refused (SSRF). Loopback alone may be
+# allowed for local demos and tests; never in production.
+CALENDAR_FETCH_ALLOW_LOOPBACK = _env_bool("CALENDAR_FETCH_ALLOW_LOOPBACK", False)
+# The largest calendar fetched, in bytes, and the time one fetch may take in all (seconds).
+CALENDAR_FETCH_MAX_BYTES = _env_int("CALENDAR_FETCH_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+CALENDAR_FETCH_TIMEOUT_SECONDS = _env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 20, minimum=1)
 # Throttling counts in the cache: per process by default; give several app servers one
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

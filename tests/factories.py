@@ -231,6 +231,33 @@ def caldav_event(**fields) -> Model:
     return CalDAVEvent.objects.create(**{"etag": '"1"', **fields})
 
 
+def busy_calendar(**fields) -> Model:
+    from clinic.calendars.models import BusyCalendar
+
+    fields.setdefault("provider", provider())
+    return BusyCalendar.objects.create(**{"name": "Private", "url": "https://calendar.example.org/basic.ics", **fields})
+
+
+def busy_interval(**fields) -> Model:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clinic.calendars.models import BusyInterval
+
+    calendar = fields.pop("busy_calendar", None) or busy_calendar()
+    starts = timezone.now()
+    return BusyInterval.objects.create(
+        **{
+            "busy_calendar": calendar,
+            "provider_id": calendar.provider_id,
+            "starts_at": starts,
+            "ends_at": starts + dt.timedelta(hours=1),
+            **fields,
+        }
+    )
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -255,4 +282,6 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "calendars.CalendarSettings": calendar_settings,
     "calendars.CalDAVConnection": caldav_connection,
     "calendars.CalDAVEvent": caldav_event,
+    "calendars.BusyCalendar": busy_calendar,
+    "calendars.BusyInterval": busy_interval,
 }

@@ -13,6 +13,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Event webhooks go to servers the tests start on 127.0.0.1 (the SSRF tests turn this off).
 WEBHOOK_ALLOW_PRIVATE_URLS = True
+# Busy calendars are served by a test server on 127.0.0.1 (the SSRF tests turn this off).
+CALENDAR_FETCH_ALLOW_LOOPBACK = True
 
 # Calendar passwords: a fixed test key (tests of rotation set their own), and the
 # CalDAV server the tests start on 127.0.0.1 speaks plain http.

@@ -65,7 +65,7 @@ def test_a_clinic_that_forbids_patient_details_refuses_them(client, owner_a, sta
 def test_staff_cannot_change_the_clinic_setting(client, staff_a, org_a):
     login(client, staff_a, org_a)
     assert client.post("/calendars/settings/", {}).status_code == 404
-    assert "Patient details in calendars" not in client.get("/calendars/").content.decode()
+    assert "Calendar settings" not in client.get("/calendars/").content.decode()
 
 
 def test_members_list_and_revoke_only_their_own_feeds(client, owner_a, staff_a, org_a):

@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clinic.api.models import WebhookDelivery, WebhookEndpoint
-from clinic.api.webhooks import delivery, targets
+from clinic.api.webhooks import delivery
 from clinic.api.webhooks.services import webhook_endpoint_create, webhook_endpoint_update
 from tenancy.context import tenant_context
 from tests.sms_helpers import book_in
@@ -43,7 +43,7 @@ def resolving_to(monkeypatch, *addresses: str) -> None:
             (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers
         ]
 
-    monkeypatch.setattr(targets.socket, "getaddrinfo", fake_getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
 
 
 def create(org, url: str):
@@ -110,7 +110,7 @@ def test_an_unknown_host_is_refused(production, org_a, monkeypatch):
     def unknown(*args, **kwargs):
         raise socket.gaierror("Name or service not known")
 
-    monkeypatch.setattr(targets.socket, "getaddrinfo", unknown)
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
     with pytest.raises(ValidationError, match="could not be found"):
         create(org_a, "https://nowhere.example.org/")
 
@@ -162,7 +162,7 @@ def test_the_delivery_connects_to_the_address_it_checked(monkeypatch, settings):
         connected.append(address)
         raise ConnectionRefusedError("refused")
 
-    monkeypatch.setattr(http.socket, "create_connection", fake_connection)
+    monkeypatch.setattr(socket, "create_connection", fake_connection)
     outcome = http.post("https://hooks.example.org/clinic", b"{}", {}, timeout=1)
     assert connected == [(PUBLIC, 443)]
     assert outcome.status_code is None and "refused" in outcome.error

@@ -163,7 +163,7 @@ def _slot_conflict(exc: SlotConflict, context: dict) -> dict:
             "patient": str(conflicting.patient_id),
         }
     conflict_with = (exc.code or "").removesuffix("_overlap")
-    if conflict_with in ("provider", "patient"):
+    if conflict_with in ("provider", "patient", "busy_calendar"):
         extra = {"conflict_with": conflict_with, **extra}
     return body("slot_conflict", exc.messages[0], **extra)
 

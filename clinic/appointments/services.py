@@ -15,7 +15,11 @@ stays in order; the front-desk rules (a no-show only once started) are judged at
 Double booking is refused by PostgreSQL (the exclusion constraints on Appointment).
 Validation checks first, to name the appointment in the way; when two bookings race,
 the database refuses the second and Appointment.save() turns that into the same
-SlotConflict."""
+SlotConflict.
+
+A provider busy in one of their busy calendars (clinic.calendars.conflicts) is refused
+the same way, or, if the clinic's calendar settings say so, booked with a warning: the
+returned appointment's `warnings` lists it for the caller to show."""
 
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ from clinic.appointments.models import (
     WorkingHours,
 )
 from clinic.audit.trail import Action, record
+from clinic.calendars.conflicts import check_busy
 
 if TYPE_CHECKING:
     from clinic.accounts.models import User
@@ -102,7 +107,9 @@ def appointment_book(
     )
     appointment.claim_for_current_org()
     _full_clean(appointment)
+    warnings = _busy_warnings(appointment)
     appointment.save(force_insert=True)
+    appointment.warnings = warnings
     appointment.record_status_change(from_status="", changed_by=booked_by, via=via)
     _announce(appointment, signals.BOOKED, previous_status="", changed_fields=(), via=via, changed_by=booked_by)
     return appointment
@@ -144,8 +151,10 @@ def appointment_update(
     if moved and appointment.status == Appointment.Status.CONFIRMED:
         _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via, changed_at)
     _full_clean(appointment)
+    warnings = _busy_warnings(appointment) if {"starts_at", "ends_at", "provider"} & set(changed) else []
     appointment.sequence += 1  # the row is locked: no concurrent change counts the same number
     appointment.save()
+    appointment.warnings = warnings
     _announce(
         appointment,
         signals.UPDATED,
@@ -181,10 +190,16 @@ def appointment_set_status(
         raise ValidationError({"status": problem}, code="invalid_transition")
     previous_status = appointment.status
     _set_status(appointment, status, changed_by, via, changed_at)
+    warnings = []
     if appointment.holds_slot:
         _full_clean(appointment)  # names the conflict if its slot was given away
+        # A reinstated booking is a booking again; a late no-show who arrives is
+        # already there, so that is not checked against busy calendars.
+        if previous_status == Appointment.Status.CANCELLED:
+            warnings = _busy_warnings(appointment)
     appointment.sequence += 1
     appointment.save(update_fields=["status", "status_changed_at", "status_changed_by", "sequence", "updated_at"])
+    appointment.warnings = warnings
     _announce(
         appointment,
         signals.STATUS_CHANGED,
@@ -251,6 +266,18 @@ def _full_clean(appointment: Appointment) -> None:
         if conflicts and len(conflicts) == len(exc.messages):
             raise conflicts[0] from None
         raise
+
+
+def _busy_warnings(appointment: Appointment) -> list[str]:
+    """Refuses (SlotConflict) a time the provider is busy in a busy calendar, or
+    returns the warning to show, as the clinic's rule says. A closed appointment
+    (cancelled, no-show) blocks nothing, so it is not checked."""
+    if not appointment.holds_slot:
+        return []
+    warning = check_busy(
+        provider_id=appointment.provider_id, starts_at=appointment.starts_at, ends_at=appointment.ends_at
+    )
+    return [warning] if warning else []
 
 
 def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = None) -> dt.datetime:

@@ -1,11 +1,15 @@
-"""Calendar connections: private feeds a calendar app subscribes to, and the clinic's
-rule on how much of a patient they may show. Both are tenant tables.
+"""Calendar connections: private feeds a calendar app subscribes to, the clinic's
+rule on how much of a patient they may show, and busy-time calendars (a provider's
+outside calendar, fetched by the worker, whose busy times block booking). All are
+tenant tables.
 
 A feed's link carries a random token; only its sha256 (`token_hash`) is stored. The
 pre-tenant lookup `calendars_clinic_for_feed(hash)` (migration 0001) maps that hash to
 the clinic while the feed is not revoked, and says nothing else."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -33,12 +37,25 @@ class Privacy(models.TextChoices):
 PATIENT_DETAILS = (Privacy.INITIALS, Privacy.NAMES)
 
 
+class BusyConflicts(models.TextChoices):
+    """What booking does when the provider is busy in one of their busy calendars."""
+
+    REFUSE = "refuse", "Refuse the booking"
+    WARN = "warn", "Book, and warn"
+
+
 class CalendarSettings(TenantModel):
     """One per clinic, written by its owners and admins. No row: the defaults."""
 
     allow_patient_details = models.BooleanField(
         default=True,
         help_text="Let calendar feeds show patients' initials or full names.",
+    )
+    busy_conflicts = models.CharField(
+        max_length=10,
+        choices=BusyConflicts.choices,
+        default=BusyConflicts.REFUSE,
+        help_text="When a provider is busy in one of their busy calendars.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -131,6 +148,83 @@ class CalendarFeed(TenantModel):
         if self.privacy in PATIENT_DETAILS and not clinic_settings.allow_patient_details:
             return Privacy.TYPE
         return self.privacy
+
+
+class BusyCalendar(TenantModel):
+    """A provider's outside calendar (an ICS link: Google, Outlook, iCloud…) whose busy
+    times block booking. The worker fetches it (clinic.calendars.busy) and replaces its
+    BusyIntervals each time.
+
+    The URL often carries a secret token (a Google "secret address"), so it is treated
+    like a credential: shown truncated (`url_display`), never logged, never in an error
+    message or the audit trail."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not fetched yet"
+        OK = "ok", "Up to date"
+        ERROR = "error", "Failing"
+
+    provider = models.ForeignKey(
+        "appointments.Provider",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="busy_calendars",
+    )
+    name = models.CharField(max_length=100)
+    url = models.CharField(max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, editable=False)
+    last_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "busy calendar"
+        ordering = ["name", "created_at"]
+        indexes = [models.Index(fields=["organization", "provider"], name="calendars_busycal_org_prov")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url_display(self) -> str:
+        """Scheme and host only, and a hint that there is more: enough to recognise it."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+
+
+class BusyInterval(TenantModel):
+    """One busy time of a provider, from one of their busy calendars (an event, or one
+    occurrence of a recurring one). Written only by replacing a calendar's set."""
+
+    busy_calendar = models.ForeignKey(
+        BusyCalendar, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="intervals"
+    )
+    # The calendar's provider, repeated so booking checks one index, not a join.
+    provider = models.ForeignKey(
+        "appointments.Provider", on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "busy interval"
+        ordering = ["starts_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="calendars_busyinterval_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "provider", "starts_at", "ends_at"], name="calendars_busy_org_prov_time"
+            ),
+            models.Index(fields=["organization", "busy_calendar"], name="calendars_busy_org_cal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Busy {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
 
 
 # The CalDAV models live with the rest of CalDAV; imported here so Django finds them.

@@ -3,12 +3,18 @@ or the whole clinic's appointments, sees its link once (with a copy button and a
 code for phones), and lists and revokes their own feeds. Owners and admins see and
 revoke every feed of the clinic and decide whether feeds may show patient details.
 Another member's feed, or another clinic's, is a 404. The same page lists the CalDAV
-calendars the clinic writes to (their forms: clinic.calendars.caldav.pages)."""
+calendars the clinic writes to (their forms: clinic.calendars.caldav.pages).
+
+Busy calendars (a provider's outside calendar whose busy times block booking) are
+listed for every member, with their address shortened (it is a secret), their state
+and last error; any member adds, refreshes and removes them. Owners and admins choose
+whether a busy time refuses a booking or only warns."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,12 +23,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.two_factor.qr import qr_svg
+from clinic.appointments.forms import add_service_errors
 from clinic.calendars.caldav.forms import CalDAVConnectForm
 from clinic.calendars.caldav.models import CalDAVConnection
 from clinic.calendars.caldav.pages import connect_form
-from clinic.calendars.forms import CalendarSettingsForm, FeedForm
-from clinic.calendars.models import CalendarFeed, CalendarSettings
-from clinic.calendars.services import calendar_settings_update, feed_create, feed_revoke
+from clinic.calendars.forms import BusyCalendarForm, CalendarSettingsForm, FeedForm
+from clinic.calendars.models import BusyCalendar, CalendarFeed, CalendarSettings
+from clinic.calendars.services import (
+    busy_calendar_add,
+    busy_calendar_remove,
+    calendar_settings_update,
+    defer_refresh,
+    feed_create,
+    feed_revoke,
+)
 from tenancy.decorators import manager_required, org_required
 
 TEMPLATE = "calendars/calendars.html"
@@ -34,6 +48,7 @@ def render_page(
     *,
     new: dict | None = None,
     caldav_form: CalDAVConnectForm | None = None,
+    busy_form: BusyCalendarForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     clinic_settings = CalendarSettings.current()
@@ -54,8 +69,15 @@ def render_page(
         "caldav_connections": connections,
         "caldav_broken": [connection for connection in connections if connection.is_broken],
         "caldav_form": caldav_form or connect_form(),
-        "settings_form": CalendarSettingsForm(initial={"allow_patient_details": clinic_settings.allow_patient_details}),
+        "settings_form": CalendarSettingsForm(
+            initial={
+                "allow_patient_details": clinic_settings.allow_patient_details,
+                "busy_conflicts": clinic_settings.busy_conflicts,
+            }
+        ),
         "clinic_settings": clinic_settings,
+        "busy_calendars": BusyCalendar.objects.select_related("provider").order_by("provider__name", "name"),
+        "busy_form": busy_form or BusyCalendarForm(),
     }
     return render(request, TEMPLATE, context, status=status)
 
@@ -104,8 +126,46 @@ def settings_update(request: HttpRequest) -> HttpResponse:
     form = CalendarSettingsForm(request.POST)
     if not form.is_valid():  # a checkbox: only a forged request gets here
         raise Http404("No such page.")
-    calendar_settings_update(allow_patient_details=form.cleaned_data["allow_patient_details"])
+    calendar_settings_update(
+        allow_patient_details=form.cleaned_data["allow_patient_details"],
+        busy_conflicts=form.cleaned_data["busy_conflicts"] or None,
+    )
     messages.success(request, "Calendar settings saved.")
+    return redirect("calendars:list")
+
+
+@org_required
+@require_POST
+def busy_new(request: HttpRequest) -> HttpResponse:
+    form = BusyCalendarForm(request.POST)
+    if not form.is_valid():
+        return render_page(request, busy_form=form, status=400)
+    try:
+        calendar = busy_calendar_add(
+            provider=form.chosen_provider(), name=form.cleaned_data["name"], url=form.cleaned_data["url"]
+        )
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return render_page(request, busy_form=form, status=400)
+    messages.success(request, f"Added the busy calendar {calendar.name}: it is being fetched now.")
+    return redirect("calendars:list")
+
+
+@org_required
+@require_POST
+def busy_refresh(request: HttpRequest, pk) -> HttpResponse:
+    calendar = get_object_or_404(BusyCalendar, pk=pk)
+    defer_refresh(calendar)
+    messages.success(request, f"The busy calendar {calendar.name} is being fetched again.")
+    return redirect("calendars:list")
+
+
+@org_required
+@require_POST
+def busy_remove(request: HttpRequest, pk) -> HttpResponse:
+    calendar = get_object_or_404(BusyCalendar, pk=pk)
+    busy_calendar_remove(busy_calendar=calendar)
+    messages.success(request, f"Removed the busy calendar {calendar.name} and its busy times.")
     return redirect("calendars:list")
 
 

@@ -1,6 +1,7 @@
 """Writes to calendar connections: creating and revoking feeds, recording their use,
-and the clinic's calendar settings. Used by the staff pages and tests alike; each
-must run inside the clinic's tenant context."""
+the clinic's calendar settings, and busy calendars (adding, removing, refreshing and
+storing what a fetch found). Used by the staff pages, the worker and tests alike;
+each must run inside the clinic's tenant context."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from django.utils import timezone
 
 from clinic.appointments.models import Provider
 from clinic.audit.trail import Action, record
-from clinic.calendars.models import PATIENT_DETAILS, CalendarFeed, CalendarSettings, Privacy
+from clinic.calendars import busy, fetching
+from clinic.calendars.models import (
+    PATIENT_DETAILS,
+    BusyCalendar,
+    BusyInterval,
+    CalendarFeed,
+    CalendarSettings,
+    Privacy,
+)
+from tenancy.models import Organization
 from tenancy.tokens import new_token
 
 # A feed is fetched every few minutes by each calendar app subscribed to it; its
@@ -56,11 +66,85 @@ def feed_mark_used(*, feed: CalendarFeed, now: dt.datetime) -> None:
 
 
 @transaction.atomic
-def calendar_settings_update(*, allow_patient_details: bool) -> CalendarSettings:
-    """Owners' and admins' rule on patient details in feeds. Forbidding them caps every
-    existing feed at "appointment type and time" from its next fetch on."""
+def calendar_settings_update(*, allow_patient_details: bool, busy_conflicts: str | None = None) -> CalendarSettings:
+    """Owners' and admins' rules: patient details in feeds (forbidding them caps every
+    existing feed at "appointment type and time" from its next fetch on), and what
+    booking does when a provider is busy in a busy calendar (unchanged if None)."""
     settings = CalendarSettings.objects.select_for_update().first() or CalendarSettings()
     settings.claim_for_current_org()
     settings.allow_patient_details = allow_patient_details
+    if busy_conflicts is not None:
+        settings.busy_conflicts = busy_conflicts
+    settings.full_clean()
     settings.save()
     return settings
+
+
+# --- Busy calendars ------------------------------------------------------------------
+
+
+@transaction.atomic
+def busy_calendar_add(*, provider: Provider, name: str, url: str) -> BusyCalendar:
+    """Add a provider's outside calendar; the worker fetches it once this commits, then
+    periodically. Only the URL's shape is checked here: where it points is checked at
+    each fetch (its DNS may change)."""
+    url = url.strip()
+    if url.lower().startswith("webcal://"):  # what Apple and Outlook hand out: https underneath
+        url = "https://" + url[len("webcal://") :]
+    try:
+        fetching.check_url(url)
+    except fetching.FetchError as exc:
+        raise ValidationError({"url": str(exc)}, code="invalid_url") from None
+    calendar = BusyCalendar(provider=provider, name=name.strip(), url=url)
+    calendar.claim_for_current_org()
+    calendar.full_clean()
+    calendar.save(force_insert=True)
+    defer_refresh(calendar)
+    return calendar
+
+
+@transaction.atomic
+def busy_calendar_remove(*, busy_calendar: BusyCalendar) -> None:
+    """Remove the calendar and its busy times (the database cascades to them)."""
+    BusyCalendar.objects.filter(pk=busy_calendar.pk).delete()
+
+
+def busy_calendar_refresh(*, busy_calendar: BusyCalendar, now: dt.datetime | None = None) -> BusyCalendar:
+    """Fetch the calendar now and store what it says (or why it failed). The worker's
+    job does the same in two steps, so that no transaction stays open during a fetch."""
+    now = now or timezone.now()
+    zone = Organization.objects.get(pk=busy_calendar.organization_id).zone
+    reading = busy.read_calendar(busy_calendar.url, zone=zone, now=now)
+    return busy_calendar_store(busy_calendar=busy_calendar, reading=reading, now=now)
+
+
+@transaction.atomic
+def busy_calendar_store(*, busy_calendar: BusyCalendar, reading: busy.Reading, now: dt.datetime) -> BusyCalendar:
+    """Replace the calendar's busy times with a fetch's, in one transaction (bookings
+    see the old set or the new one, never a mix); a failed fetch keeps the old set
+    and records the error."""
+    calendar = BusyCalendar.objects.select_for_update().get(pk=busy_calendar.pk)
+    calendar.last_fetched_at = now
+    if reading.error:
+        calendar.status, calendar.last_error = BusyCalendar.Status.ERROR, reading.error
+    else:
+        calendar.status, calendar.last_error = BusyCalendar.Status.OK, ""
+        BusyInterval.objects.filter(busy_calendar=calendar).delete()
+        BusyInterval.objects.bulk_create(
+            BusyInterval(
+                organization_id=calendar.organization_id,
+                busy_calendar=calendar,
+                provider_id=calendar.provider_id,
+                starts_at=starts,
+                ends_at=ends,
+            )
+            for starts, ends in reading.spans
+        )
+    calendar.save(update_fields=["status", "last_error", "last_fetched_at"])
+    return calendar
+
+
+def defer_refresh(calendar: BusyCalendar) -> None:
+    from clinic.calendars import tasks  # the worker's tasks import this module
+
+    tasks.defer_refresh(calendar)

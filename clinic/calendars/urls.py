@@ -13,6 +13,9 @@ page_urls = (
         path("caldav/new/", caldav_pages.caldav_new, name="caldav_create"),
         path("caldav/<uuid:pk>/reconnect/", caldav_pages.caldav_reconnect, name="caldav_reconnect"),
         path("caldav/<uuid:pk>/delete/", caldav_pages.caldav_delete, name="caldav_delete"),
+        path("busy/new/", pages.busy_new, name="busy_create"),
+        path("busy/<uuid:pk>/refresh/", pages.busy_refresh, name="busy_refresh"),
+        path("busy/<uuid:pk>/remove/", pages.busy_remove, name="busy_remove"),
     ],
     "calendars",
 )

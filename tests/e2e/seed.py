@@ -37,3 +37,15 @@ def seed() -> None:
     _add(harbour, dana, _user("amara", "Amara", "Okafor"), Membership.Role.ADMIN)
     _add(harbour, dana, _user("ben", "Ben", "Lindqvist"), Membership.Role.STAFF)
     _user("noor", "Noor", "Haddad")  # no clinic yet
+
+
+def refresh_busy_calendars(slug: str) -> None:
+    """What the worker does (the browser tests run no worker): fetch every busy calendar
+    of the clinic now."""
+    from clinic.calendars.models import BusyCalendar
+    from clinic.calendars.services import busy_calendar_refresh
+    from tenancy.lookups import organization_id_for_slug
+
+    with tenant_context(org=organization_id_for_slug(slug)):
+        for calendar in BusyCalendar.objects.all():
+            busy_calendar_refresh(busy_calendar=calendar)

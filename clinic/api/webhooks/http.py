@@ -1,14 +1,15 @@
 """The POST of one delivery, with the standard library's http.client: it follows no
 redirects and reads no proxy settings, and here it connects to the address that
-targets.address_for() checked (TLS still verifies the certificate for the host name)."""
+targets.address_for() checked (clinic.outbound; TLS still verifies the certificate
+for the host name)."""
 
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
 from dataclasses import dataclass
 
+from clinic import outbound
 from clinic.api.webhooks import targets
 
 USER_AGENT = "Clinic-Webhooks/1.0"
@@ -26,25 +27,6 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to `address`; the Host header (and TLS name) stay the URL's host."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(_PinnedHTTPConnection):
-    default_port = 443
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock = ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.host)
-
-
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> Outcome:
     """POST `body` to `url`; never raises for what the other side does."""
     try:
@@ -53,8 +35,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> O
         address = targets.address_for(parts.hostname, port)
     except targets.UnsafeTarget as exc:
         return Outcome(None, f"Not sent: {exc}")
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(parts.hostname, port, address=address, timeout=timeout)
+    connection = outbound.connection_for(parts.scheme, parts.hostname, port, address=address, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", target, body=body, headers={**headers, "User-Agent": USER_AGENT})

@@ -8,23 +8,22 @@ settings.WEBHOOK_ALLOW_PRIVATE_URLS is on (development, the demo, tests):
   link-local (cloud metadata), shared, reserved or multicast ones. A name that
   resolves to a private address is refused when the endpoint is saved, and again at
   each delivery (its DNS may have changed since): the worker connects to the address
-  it checked, never to one resolved later (no DNS rebinding in between)."""
+  it checked, never to one resolved later (no DNS rebinding in between).
+
+The address checks themselves are shared with other fetchers: clinic.outbound."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from clinic.outbound import DEFAULT_PORTS, UnsafeTarget, is_public, resolve_public
+
+__all__ = ["UnsafeTarget", "address_for", "allows_private", "check_url", "is_public", "parse", "port_of", "resolve"]
+
 SCHEMES = ("http", "https")
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class UnsafeTarget(Exception):
-    """The URL, or the address its host resolves to, may not be called."""
 
 
 def check_url(url: str) -> str:
@@ -64,17 +63,7 @@ def allows_private() -> bool:
 
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, refusing the lot if any is not public."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise UnsafeTarget(f"The host {host} could not be found.") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not addresses:
-        raise UnsafeTarget(f"The host {host} could not be found.")
-    for address in addresses:
-        if not is_public(address):
-            raise UnsafeTarget(f"{host} is a private, loopback or reserved address ({address}); use a public one.")
-    return addresses
+    return resolve_public(host, port)
 
 
 def address_for(host: str, port: int) -> str:
@@ -82,10 +71,3 @@ def address_for(host: str, port: int) -> str:
     if allows_private():
         return host
     return resolve(host, port)[0]
-
-
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast

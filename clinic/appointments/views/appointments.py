@@ -78,6 +78,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
         add_service_errors(form, exc, AppointmentForm.SERVICE_FIELDS)
         return _render_form(request, form, conflict=getattr(exc, "conflicting", None))
     messages.success(request, f"Booked {_describe(appointment, zone)}.")
+    _warn(request, appointment)
     return redirect(day_url(to_local(appointment.starts_at, zone).date()))
 
 
@@ -101,7 +102,14 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
         add_service_errors(form, exc, AppointmentForm.SERVICE_FIELDS)
         return _render_form(request, form, conflict=getattr(exc, "conflicting", None))
     messages.success(request, f"Saved {_describe(appointment, zone)}.")
+    _warn(request, appointment)
     return redirect("appointments:detail", pk=appointment.pk)
+
+
+def _warn(request: HttpRequest, appointment: Appointment) -> None:
+    """What the services booked despite (a busy calendar, in a clinic that warns)."""
+    for warning in getattr(appointment, "warnings", ()):
+        messages.warning(request, warning)
 
 
 @org_required

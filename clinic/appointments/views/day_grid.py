@@ -4,7 +4,10 @@ of the clinic's local day, each appointment spanning the rows of its time.
 Positions are wall-clock times in the clinic's zone, so a 09:00 appointment sits on
 the 09:00 line on the days the clocks change too. Active appointments never overlap
 for one provider (the database refuses it), but a cancelled or no-show one may share
-its slot with the booking that replaced it: that provider then gets a second lane."""
+its slot with the booking that replaced it: that provider then gets a second lane.
+
+A provider's busy times from their busy calendars (clinic.calendars) are greyed across
+their column, under the appointments; they do not widen the grid's hours."""
 
 from __future__ import annotations
 
@@ -62,6 +65,22 @@ class Block:
         return f"{rows_class(self.row, self.row_end)} {columns_class(self.column, self.column + 1)}"
 
 
+@dataclass(frozen=True)
+class BusyBlock:
+    """A busy time of the provider, from one of their busy calendars."""
+
+    calendar_name: str
+    starts: dt.datetime
+    ends: dt.datetime
+    row: int
+    row_end: int
+    columns: str
+
+    @property
+    def placement(self) -> str:
+        return f"{rows_class(self.row, self.row_end)} {self.columns}"
+
+
 @dataclass
 class Column:
     provider: Provider
@@ -70,6 +89,7 @@ class Column:
     hours: WorkingHours | None = None
     open_rows: tuple[int, int] | None = None
     blocks: list[Block] = field(default_factory=list)
+    busy: list[BusyBlock] = field(default_factory=list)
 
     @property
     def last(self) -> int:
@@ -128,6 +148,7 @@ class DayGrid:
         used = [self.now_placement]
         for column in self.columns:
             used += [column.columns_placement, column.open_placement, *(block.placement for block in column.blocks)]
+            used += [busy.placement for busy in column.busy]
         for mark in self.hours:
             used += [mark.label_placement, mark.line_placement, mark.half_line_placement]
         return stylesheet(template_columns=self.template_columns, rows=self.rows, class_names=used)
@@ -175,6 +196,7 @@ def build_day_grid(
     appointments: Iterable[Appointment],
     working_hours: Iterable[WorkingHours],
     now: dt.datetime,
+    busy_intervals: Iterable = (),
 ) -> DayGrid:
     spans = [
         (appointment, wall_minute(appointment.starts_at, day, zone), wall_minute(appointment.ends_at, day, zone))
@@ -188,6 +210,9 @@ def build_day_grid(
     for provider in providers:
         mine = [span for span in spans if span[0].provider_id == provider.pk]
         column = _column(provider, next_column, hours.get(provider.pk), mine, rows, zone, now, sms_marks)
+        column.busy = _busy_blocks(
+            column, [i for i in busy_intervals if i.provider_id == provider.pk], day, zone, rows, last
+        )
         columns.append(column)
         next_column = column.last
     marks = [HourMark(f"{minute // 60:02d}:00", rows.start(minute)) for minute in range(first, last, 60)]
@@ -220,6 +245,27 @@ def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: Zon
         actions=quick_actions(appointment, now),
         sms_mark=sms_mark,
     )
+
+
+def _busy_blocks(column: Column, intervals, day: dt.date, zone: ZoneInfo, rows: Rows, last: int) -> list[BusyBlock]:
+    """The busy times within the hours the grid shows, across the provider's lanes."""
+    blocks = []
+    for interval in intervals:
+        start = max(wall_minute(interval.starts_at, day, zone), rows.first)
+        end = min(wall_minute(interval.ends_at, day, zone), last)
+        if end <= start:
+            continue
+        blocks.append(
+            BusyBlock(
+                calendar_name=interval.busy_calendar.name,
+                starts=to_local(interval.starts_at, zone),
+                ends=to_local(interval.ends_at, zone),
+                row=rows.start(start),
+                row_end=max(rows.end(end), rows.start(start) + 1),
+                columns=column.columns_placement,
+            )
+        )
+    return blocks
 
 
 def _bounds(spans, hours: Iterable[WorkingHours]) -> tuple[int, int]:

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.appointments.forms import DayForm, StatusForm
 from clinic.appointments.models import Appointment, Provider, WorkingHours
 from clinic.appointments.services import appointment_set_status
-from clinic.appointments.timezones import format_span, to_local
+from clinic.appointments.timezones import format_span, local_day_bounds, to_local
 from clinic.appointments.views.common import next_url
 from clinic.appointments.views.day_grid import build_day_grid
+from clinic.calendars.models import BusyInterval
 from tenancy.decorators import org_required
 
 
@@ -44,6 +45,8 @@ def day_view(request: HttpRequest) -> HttpResponse:
     booked = {appointment.provider_id for appointment in appointments}
     # Active providers, and any inactive one who still has appointments that day.
     providers = list(Provider.objects.filter(Q(active=True) | Q(pk__in=booked)))
+    day_starts, day_ends = local_day_bounds(day, zone)
+    busy = BusyInterval.objects.filter(starts_at__lt=day_ends, ends_at__gt=day_starts).select_related("busy_calendar")
     grid = build_day_grid(
         day=day,
         zone=zone,
@@ -51,6 +54,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         appointments=appointments,
         working_hours=WorkingHours.objects.filter(weekday=day.weekday()),
         now=timezone.now(),
+        busy_intervals=list(busy.order_by("starts_at")),
     )
     context = {
         "day": day,
@@ -85,4 +89,6 @@ def appointment_status(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, f"{label}: {' '.join(exc.messages)}")
     else:
         messages.success(request, f"{label}: {appointment.get_status_display().lower()}.")
+        for warning in getattr(appointment, "warnings", ()):
+            messages.warning(request, warning)
     return redirect(back)

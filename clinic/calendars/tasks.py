@@ -1,0 +1,72 @@
+"""The worker's busy-calendar tasks (procrastinate). Every REFRESH_CRON, the tick asks
+the one narrow function `calendars_busy_clinics()` (migration calendars/0003) which
+clinics have busy calendars (clinic ids, nothing else) and defers one job per clinic;
+that job, in the clinic's tenant context, defers one refresh job per calendar. A
+calendar is also refreshed right after it is added."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection, transaction
+from django.utils import timezone
+from procrastinate.contrib.django import app
+
+from clinic.calendars import busy
+from clinic.calendars.models import BusyCalendar
+from clinic.calendars.services import busy_calendar_store
+from tenancy.jobs import defer_on_commit, tenant_task
+from tenancy.models import Organization
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "calendars"
+REFRESH_CRON = "*/15 * * * *"
+
+
+@app.periodic(cron=REFRESH_CRON, periodic_id="busy-calendars-tick")
+@app.task(queue=QUEUE, queueing_lock="busy-calendars-tick", pass_context=False)
+def tick(timestamp: int) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT calendars_busy_clinics()")
+        clinics = [row[0] for row in cursor.fetchall()]
+    for org_id in clinics:
+        defer_on_commit(refresh_clinic, organization_id=org_id, queueing_lock=f"busy-clinic:{org_id}")
+    return len(clinics)
+
+
+@tenant_task(app, queue=QUEUE)
+def refresh_clinic(*, organization_id: str) -> int:
+    calendars = list(BusyCalendar.objects.all())
+    for calendar in calendars:
+        defer_refresh(calendar)
+    return len(calendars)
+
+
+@tenant_task(app, queue=QUEUE, per_step=True)
+def refresh_busy_calendar(*, organization_id: str, busy_calendar_id: str, step) -> str:
+    """Read the calendar's URL, fetch it with no transaction open (it may take the whole
+    fetch time limit), then store the result. Logs say which calendar, never its URL."""
+    with step():
+        calendar = BusyCalendar.objects.filter(pk=busy_calendar_id).first()
+        if calendar is None:
+            return "removed"
+        zone = Organization.objects.get(pk=calendar.organization_id).zone
+    now = timezone.now()
+    reading = busy.read_calendar(calendar.url, zone=zone, now=now)
+    with step():
+        if not BusyCalendar.objects.filter(pk=busy_calendar_id).exists():
+            return "removed"  # removed while it was being fetched
+        calendar = busy_calendar_store(busy_calendar=calendar, reading=reading, now=now)
+    if reading.error:
+        logger.info("busy calendar %s could not be refreshed: %s", busy_calendar_id, reading.error)
+    return calendar.status
+
+
+def defer_refresh(calendar: BusyCalendar) -> None:
+    defer_on_commit(
+        refresh_busy_calendar,
+        organization_id=calendar.organization_id,
+        busy_calendar_id=str(calendar.id),
+        queueing_lock=f"busy-calendar:{calendar.id}",
+    )
