@@ -244,3 +244,29 @@ def test_a_job_naming_another_clinic_cannot_reach_a_connection(radicale, calenda
     assert event_of(radicale, calendar, appointment) is not None  # not deleted by B's job
     caldav_jobs.run()
     assert event_of(radicale, calendar, appointment) is None  # clinic A's own job deletes it
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.7/dav/ada/clinic/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://192.168.1.10:5232/ada/clinic/",
+        "http://[::ffff:10.0.0.7]/dav/",
+    ],
+)
+def test_a_calendar_on_a_private_address_is_never_called(people_a, caldav_jobs, url):
+    connection = connect(people_a, url, jobs=caldav_jobs)
+    book(people_a, caldav_jobs)
+    connection = fresh(connection)
+    assert connection.status == "broken"
+    assert "private, loopback or reserved address" in connection.last_error
+    assert caldav_jobs.retried == []
+
+
+def test_loopback_is_refused_unless_allowed(radicale, calendar, people_a, caldav_jobs, settings):
+    settings.CALENDAR_FETCH_ALLOW_LOOPBACK = False
+    connection = connect(people_a, calendar, jobs=caldav_jobs)
+    appointment = book(people_a, caldav_jobs)
+    assert fresh(connection).status == "broken"
+    assert event_of(radicale, calendar, appointment) is None

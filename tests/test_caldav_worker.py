@@ -19,7 +19,12 @@ TEST_KEY = "Q2xpbmljIHRlc3Qga2V5IC0tIG5vdCBmb3IgdXNlIDA="
 def worker_db():
     # A prefix no session database shares (the suite's is test_<DATABASE_URL's name>, and a
     # checkout whose database is called clinic_caldav must not have it dropped here).
-    with own_database("test_clinic_davpush", CALENDAR_CREDENTIALS_KEYS=TEST_KEY, CALDAV_ALLOW_HTTP="true") as env:
+    with own_database(
+        "test_clinic_davpush",
+        CALENDAR_CREDENTIALS_KEYS=TEST_KEY,
+        CALDAV_ALLOW_HTTP="true",
+        CALENDAR_FETCH_ALLOW_LOOPBACK="true",
+    ) as env:
         yield env
 
 

@@ -6,22 +6,29 @@ silently replaces one it has not seen: a new event is PUT with `If-None-Match: *
 a known one with `If-Match: <its ETag>`. When the server answers 412 (the event was
 changed in the calendar app, or an earlier write reached it but its answer was lost),
 the current ETag is read and the write repeated once with it: the clinic's copy of an
-appointment wins. Redirects are not followed, no proxy or .netrc from the environment
-is used, and every request has a timeout.
+appointment wins. Redirects are not followed and every request has a timeout.
+
+The worker calls a URL a clinic typed, so it goes through clinic.outbound as busy
+calendars and webhooks do: the host is resolved once and refused unless every address is
+public (loopback only with CALENDAR_FETCH_ALLOW_LOOPBACK), and the connection goes to
+the address that was checked. Such a URL marks the connection broken, with the reason.
 
 Errors are our own sentences, from the status code alone: never the server's body, a
-header or the password. The URL's host is not yet checked against private addresses
-(see README, "Calendar connections (CalDAV)")."""
+header or the password."""
 
 from __future__ import annotations
 
+import base64
 import enum
+import http.client
+import ssl
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from clinic import outbound
 
 USER_AGENT = "Clinic-CalDAV/1.0"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -107,27 +114,30 @@ def _put(url: str, body: bytes, headers: dict[str, str], account: Account) -> An
 
 def _send(method: str, url: str, account: Account, *, body: bytes | None = None, headers=None) -> Answer:
     timeout = settings.CALDAV_TIMEOUT_SECONDS
-    with requests.Session() as session:
-        session.trust_env = False  # no proxy, no .netrc credentials from the environment
-        try:
-            response = session.request(
-                method,
-                url,
-                data=body,
-                headers={**(headers or {}), "User-Agent": USER_AGENT},
-                auth=(account.username, account.password),
-                timeout=(timeout, timeout),
-                allow_redirects=False,
-                stream=True,  # the body is never read: only the status and ETag matter
-            )
-        except requests.Timeout:
-            return Answer(Kind.FAILED, error=f"The calendar server did not answer within {timeout} s.")
-        except requests.exceptions.SSLError:
-            return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
-        except requests.RequestException:
-            return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
-        response.close()
-    return classify(method, response.status_code, response.headers.get("ETag", ""))
+    parts = urlsplit(url)
+    port = parts.port or outbound.DEFAULT_PORTS[parts.scheme]
+    also = outbound.is_loopback if settings.CALENDAR_FETCH_ALLOW_LOOPBACK else None
+    try:
+        address = outbound.resolve_public(parts.hostname, port, also_allow=also)[0]
+    except outbound.UnsafeTarget as exc:
+        return Answer(Kind.REFUSED, error=str(exc))
+    basic = base64.b64encode(f"{account.username}:{account.password}".encode()).decode("ascii")
+    headers = {**(headers or {}), "User-Agent": USER_AGENT, "Authorization": f"Basic {basic}"}
+    connection = outbound.connection_for(parts.scheme, parts.hostname, port, address=address, timeout=timeout)
+    try:
+        connection.request(method, parts.path or "/", body=body, headers=headers)
+        response = connection.getresponse()
+        # Only the status and ETag matter: the body is never read.
+        status, etag = response.status, response.getheader("ETag", "")
+    except TimeoutError:
+        return Answer(Kind.FAILED, error=f"The calendar server did not answer within {timeout} s.")
+    except ssl.SSLError:
+        return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
+    except (OSError, http.client.HTTPException):
+        return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
+    finally:
+        connection.close()
+    return classify(method, status, etag)
 
 
 def classify(method: str, status: int, etag: str = "") -> Answer:
