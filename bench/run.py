@@ -18,6 +18,8 @@ import statistics
 import sys
 import time
 
+from bench.measure import percentile, samples_ms
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,13 +65,8 @@ def _rebuild_database() -> None:
 
 
 def _timed(run, repeat: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    samples = samples_ms(run, repeat)
+    return statistics.median(samples), percentile(samples, 0.95)
 
 
 QUERIES = {
