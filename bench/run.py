@@ -76,8 +76,9 @@ QUERIES = {
         "WHERE a.organization_id = %(org)s AND a.starts_at >= %(day_start)s AND a.starts_at < %(day_end)s "
         "ORDER BY a.starts_at"
     ),
-    "patient search (trigram, 'mül')": (
-        "SELECT id FROM appointments_patient WHERE organization_id = %(org)s AND search_name LIKE '%%mul%%' LIMIT 50"
+    "patient search (name prefix, 'mül')": (
+        "SELECT id FROM appointments_patient WHERE organization_id = %(org)s AND ((search_name >= 'mul' "
+        "AND search_name < 'mum') OR (search_last >= 'mul' AND search_last < 'mum')) LIMIT 50"
     ),
     "patient's upcoming appointments": (
         "SELECT id FROM appointments_appointment WHERE organization_id = %(org)s "

@@ -167,7 +167,7 @@ def _ts(moment: dt.datetime) -> str:
 
 PATIENT_COLUMNS = (
     "id", "organization_id", "first_name", "last_name", "date_of_birth", "phone", "email", "sms_consent",
-    "notes", "search_name", "created_at", "updated_at",
+    "notes", "search_name", "search_last", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -178,7 +178,7 @@ def _patients(org: str, rng: random.Random, count: int, stamp: str) -> Iterator[
         consent = "opted_out" if rng.random() < 0.03 else "opted_in"
         yield (
             _id(), org, first, last, born.isoformat(), f"+1415{number:07d}", "", consent, "",
-            search_key(f"{first} {last}"), stamp, stamp,
+            search_key(f"{first} {last}"), search_key(last), stamp, stamp,
         )  # fmt: skip
 
 
@@ -248,7 +248,7 @@ AUDIT_COLUMNS = (
 def _audit_events(org, people, bookings) -> Iterator[tuple]:
     """A `create` event for each patient and each booking, as the services record them."""
     for person in people:
-        yield (_id(), org, person[10], "create", "system", "load data", "appointments.Patient", person[0], person[0],
+        yield (_id(), org, person[11], "create", "system", "load data", "appointments.Patient", person[0], person[0],
                "{}", "", "")  # fmt: skip
     for booking in bookings:
         yield (_id(), org, booking[9], "create", "system", "load data", "appointments.Appointment", booking[0],
