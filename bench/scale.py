@@ -136,7 +136,7 @@ def _http(args, org) -> None:
     from bench.scale_http import http_load, staff_session, start_server, stop_server
     from clinic.api.services import api_key_create
     from clinic.appointments.load_data import owner_username
-    from clinic.appointments.models import AppointmentType, Patient, Provider
+    from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
     from tenancy.context import tenant_context
 
     print("\n== d. HTTP")
@@ -144,7 +144,9 @@ def _http(args, org) -> None:
     with tenant_context(org=org, user=owner):
         _, key = api_key_create(name=f"bench {time.time():.0f}")
         patients = list(Patient.objects.order_by("id").values_list("id", flat=True)[:200])
-        booking = (patients, Provider.objects.first().id, AppointmentType.objects.first().id)
+        last = Appointment.objects.order_by("-ends_at").values_list("ends_at", flat=True).first()
+        first_free = last.replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+        booking = (patients, Provider.objects.first().id, AppointmentType.objects.first().id, first_free)
     cookies = staff_session(org, owner)
     log = Path(tempfile.gettempdir()) / f"bench-scale-gunicorn-{os.getpid()}.log"
     server, url = start_server(os.environ["DATABASE_NAME"], log)

@@ -127,10 +127,10 @@ def _load(url: str, make_request, *, users: int, seconds: float) -> dict:
 
 
 def http_load(url: str, *, cookies: dict, api_key: str, patient_id, booking, users: int, seconds: float) -> None:
-    """`booking`: (patient ids, provider id, type id) for creating appointments far ahead."""
-    patients, provider, kind = booking
+    """`booking`: (patient ids, provider id, type id, first free start) for creating
+    appointments after everything already booked (an earlier run's included)."""
+    patients, provider, kind, first_slot = booking
     auth = {"Authorization": f"Bearer {api_key}"}
-    first_slot = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=400)
     slots = itertools.count()
     slot_lock = threading.Lock()
 
