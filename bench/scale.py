@@ -147,7 +147,7 @@ def _http(args, org) -> None:
         last = Appointment.objects.order_by("-ends_at").values_list("ends_at", flat=True).first()
         first_free = last.replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
         booking = (patients, Provider.objects.first().id, AppointmentType.objects.first().id, first_free)
-    cookies = staff_session(org, owner)
+    cookies = staff_session(org, _staff_member(org, owner))
     log = Path(tempfile.gettempdir()) / f"bench-scale-gunicorn-{os.getpid()}.log"
     server, url = start_server(os.environ["DATABASE_NAME"], log)
     try:
@@ -162,6 +162,23 @@ def _http(args, org) -> None:
         )
     finally:
         stop_server(server)
+
+
+def _staff_member(org, owner):
+    """A staff member of this one clinic. (The load's owner belongs to every generated
+    clinic, and the clinic switcher on every page would list all of them.)"""
+    from django.contrib.auth import get_user_model
+
+    from tenancy.context import tenant_context
+    from tenancy.models import Membership
+    from tenancy.services import membership_add
+
+    user, created = get_user_model().objects.get_or_create(username=f"bench-staff-{org.slug}")
+    if created:
+        with tenant_context(org=org, user=owner):
+            added_by = Membership.objects.get(user=owner, organization=org)
+            membership_add(user=user, role=Membership.Role.STAFF, added_by=added_by)
+    return user
 
 
 if __name__ == "__main__":
