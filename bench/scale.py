@@ -117,9 +117,9 @@ def _onboarding(args) -> dict[str, bool]:
     """In a process of its own, on a database of its own (it fills it with clinics)."""
     large = 1000 if args.small else 10_000
     print(f"\n== c. onboarding and migrate at 10 vs {large:,} clinics")
-    env = {**os.environ, "DATABASE_NAME": f"{args.database}_onboard"}
-    command = [sys.executable, "-m", "bench.scale_onboarding", "--large", str(large)]
-    done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)  # noqa: S603 (our own module)
+    command = [sys.executable, "-m", "bench.scale_onboarding", "--database", f"{args.database}_onboard"]
+    command += ["--large", str(large), "--max-rounds", str(args.max_rounds)]
+    done = subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603 (our own module)
     print(done.stdout.rstrip())
     if done.returncode not in (0, 1):
         print(done.stderr)

@@ -25,6 +25,7 @@ def hot_querysets(*, search_term: str = "mül") -> dict[str, Callable]:
     from django.utils import timezone
 
     from clinic.appointments.models import Appointment, Patient, Provider
+    from clinic.appointments.querysets import SEARCH_ORDER
     from clinic.audit.selectors import filtered_events
     from clinic.messaging.selectors import log_messages
 
@@ -47,7 +48,7 @@ def hot_querysets(*, search_term: str = "mül") -> dict[str, Callable]:
         )
 
     def patient_search():
-        return Patient.objects.search(search_term).order_by("last_name", "first_name", "id")[:25]
+        return Patient.objects.search(search_term).order_by(*SEARCH_ORDER)[:25]  # as the patients page
 
     def sms_page():
         return log_messages()[:PAGE]
