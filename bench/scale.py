@@ -104,6 +104,7 @@ def _measure(args, *, orgs, big, median, search_org) -> dict[str, bool]:
         print(f"\n== a. patient search at a clinic of {SEARCH_PATIENTS:,} patients")
         found = scale_queries.rls_cost(search_org, only={"patient search by name"}, **rounds)
         results[f"RLS patient search ({SEARCH_PATIENTS:,} patients)"] = found["patient search by name"]
+        scale_queries.proof_call_us(median)
         scale_queries.explain(median)
         scale_queries.explain(search_org, names={"patient search by name"})
     if "skew" not in args.skip:
