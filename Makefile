@@ -43,8 +43,8 @@ test: setup test-tools lint
 screenshots: setup test-tools
 	WRITE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
 
-# The platform at scale (bench/scale.py, about 20 minutes with 1,000 clinics), then the
-# focused benchmarks. bench-small: 50 clinics, about 5 minutes. ARGS go to bench.scale.
+# The platform at scale (bench/scale.py, about 22 minutes with 1,000 clinics), then the
+# focused benchmarks. bench-small: 50 clinics, about 7 minutes. ARGS go to bench.scale.
 bench: setup
 	$(PY) -m bench.scale $(ARGS)
 	$(PY) -m bench.run

@@ -1,7 +1,7 @@
 """Benchmark: the product at platform scale, on data from `manage.py generate_load_data`.
 
-    make bench                         # 1,000 clinics (about 15 minutes on 2 cores)
-    make bench-small                   # 50 clinics, 10 vs 1,000 at onboarding (about 4 minutes)
+    make bench                         # 1,000 clinics (about 22 minutes on 2 busy cores)
+    make bench-small                   # 50 clinics, 10 vs 1,000 at onboarding (about 7 minutes)
     .venv/bin/python -m bench.scale --small --reuse   # keep the last run's data
 
 a. RLS cost of the hot queries at the median clinic: the runtime role under the
