@@ -174,7 +174,10 @@ def _staff_member(org, owner):
     from tenancy.models import Membership
     from tenancy.services import membership_add
 
-    user, created = get_user_model().objects.get_or_create(username=f"bench-staff-{org.slug}")
+    username = f"bench-staff-{org.slug}"
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.test"}
+    )
     if created:
         with tenant_context(org=org, user=owner):
             added_by = Membership.objects.get(user=owner, organization=org)
