@@ -65,5 +65,10 @@ class PatientCreateIn(PatientUpdateIn):
 
 class PatientFilterIn(serializers.Serializer):
     q = serializers.CharField(
-        required=False, max_length=100, help_text="Name (every word), phone digits or date of birth."
+        required=False,
+        max_length=100,
+        help_text=(
+            "A name (the first word starts the first or last name; the others appear in it), "
+            "phone digits or date of birth."
+        ),
     )
