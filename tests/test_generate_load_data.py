@@ -93,6 +93,11 @@ def test_it_refuses_bad_numbers(db, bad):
         generate(*bad)
 
 
+def test_it_refuses_more_appointments_at_once_than_patients(db):
+    with pytest.raises(CommandError, match="need at least 3 patients per clinic"):
+        generate("--clinics", "1", "--appointments-per-clinic", "3000", "--patients-per-clinic", "2")
+
+
 def test_on_a_fresh_database_the_rls_audit_finds_no_orphans():
     """In processes of their own, as an operator runs them, so the audit (another
     role, another connection) sees the committed rows."""

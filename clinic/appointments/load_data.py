@@ -47,6 +47,16 @@ class LoadPlan:
     skew: bool = False
     seed: int = 1
 
+    def check(self) -> None:
+        """Appointments at the same time go to distinct patients: a clinic needs at least
+        as many patients as providers."""
+        appointments, patients = self.size(0)
+        if patients < providers_for(appointments):
+            raise ValueError(
+                f"{self.appointments:,} appointments per clinic need at least "
+                f"{providers_for(self.appointments):,} patients per clinic."
+            )
+
     def size(self, number: int) -> tuple[int, int]:
         """(appointments, patients) of clinic `number`: the first is the big one under --skew."""
         factor = SKEW_FACTOR if self.skew and number == 0 else 1
@@ -57,6 +67,11 @@ class LoadPlan:
 class LoadResult:
     organizations: list[Organization]
     rows: dict[str, int]
+
+
+def providers_for(appointments: int) -> int:
+    """Enough providers that at most 75% of their slots are booked."""
+    return max(1, -(-appointments // (DAYS * SLOTS_PER_DAY * 3 // 4)))
 
 
 def slug_prefix(seed: int) -> str:
@@ -82,6 +97,7 @@ def load_clinics(seed: int) -> list[Organization]:
 def generate_load_data(plan: LoadPlan, *, progress: Callable[[int], None] | None = None) -> LoadResult:
     from django.contrib.auth import get_user_model
 
+    plan.check()
     owner, _ = get_user_model().objects.get_or_create(
         username=owner_username(plan.seed), defaults={"email": f"{owner_username(plan.seed)}@example.test"}
     )
@@ -110,7 +126,7 @@ def generate_load_data(plan: LoadPlan, *, progress: Callable[[int], None] | None
 def _fill_clinic(org_id: uuid.UUID, rng: random.Random, *, appointments: int, patients: int, messages: int) -> dict:
     now = timezone.now()
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    providers = max(1, -(-appointments // (DAYS * SLOTS_PER_DAY * 3 // 4)))  # at most 75% of slots booked
+    providers = providers_for(appointments)
     org = str(org_id)
     stamp = _ts(now)
     type_rows = [(_id(), org, name, minutes, colour, "t") for name, minutes, colour in TYPES]
