@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint test-tools screenshots bench bench-sms openapi stop-db clean-db
+.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-sms openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -44,11 +44,17 @@ test: setup test-tools lint
 screenshots: setup test-tools
 	WRITE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
 
+# The platform at scale (bench/scale.py, about 22 minutes with 1,000 clinics), then the
+# focused benchmarks. bench-small: 50 clinics, about 7 minutes. ARGS go to bench.scale.
 bench: setup
+	$(PY) -m bench.scale $(ARGS)
 	$(PY) -m bench.run
 	$(PY) -m bench.api_list
 	$(PY) -m bench.audit_pages
 	$(PY) -m bench.tenant_proof
+
+bench-small: setup
+	$(PY) -m bench.scale --small $(ARGS)
 
 # Regenerate the committed OpenAPI description after changing the API (a test fails
 # while docs/openapi.yaml differs from what the code describes).

@@ -20,6 +20,8 @@ import statistics
 import sys
 import time
 
+from bench.measure import percentile
+
 PAGE = 50
 
 
@@ -50,9 +52,8 @@ def main() -> None:
     print(f"GET a page of {PAGE} appointments, {args.rounds} requests each, interleaved, in-process")
     print(f"{'':28} {'median':>10} {'p95':>10} {'req/s':>8}")
     for name, samples in (("DRF /api/v1/appointments/", drf), ("minimal Django JSON view", plain)):
-        print(
-            f"{name:28} {_ms(statistics.median(samples))} {_ms(_p95(samples))} {1000 / statistics.median(samples):8.0f}"
-        )
+        median = statistics.median(samples)
+        print(f"{name:28} {_ms(median)} {_ms(percentile(samples, 0.95))} {1000 / median:8.0f}")
     verdict = "meets" if ratio >= 0.6 else "MISSES"
     print(f"DRF throughput = {ratio:.2f}x the minimal view's ({verdict} the 0.6x target)")
 
@@ -88,10 +89,6 @@ def _measure(key: str, rounds: int) -> tuple[list[float], list[float]]:
             samples[name].append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
     return samples["drf"], samples["plain"]
-
-
-def _p95(samples: list[float]) -> float:
-    return sorted(samples)[int(len(samples) * 0.95) - 1]
 
 
 def _ms(value: float) -> str:

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
+from clinic.appointments.querysets import search_key
 from tenancy.context import tenant_context
 from tenancy.models import Organization
 from tenancy.services import organization_create
@@ -51,8 +52,9 @@ def _fill_clinic(rng: random.Random, *, providers: int, patients: int, days: int
         ]
     )
     for person in people:
-        person.search_name = f"{person.first_name} {person.last_name}".lower()
-    Patient.objects.bulk_update(people, ["search_name"])
+        person.search_name = search_key(f"{person.first_name} {person.last_name}")
+        person.search_last = search_key(person.last_name)
+    Patient.objects.bulk_update(people, ["search_name", "search_last"])
     start = timezone.now().replace(hour=8, minute=0, second=0, microsecond=0) - dt.timedelta(days=days // 2)
     bookings = []
     for day in range(days):

@@ -18,6 +18,8 @@ import statistics
 import sys
 import time
 
+from bench.measure import percentile, samples_ms
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,13 +65,8 @@ def _rebuild_database() -> None:
 
 
 def _timed(run, repeat: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    samples = samples_ms(run, repeat)
+    return statistics.median(samples), percentile(samples, 0.95)
 
 
 QUERIES = {
@@ -79,8 +76,9 @@ QUERIES = {
         "WHERE a.organization_id = %(org)s AND a.starts_at >= %(day_start)s AND a.starts_at < %(day_end)s "
         "ORDER BY a.starts_at"
     ),
-    "patient search (trigram, 'mül')": (
-        "SELECT id FROM appointments_patient WHERE organization_id = %(org)s AND search_name LIKE '%%mul%%' LIMIT 50"
+    "patient search (name prefix, 'mül')": (
+        "SELECT id FROM appointments_patient WHERE organization_id = %(org)s AND ((search_name >= 'mul' "
+        "AND search_name < 'mum') OR (search_last >= 'mul' AND search_last < 'mum')) LIMIT 50"
     ),
     "patient's upcoming appointments": (
         "SELECT id FROM appointments_appointment WHERE organization_id = %(org)s "

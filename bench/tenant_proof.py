@@ -16,12 +16,12 @@ Runs on its own database (`clinic_bench_proof`), rebuilt each run.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import statistics
 import sys
-import time
+
+from bench.measure import interleave, median_ms, report
 
 TARGET_RATIO = 1.05
 TABLES = ("appointments_appointment", "appointments_patient")
@@ -95,7 +95,7 @@ def _policy_cost(org, per_round: int, max_rounds: int) -> None:
         _set_policies(proven=proven)
         with tenant_context(org=org):
             one_query()  # warm: the plan for this policy
-            return _median_ms(one_query, per_round)
+            return median_ms(one_query, per_round)
 
     timings = {True: [], False: []}
 
@@ -103,12 +103,12 @@ def _policy_cost(org, per_round: int, max_rounds: int) -> None:
         timings[proven].append(block(proven))
         return timings[proven][-1]
 
-    ratios = _interleave(lambda: timed_block(True), lambda: timed_block(False), max_rounds)
+    ratios = interleave(lambda: timed_block(True), lambda: timed_block(False), max_rounds)
     print(
         f"\nday schedule: {statistics.median(timings[True]):.3f} ms proven, "
         f"{statistics.median(timings[False]):.3f} ms unproven (medians of the rounds' medians)"
     )
-    _report("day schedule, proven vs unproven policy", ratios, TARGET_RATIO)
+    report("day schedule, proven vs unproven policy", ratios, TARGET_RATIO)
     _set_policies(proven=True)  # the last round may have left the unproven ones in place
     with tenant_context(org=org), connections["default"].cursor() as cursor:
         for label, expression in (
@@ -140,53 +140,18 @@ def _context_cost(org, per_round: int, max_rounds: int) -> None:
     timings = {"proven": [], "unsigned": []}
 
     def block(name, run) -> float:
-        value = _median_ms(run, per_round)
+        value = median_ms(run, per_round)
         timings[name].append(value)
         return value
 
-    ratios = _interleave(lambda: block("proven", proven), lambda: block("unsigned", unsigned), max_rounds)
+    ratios = interleave(lambda: block("proven", proven), lambda: block("unsigned", unsigned), max_rounds)
     extra = statistics.median(timings["proven"]) - statistics.median(timings["unsigned"])
     print(
         f"\ntenant context per request: {statistics.median(timings['proven']):.3f} ms with the proof, "
         f"{statistics.median(timings['unsigned']):.3f} ms unsigned: +{extra:.3f} ms (target <= 0.5 ms: "
         f"{'PASS' if extra <= 0.5 else 'FAIL'})"
     )
-    _report("tenant context, proven vs unsigned", ratios, None)
-
-
-def _median_ms(run, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def _interleave(first, second, max_rounds: int) -> list[float]:
-    """Per-round ratios first/second, the two run back to back in alternating order,
-    until the mean's 95% interval is within ±3% of it (at least 10 rounds)."""
-    ratios = []
-    for round_number in range(max_rounds):
-        if round_number % 2:
-            b, a = second(), first()
-        else:
-            a, b = first(), second()
-        ratios.append(a / b)
-        if len(ratios) >= 10 and _half_width(ratios) <= 0.03 * statistics.mean(ratios):
-            break
-    return ratios
-
-
-def _half_width(ratios: list[float]) -> float:
-    return 1.96 * statistics.stdev(ratios) / math.sqrt(len(ratios))
-
-
-def _report(name: str, ratios: list[float], target: float | None) -> None:
-    mean = statistics.mean(ratios)
-    half = _half_width(ratios)
-    verdict = "" if target is None else f"  target <= {target:.2f}x: {'PASS' if mean + half <= target else 'FAIL'}"
-    print(f"\n{name}: {mean:.3f}x (95% interval {mean - half:.3f}-{mean + half:.3f}, {len(ratios)} rounds){verdict}")
+    report("tenant context, proven vs unsigned", ratios, None)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
-from django.contrib.postgres.indexes import GistIndex
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
@@ -53,8 +52,10 @@ class Patient(TenantModel):
     # Set by clinic.audit.patient_rights.patient_erase(): the row stays, pseudonymised,
     # for the appointments that must be kept.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # search_key(first + last name), kept by save(): what search() matches.
-    search_name = models.CharField(max_length=201, editable=False, default="")
+    # search_key(first + last name) and search_key(last name), kept by save(): what
+    # search() matches. Collation "C" so that a prefix is a plain range (see search()).
+    search_name = models.CharField(max_length=201, editable=False, default="", db_collation="C")
+    search_last = models.CharField(max_length=100, editable=False, default="", db_collation="C")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,12 +75,9 @@ class Patient(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "last_name", "first_name"], name="appt_patient_org_name_idx"),
-            # Trigram index for search(): substring matches on the accent-free name.
-            GistIndex(
-                fields=["organization", "search_name"],
-                opclasses=["gist_uuid_ops", "gist_trgm_ops"],
-                name="appt_patient_search_trgm_idx",
-            ),
+            # search(): a name's first or last word by prefix, as ranges on these two.
+            models.Index(fields=["organization", "search_name"], name="appt_patient_org_search_idx"),
+            models.Index(fields=["organization", "search_last"], name="appt_patient_org_slast_idx"),
         ]
 
     def __str__(self) -> str:
@@ -116,9 +114,10 @@ class Patient(TenantModel):
 
     def save(self, *args, **kwargs) -> None:
         self.search_name = search_key(self.full_name)
+        self.search_last = search_key(self.last_name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"first_name", "last_name"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "search_name"}
+            kwargs["update_fields"] = {*update_fields, "search_name", "search_last"}
         super().save(*args, **kwargs)
 
 

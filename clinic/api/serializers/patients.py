@@ -64,4 +64,10 @@ class PatientCreateIn(PatientUpdateIn):
 
 
 class PatientSearchIn(serializers.Serializer):
-    q = serializers.CharField(max_length=100, help_text="Name (every word), phone digits or date of birth.")
+    q = serializers.CharField(
+        max_length=100,
+        help_text=(
+            "A name (the first word starts the first or last name; the others appear in it), "
+            "phone digits or date of birth."
+        ),
+    )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
+from clinic.appointments.querysets import SEARCH_ORDER
 from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
 from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
@@ -20,6 +21,7 @@ from clinic.search_terms import PARAM, recall, search_redirect
 from tenancy.decorators import org_required
 
 PATIENTS_PER_PAGE = 25
+NAME_ORDER = ("last_name", "first_name", "id")
 APPOINTMENTS_SHOWN = 20
 SEARCH_MAX_LENGTH = 100
 
@@ -32,7 +34,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return search_redirect(request, {"q": request.POST.get("q", "").strip()[:SEARCH_MAX_LENGTH]})
     query = recall(request).get("q", "")
-    patients = Patient.objects.search(query).order_by("last_name", "first_name", "id")
+    patients = Patient.objects.search(query).order_by(*(SEARCH_ORDER if query else NAME_ORDER))
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     # Pages of a search carry its key, never its terms.
     context = {"page": page, "query": query, "search_key": request.GET.get(PARAM) if query else ""}
