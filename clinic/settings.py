@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinic.security_headers.PermissionsPolicyMiddleware",
+    # While the database is unreachable: 503 with Retry-After instead of 500 (clinic.unavailable).
+    "clinic.unavailable.DatabaseUnavailableMiddleware",
     # First: a request id for the response and every audit event the request records.
     "clinic.audit.middleware.RequestAuditMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
