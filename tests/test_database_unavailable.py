@@ -80,3 +80,11 @@ def test_the_app_serves_again_once_the_database_is_back(django_db_setup, django_
             assert _api_get(_client()).status_code == 503
         # Back: the unknown key is looked up and refused as usual.
         assert _api_get(_client()).status_code == 401
+
+
+def test_the_outage_does_not_sign_anyone_out(outage):
+    client = _client()
+    client.cookies["sessionid"] = "a" * 32
+    response = client.get("/patients/")
+    assert response.status_code == 503
+    assert "sessionid" not in response.cookies, response.cookies

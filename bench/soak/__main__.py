@@ -67,7 +67,10 @@ def main() -> int:
         if 4 in parts:
             verdicts["4 worker kill"] = recovery.worker_kill(args, workdir)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if verdicts and all(verdicts.values()):
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"\nlogs kept in {workdir}")
     print(f"\nload after: {_uptime()}")
     for part, ok in verdicts.items():
         print(f"part {part:20} {'PASS' if ok else 'FAIL'}")

@@ -64,7 +64,8 @@ def _suite_through(url: str) -> bool:
     return ok
 
 
-def report(tally: load.Tally, seconds: float, *, allow_503: bool = False) -> bool:
+def report(tally: load.Tally, seconds: float, *, allow_503: bool = False, in_flight=(0.0, 0.0)) -> bool:
+    """The figures of a run; `in_flight`: when requests may be cut short (the database stopping)."""
     statuses = tally.statuses()
     count = len(tally.events)
     server_errors = sum(n for status, n in statuses.items() if status >= 500 and not (allow_503 and status == 503))
@@ -75,9 +76,15 @@ def report(tally: load.Tally, seconds: float, *, allow_503: bool = False) -> boo
         f"  p95 {load.p95(tally):.0f} ms (pages {load.p95(tally, pages):.0f} ms, API {load.p95(tally, api):.0f} ms); "
         f"bookings acknowledged {len(tally.acknowledged)}"
     )
-    ok = not tally.leaks and not server_errors and not tally.unexpected and count > 0
-    print(f"  leaks {len(tally.leaks)}, 5xx {server_errors}, unexpected answers {len(tally.unexpected)}  {verdict(ok)}")
-    for line in [*tally.leaks[:10], *tally.unexpected[:10]]:
+    unexpected = [line for at, line in tally.unexpected if not (in_flight[0] <= at <= in_flight[1])]
+    interrupted = len(tally.unexpected) - len(unexpected)
+    ok = not tally.leaks and not server_errors and not unexpected and count > 0
+    print(
+        f"  leaks {len(tally.leaks)}, 5xx {server_errors}, unexpected answers {len(unexpected)}"
+        + (f" (+{interrupted} in flight as the database stopped)" if interrupted else "")
+        + f"  {verdict(ok)}"
+    )
+    for line in [*tally.leaks[:10], *unexpected[:10]]:
         print(f"    {line}")
     return ok
 

@@ -18,7 +18,7 @@ PASSWORD = "soak-Password-not-secret-1"  # noqa: S105 (throwaway accounts on a t
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["world", "texts", "tick"])
+    parser.add_argument("what", choices=["world", "texts"])
     parser.add_argument("--clinics", type=int, default=20)
     parser.add_argument("--switchers", type=int, default=10)
     parser.add_argument("--appointments", type=int, default=500)
@@ -28,11 +28,6 @@ def main() -> None:
     import django
 
     django.setup()
-    if args.what == "tick":
-        from clinic.messaging.tasks import tick
-
-        tick.defer(timestamp=0)
-        return
     from bench.run import _rebuild_database
 
     _rebuild_database()

@@ -46,6 +46,8 @@ class Tally:
     unexpected: list = field(default_factory=list)
     acknowledged: dict = field(default_factory=dict)  # booking id -> (clinic, starts_at)
     slots: dict = field(default_factory=dict)  # starts_at -> clinic, every booking attempted
+    ready: int = 0  # users signed in (or, for API clients, started)
+    stop: threading.Event = field(default_factory=threading.Event)  # ends the run early
 
     def record(self, kind: str, status: int, seconds: float) -> None:
         with self.lock:
@@ -88,13 +90,18 @@ class VirtualUser(threading.Thread):
     def run(self) -> None:
         try:
             self.start_up()
-            while time.monotonic() < self.deadline:
+            with self.tally.lock:
+                self.tally.ready += 1
+            while self.running():
                 self.step()
         except requests.RequestException as exc:
             with self.tally.lock:
-                self.tally.unexpected.append(f"{type(self).__name__}: {type(exc).__name__}: {exc}")
+                self.tally.unexpected.append((time.monotonic(), f"{type(self).__name__}: {type(exc).__name__}: {exc}"))
         finally:
             self.http.close()
+
+    def running(self) -> bool:
+        return time.monotonic() < self.deadline and not self.tally.stop.is_set()
 
     def start_up(self) -> None:
         pass
@@ -110,8 +117,11 @@ class VirtualUser(threading.Thread):
         if response.status_code == 503:
             time.sleep(min(0.5, float(response.headers.get("Retry-After", "1"))))
         elif response.status_code not in expect:
+            where = response.headers.get("Location", "")
             with self.tally.lock:
-                self.tally.unexpected.append(f"{kind} {method} {path}: {response.status_code}")
+                self.tally.unexpected.append(
+                    (time.monotonic(), f"{type(self).__name__} {kind} {method} {path}: {response.status_code} {where}")
+                )
         return response
 
     def check(self, kind: str, path: str, response: requests.Response) -> None:
@@ -135,14 +145,13 @@ class VirtualUser(threading.Thread):
             self.tally.leaks.append(f"{kind} {path}: {found} of clinic {owner}, active {self.active}")
 
     def sign_in(self, username: str) -> None:
-        self.call("sign-in", "GET", "/accounts/login/")
-        self.call(
-            "sign-in",
-            "POST",
-            "/accounts/login/",
-            expect=(302,),
-            data={"username": username, "password": self.world.password, "csrfmiddlewaretoken": self.csrf},
-        )
+        """Through the sign-in form; again after a 503 (until the run's end)."""
+        while self.running():
+            if self.call("sign-in", "GET", "/accounts/login/").status_code != 200:
+                continue
+            data = {"username": username, "password": self.world.password, "csrfmiddlewaretoken": self.csrf}
+            if self.call("sign-in", "POST", "/accounts/login/", expect=(302,), data=data).status_code == 302:
+                return
 
     def read_pages(self) -> None:
         """One staff page of the active clinic, or another clinic's patient (404)."""
@@ -195,7 +204,9 @@ class SwitchingUser(VirtualUser):
             self.active = clinic
 
     def step(self) -> None:
-        if self.rng.random() < 0.2:
+        if not self.active:  # the first switch was refused (the database was down): again
+            self.switch(self.rng.choice(sorted(self.memberships)))
+        elif self.rng.random() < 0.2:
             self.switch(next(org for org in self.memberships if org != self.active))
         else:
             self.read_pages()
@@ -237,7 +248,7 @@ class ApiClient(VirtualUser):
             response = self.call(
                 "api: book", "POST", "/api/v1/appointments/", expect=(201,), json=body, headers=headers
             )
-            if response.status_code != 503 or time.monotonic() > self.deadline + 20:
+            if response.status_code != 503 or not self.running():
                 break
         if response.status_code == 201:
             booked = response.json()["id"]
