@@ -39,7 +39,9 @@ def through_pgbouncer(world: load.World, args, workdir: Path) -> bool:
         f"gunicorn 2 x 8 threads, {args.users} users), {args.duration:.0f} s"
     )
     users = sorted({*ROLES, server["admin_user"] or "postgres"})
-    with pgbouncer(server["host"], server["port"], pool_size=args.pool_size, users=users) as port:
+    with pgbouncer(
+        server["host"], server["port"], pool_size=args.pool_size, users=users, log=workdir / "pgbouncer.log"
+    ) as port:
         env = app_environment(database_url(server, host="127.0.0.1", port=port), server["name"])
         with gunicorn(env, workdir / "gunicorn-2.log") as base:
             tally = load.run(base, world, users=args.users, seconds=args.duration)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -108,18 +109,16 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _as_unprivileged(command: list[str]) -> list[str]:
-    """PostgreSQL and PgBouncer refuse to run as root: as root, run them as postgres
-    (Debian's package user) or else nobody."""
+def _as_unprivileged(command: list[str], user: str | None = None) -> list[str]:
+    """PostgreSQL and PgBouncer refuse to run as root: as root, run them as `user`, or
+    postgres (Debian's package user), or else nobody."""
     if os.geteuid() != 0:
         return command
-    user = "postgres" if _user_exists("postgres") else "nobody"
+    user = user or ("postgres" if _user_exists("postgres") else "nobody")
     return ["runuser", "-u", user, "--", *command]
 
 
 def _user_exists(name: str) -> bool:
-    import pwd
-
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -128,7 +127,7 @@ def _user_exists(name: str) -> bool:
 
 
 @contextmanager
-def pgbouncer(host: str, port: str, *, pool_size: int, users: list[str]) -> Iterator[int]:
+def pgbouncer(host: str, port: str, *, pool_size: int, users: list[str], log: Path | None = None) -> Iterator[int]:
     """PgBouncer in transaction mode on a loopback port in front of every database of
     `host:port`, with `pool_size` server connections per database and role."""
     directory = Path(tempfile.mkdtemp(prefix="soak-pgbouncer-"))
@@ -145,12 +144,16 @@ def pgbouncer(host: str, port: str, *, pool_size: int, users: list[str]) -> Iter
     )
     for path in directory.iterdir():
         path.chmod(0o644)
-    process = subprocess.Popen(_as_unprivileged([PGBOUNCER, "-q", str(config)]))  # noqa: S603
+    # A server on a Unix socket (the embedded one) is reached as the socket directory's owner.
+    owner = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else None
+    process = subprocess.Popen(_as_unprivileged([PGBOUNCER, "-q", str(config)], owner))  # noqa: S603
     try:
         _wait_until(lambda: _listening(listen), process, "pgbouncer", timeout=15)
         yield listen
     finally:
         stop(process)
+        if log is not None and (directory / "pgbouncer.log").exists():
+            shutil.copy(directory / "pgbouncer.log", log)
         shutil.rmtree(directory, ignore_errors=True)
 
 
