@@ -146,7 +146,9 @@ def pgbouncer(host: str, port: str, *, pool_size: int, users: list[str], log: Pa
         path.chmod(0o644)
     # A server on a Unix socket (the embedded one) is reached as the socket directory's owner.
     owner = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else None
-    process = subprocess.Popen(_as_unprivileged([PGBOUNCER, "-q", str(config)], owner))  # noqa: S603
+    # Its own messages go to its log; runuser's ("Session terminated") to nowhere.
+    command = _as_unprivileged([PGBOUNCER, "-q", str(config)], owner)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         _wait_until(lambda: _listening(listen), process, "pgbouncer", timeout=15)
         yield listen
