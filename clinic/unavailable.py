@@ -11,7 +11,6 @@ Connections recover on their own: a broken one is closed at the end of its reque
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 
@@ -19,8 +18,6 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-
-logger = logging.getLogger(__name__)
 
 # Connection refused or lost, server shutting down, "connection already closed".
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -53,7 +50,6 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 500 and getattr(request, _NOTED, False):
-            logger.warning("Database unavailable: answered 503")
             return unavailable_response(request)
         return response
 

@@ -88,3 +88,12 @@ def test_the_outage_does_not_sign_anyone_out(outage):
     response = client.get("/patients/")
     assert response.status_code == 503
     assert "sessionid" not in response.cookies, response.cookies
+
+
+def test_the_outage_is_logged_as_one_line_per_request(outage, caplog):
+    client = _client()
+    client.cookies["sessionid"] = "a" * 32
+    with caplog.at_level("WARNING"):
+        assert client.get("/patients/").status_code == 503
+    assert [record.getMessage() for record in caplog.records] == ["Service Unavailable: /patients/"]
+    assert caplog.records[0].exc_info is None
