@@ -30,10 +30,14 @@ def database_url(server: dict, *, host: str | None = None, port: str | int | Non
 
 def isolation(world: load.World, args, workdir: Path) -> bool:
     print(f"\n== 1. isolation under load: gunicorn (2 workers x 8 threads), {args.users} users, {args.duration:.0f} s")
+    caught = load.detector_catches_a_planted_leak(world)
+    print(
+        f"  leak check, tried on a page with another clinic's patient planted in it: caught {caught}  {verdict(caught)}"
+    )
     env = app_environment(database_url(world.data["server"]), world.data["server"]["name"])
     with gunicorn(env, workdir / "gunicorn-1.log") as base:
         tally = load.run(base, world, users=args.users, seconds=args.duration)
-    return report(tally, args.duration)
+    return report(tally, args.duration) and caught
 
 
 def through_pgbouncer(world: load.World, args, workdir: Path) -> bool:
@@ -81,7 +85,7 @@ def report(tally: load.Tally, seconds: float, *, allow_503: bool = False, in_fli
     print(f"  requests {count} ({count / seconds:.0f}/s), statuses {dict(sorted(statuses.items()))}")
     print(
         f"  p95 {load.p95(tally):.0f} ms (pages {load.p95(tally, pages):.0f} ms, API {load.p95(tally, api):.0f} ms); "
-        f"bookings acknowledged {len(tally.acknowledged)}"
+        f"bookings acknowledged {len(tally.acknowledged)}; row ids checked in responses {tally.ids_checked}"
     )
     unexpected = [line for at, line in tally.unexpected if not (in_flight[0] <= at <= in_flight[1])]
     interrupted = len(tally.unexpected) - len(unexpected)

@@ -47,6 +47,7 @@ class Tally:
     acknowledged: dict = field(default_factory=dict)  # booking id -> (clinic, starts_at)
     slots: dict = field(default_factory=dict)  # starts_at -> clinic, every booking attempted
     ready: int = 0  # users signed in (or, for API clients, started)
+    ids_checked: int = 0  # ids of some clinic's rows found in responses and checked
     stop: threading.Event = field(default_factory=threading.Event)  # ends the run early
 
     def record(self, kind: str, status: int, seconds: float) -> None:
@@ -126,7 +127,11 @@ class VirtualUser(threading.Thread):
 
     def check(self, kind: str, path: str, response: requests.Response) -> None:
         text = response.text
-        for found in set(UUID.findall(text)):
+        found_ids = set(UUID.findall(text))
+        known = sum(1 for found in found_ids if found in self.world.tenant_owner or found in self.world.personal_owner)
+        with self.tally.lock:
+            self.tally.ids_checked += known
+        for found in found_ids:
             owner = self.world.tenant_owner.get(found)
             if owner is not None and owner != self.active:
                 self._leak(kind, path, found, owner)
@@ -285,3 +290,14 @@ def run(base: str, world: World, *, users: int, seconds: float, tally: Tally | N
 def p95(tally: Tally, kinds=None) -> float:
     samples = sorted(s for _, kind, _, s in tally.events if (kinds is None or kind in kinds) and kind != "sign-in")
     return samples[max(0, int(len(samples) * 0.95) - 1)] * 1000 if samples else 0.0
+
+
+def detector_catches_a_planted_leak(world: World) -> bool:
+    """The check itself, on a page with another clinic's patient planted in it."""
+    tally, clinic = Tally(), world.data["clinics"][0]
+    user = StaffUser("http://127.0.0.1", world, tally, 0.0, 0, clinic=clinic)
+    page = requests.Response()
+    page.status_code, page.encoding = 200, "utf-8"
+    page._content = f'<a href="/patients/{world.foreign(clinic["id"], "patients", user.rng)}/">'.encode()
+    user.check("planted", "/", page)
+    return len(tally.leaks) == 1
