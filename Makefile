@@ -57,7 +57,8 @@ openapi: setup
 bench-sms: setup
 	$(PY) -m bench.sms_worker
 
-# Isolation and recovery under load (bench/soak): about 6 minutes; SOAK_ARGS=--short for ~3.
+# Isolation and recovery under load (bench/soak, README "Soak test"): about 7 minutes.
+# SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.
 soak: setup
 	$(PY) -m bench.soak $(SOAK_ARGS)
 
