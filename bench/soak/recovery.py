@@ -14,7 +14,7 @@ import psycopg
 
 from bench.soak import load
 from bench.soak.checks import database_url, report, verdict
-from bench.soak.servers import Cluster, app_environment, build, free_port, gunicorn, stop, worker
+from bench.soak.servers import DEBIAN_POSTGRES, Cluster, app_environment, build, free_port, gunicorn, stop, worker
 
 RECOVERY_LIMIT = 10.0  # seconds from PostgreSQL's return to the app serving again
 SENT = re.compile(r"^\[SMS (\S+) -> (\S+)\]", re.MULTILINE)
@@ -30,6 +30,9 @@ def _admin(server: dict, name: str | None = None) -> psycopg.Connection:
 def database_restart(args, workdir: Path) -> bool:
     users, up, down, after = min(args.users, 24), 5.0, 8.0, 15.0
     print(f"\n== 3. PostgreSQL restart mid-load: {users} users; up {up:.0f} s, down {down:.0f} s, then {after:.0f} s")
+    if not (DEBIAN_POSTGRES / "pg_ctl").exists():
+        print(f"  needs Debian's PostgreSQL 15 in {DEBIAN_POSTGRES} (apt-get install postgresql-15)  FAIL")
+        return False
     cluster = Cluster(free_port())
     try:
         cluster.create()
