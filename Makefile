@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-sms openapi stop-db clean-db
+.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-sms soak openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -63,6 +63,11 @@ openapi: setup
 
 bench-sms: setup
 	$(PY) -m bench.sms_worker
+
+# Isolation and recovery under load (bench/soak, README "Soak test"): about 7 minutes.
+# SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.
+soak: setup
+	$(PY) -m bench.soak $(SOAK_ARGS)
 
 # The embedded PostgreSQL (data in .data/pg; not used with DATABASE_URL) keeps running
 # after `make run` ends. stop-db stops it for sure; clean-db stops it, then deletes its data.

@@ -16,3 +16,16 @@ class ClientErrorsWithoutTraceback(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+class DatabaseDownAsOneLine(logging.Filter):
+    """While the database is unreachable every request fails the same way and answers
+    503 (clinic.unavailable): Django's "Internal Server Error" record, with a traceback,
+    for the exception behind each would bury the log. It is dropped; the 503 itself is
+    still logged, one line per request ("Service Unavailable: /path")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from clinic.unavailable import database_down
+
+        exc_info = record.exc_info
+        return not (exc_info and database_down(exc_info[1]))

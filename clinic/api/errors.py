@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from clinic.appointments.errors import SlotConflict
+from clinic.unavailable import RETRY_AFTER_SECONDS, api_error_body, database_down
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         return _validation_response(_drf_fields(exc.detail))
     if isinstance(exc, exceptions.APIException):
         return _api_exception(exc)
+    if database_down(exc):
+        # The database is unreachable for now: the client should retry, nothing was changed.
+        return _response(503, api_error_body(), {"Retry-After": str(RETRY_AFTER_SECONDS)})
     logger.exception("API request failed", exc_info=exc)
     return _response(
         status.HTTP_500_INTERNAL_SERVER_ERROR,

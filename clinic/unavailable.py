@@ -1,0 +1,64 @@
+"""While PostgreSQL cannot be reached (restarting, failing over, a dropped connection),
+pages and API calls answer 503 with Retry-After, not 500: the client should simply try
+again, and a load balancer or integrator can tell "down for a moment" from "broken".
+
+An exception escaping a view or middleware is turned into a 500 response by Django
+before an outer middleware sees it, so the exception is noted on the request when
+Django reports it (`got_request_exception`), and the middleware, near the top of the
+stack, swaps that 500 for the 503. The API's own error handler answers its 503 itself.
+Connections recover on their own: a broken one is closed at the end of its request
+(and, with CONN_MAX_AGE, health-checked before reuse)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+# Connection refused or lost, server shutting down, "connection already closed".
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+MESSAGE = "The service is briefly unavailable. Nothing was changed; try again in a few seconds."
+_NOTED = "_database_unavailable"
+
+
+def database_down(exc: BaseException | None) -> bool:
+    return isinstance(exc, DATABASE_DOWN)
+
+
+def api_error_body() -> dict:
+    return {"error": {"code": "service_unavailable", "message": MESSAGE, "fields": {}}}
+
+
+def _note_database_down(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    # Sent from inside Django's `except` block, so the exception is the current one.
+    if request is not None and database_down(sys.exc_info()[1]):
+        setattr(request, _NOTED, True)
+
+
+got_request_exception.connect(_note_database_down, dispatch_uid="clinic.unavailable")
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, _NOTED, False):
+            return unavailable_response(request)
+        return response
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse(api_error_body(), status=503)
+    else:
+        # Rendered without the request: the context processors read the database.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
