@@ -115,14 +115,39 @@ def invitation_create(*, email: str, role: str, invited_by: Membership) -> Invit
         if members.exists():
             raise ValidationError("That person is already a member.", code="already_member")
         invitation = Invitation.objects.pending().select_for_update().filter(email=email).first()
-        invitation = invitation or Invitation(email=email)
-        token, invitation.token_hash = tokens.new_token()
-        invitation.role = role
-        invitation.invited_by_id = actor.user_id
-        invitation.created_at = timezone.now()
-        invitation.expires_at = invitation.created_at + dt.timedelta(days=_ttl_days())
-        invitation.save()
-        _mail_on_commit(invitation, token, actor)
+        return _issue(invitation or Invitation(email=email), role=role, inviter=actor.user)
+
+
+def invitation_create_first_owner(*, email: str, invited_by) -> Invitation:
+    """Invite `email` to own the current clinic, which has no member yet (a clinic made
+    by the platform operator). `invited_by` is a user, not a member: the database admits
+    this one invitation only while the clinic has no member (tenancy/0008)."""
+    email = email.strip().lower()
+    validate_email(email)
+    with transaction.atomic():
+        return _issue(Invitation(email=email), role=Membership.Role.OWNER, inviter=invited_by)
+
+
+def _issue(invitation: Invitation, *, role: str, inviter) -> Invitation:
+    """A new link, role and expiry for `invitation`, saved; the mail with the link goes
+    out once the transaction commits (the token exists only in that closure and the mail)."""
+    token, invitation.token_hash = tokens.new_token()
+    invitation.role = role
+    invitation.invited_by_id = inviter.pk
+    invitation.created_at = timezone.now()
+    invitation.expires_at = invitation.created_at + dt.timedelta(days=_ttl_days())
+    invitation.save()
+    organization = Organization.objects.get(pk=invitation.organization_id)
+    send = partial(
+        invitations.send_invitation_mail,
+        email=invitation.email,
+        token=token,
+        clinic=organization.name,
+        inviter=str(inviter),
+        role=invitation.get_role_display(),
+        expires_at=timezone.localtime(invitation.expires_at, organization.zone),
+    )
+    transaction.on_commit(send)
     return invitation
 
 
@@ -204,22 +229,6 @@ def _pending_for_invitee(token: str, user) -> Invitation:
 
 def _ttl_days() -> int:
     return getattr(settings, "INVITATION_TTL_DAYS", 7)
-
-
-def _mail_on_commit(invitation: Invitation, token: str, actor: Membership) -> None:
-    """The mail goes out only once the invitation is saved for good; the token exists
-    only in this closure and the mail."""
-    organization = Organization.objects.get(pk=actor.organization_id)
-    send = partial(
-        invitations.send_invitation_mail,
-        email=invitation.email,
-        token=token,
-        clinic=organization.name,
-        inviter=str(actor.user),
-        role=invitation.get_role_display(),
-        expires_at=timezone.localtime(invitation.expires_at, organization.zone),
-    )
-    transaction.on_commit(send)
 
 
 def grantable_roles(actor: Membership) -> list[str]:

@@ -5,22 +5,18 @@ tenancy.services.organization_create). Either way the clinic's trail starts with
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from functools import partial
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils import timezone
 
 from clinic.audit.trail import Action, record
 from clinic.lifecycle.services import Status, clean_reason
-from tenancy import invitations
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_id_for_slug
-from tenancy.models import Invitation, Membership, Organization
+from tenancy.models import Invitation, Organization
+from tenancy.services import invitation_create_first_owner
 
 SLUG_TAKEN = "That slug is taken; choose another."
 
@@ -43,23 +39,8 @@ def clinic_create_with_owner_invitation(
     _check_new_clinic(clinic)
     with tenant_context(org=clinic.id, user=created_by):
         clinic.save(force_insert=True)
-        token, token_hash = invitations.new_token()
-        invitation = Invitation(email=owner_email, role=Membership.Role.OWNER, token_hash=token_hash)
-        invitation.invited_by_id = created_by.pk
-        invitation.expires_at = timezone.now() + dt.timedelta(days=settings.INVITATION_TTL_DAYS)
-        invitation.save()
+        invitation = invitation_create_first_owner(email=owner_email, invited_by=created_by)
         record(Action.CLINIC_CREATED, obj=clinic, changed_fields=["status", "status_reason"], user=created_by)
-        transaction.on_commit(
-            partial(
-                invitations.send_invitation_mail,
-                email=owner_email,
-                token=token,
-                clinic=clinic.name,
-                inviter=str(created_by),
-                role=invitation.get_role_display(),
-                expires_at=timezone.localtime(invitation.expires_at, clinic.zone),
-            )
-        )
     return clinic, invitation
 
 
