@@ -226,3 +226,14 @@ def test_a_multistatus_with_a_document_type_or_entity_is_refused():
         b"</d:multistatus>"
     )
     assert calendar_data(ok) == [b"BEGIN:VCALENDAR\nEND:VCALENDAR"]
+
+
+def test_an_answer_over_the_size_limit_is_refused(settings, calendar, org_a, people_a, caldav_jobs):
+    settings.CALENDAR_FETCH_MAX_BYTES = 1024
+    day = next_monday(org_a)
+    put_event(calendar, "long", at(org_a, day, 8), at(org_a, day, 9), description="x" * 2000)
+    connection = connect(people_a, calendar, caldav_jobs)
+
+    busy = add_busy(people_a, connection, caldav_jobs)
+
+    assert (busy.status, busy.last_error) == ("error", "The calendar server's answer is larger than 1 KB.")

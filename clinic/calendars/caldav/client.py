@@ -197,7 +197,7 @@ def _send(
         return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
     except (OSError, http.client.HTTPException):
         return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
-    except ValueError as exc:  # too large
+    except TooLarge as exc:
         return Answer(Kind.FAILED, error=str(exc))
     finally:
         connection.close()
@@ -205,8 +205,12 @@ def _send(
     return Answer(answer.kind, answer.status, answer.etag, answer.error, body=content)
 
 
+class TooLarge(Exception):
+    """An answer's body over the limit; the message is fit to store."""
+
+
 def _read(response, limit: int) -> bytes:
-    too_big = ValueError(f"The calendar server's answer is larger than {limit // 1024} KB.")
+    too_big = TooLarge(f"The calendar server's answer is larger than {limit // 1024} KB.")
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > limit:
         raise too_big
