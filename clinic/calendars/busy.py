@@ -1,5 +1,11 @@
-"""Reading a busy calendar: fetch its ICS (clinic.calendars.fetching) and turn it into
-busy spans over the booking horizon, 30 days back and 180 ahead (the feeds' window).
+"""Reading a busy calendar: fetch its ICS (clinic.calendars.fetching), or ask the
+provider's connected CalDAV calendar for the events of the window (a calendar-query,
+clinic.calendars.caldav.client), and turn them into busy spans over the booking
+horizon, 30 days back and 180 ahead (the feeds' window).
+
+- the clinic's own appointments, pushed to a CalDAV calendar (UID
+  `appointment-<id>@clinic`, ics.event_uid), are not busy times: every booking would
+  otherwise block itself, and a moved appointment its old time;
 
 - recurring events are expanded (`recurring-ical-events`: RRULE, RDATE, EXDATE and
   moved occurrences), in the event's own zone, so a weekly 09:00 stays 09:00 across a
@@ -9,12 +15,13 @@ busy spans over the booking horizon, 30 days back and 180 ahead (the feeds' wind
 - an all-day event blocks its whole day(s) in the clinic's time zone; a floating time
   (no zone) is read in the clinic's zone too.
 
-Nothing here touches the database: the worker fetches outside any transaction and
-stores the result with services.busy_calendar_store()."""
+Only `source_of` touches the database (in the worker's tenant transaction): the worker
+reads outside any transaction and stores the result with services.busy_calendar_store()."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -22,10 +29,13 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from clinic.calendars import fetching
+from clinic.calendars.caldav import client, credentials
 from clinic.calendars.ics import window
 
 # More than this many busy times in the window is not a personal calendar.
 MAX_INTERVALS = 5000
+# ics.event_uid(): an appointment the clinic pushed to the CalDAV calendar.
+OWN_EVENT_UID = re.compile(r"appointment-[0-9a-f-]{36}@clinic", re.IGNORECASE)
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -34,6 +44,57 @@ Span = tuple[dt.datetime, dt.datetime]
 class Reading:
     spans: list[Span] = field(default_factory=list)
     error: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a busy calendar is read: an ICS URL, or a CalDAV calendar and its account;
+    `error` when it cannot be read at all (a broken connection)."""
+
+    url: str
+    account: client.Account | None = None
+    error: str = ""
+
+
+def source_of(calendar) -> Source:
+    """The calendar's source, with the connection's password decrypted (never stored
+    or logged); call it in the clinic's tenant context."""
+    connection = calendar.caldav_connection
+    if connection is None:
+        return Source(url=calendar.url)
+    if connection.is_broken:
+        problem = connection.last_error or "it was refused"
+        return Source(url="", error=f"The CalDAV connection is broken ({problem}); reconnect it.")
+    try:
+        password = credentials.decrypt(connection.password_encrypted)
+    except credentials.UnreadableCredentials:
+        return Source(url="", error="The CalDAV connection's password can no longer be read; reconnect it.")
+    return Source(url=connection.url, account=client.Account(connection.username, password))
+
+
+def read_source(source: Source, *, zone: ZoneInfo, now: dt.datetime) -> Reading:
+    if source.error:
+        return Reading(error=source.error)
+    if source.account is None:
+        return read_calendar(source.url, zone=zone, now=now)
+    return read_caldav(source.url, source.account, zone=zone, now=now)
+
+
+def read_caldav(url: str, account: client.Account, *, zone: ZoneInfo, now: dt.datetime) -> Reading:
+    """The busy spans of a CalDAV calendar's events, the clinic's own left out."""
+    starts, ends = window(now)
+    found = client.query_events(url, starts=starts, ends=ends, account=account)
+    if found.error:
+        return Reading(error=found.error)
+    spans: list[Span] = []
+    try:
+        for resource in found.resources:
+            spans.extend(busy_spans(resource, zone=zone, now=now, skip_own=True))
+    except ValueError as exc:
+        return Reading(error=str(exc))
+    if len(spans) > MAX_INTERVALS:
+        return Reading(error=f"The calendar has more than {MAX_INTERVALS} busy times in the booking window.")
+    return Reading(spans=sorted(spans))
 
 
 def read_calendar(url: str, *, zone: ZoneInfo, now: dt.datetime) -> Reading:
@@ -49,8 +110,9 @@ def read_calendar(url: str, *, zone: ZoneInfo, now: dt.datetime) -> Reading:
         return Reading(error=str(exc))
 
 
-def busy_spans(data: bytes, *, zone: ZoneInfo, now: dt.datetime) -> list[Span]:
-    """Busy (start, end) pairs, aware, sorted, of the events overlapping the window."""
+def busy_spans(data: bytes, *, zone: ZoneInfo, now: dt.datetime, skip_own: bool = False) -> list[Span]:
+    """Busy (start, end) pairs, aware, sorted, of the events overlapping the window;
+    `skip_own` leaves out the appointments the clinic pushed there."""
     starts, ends = window(now)
     try:
         calendar = Calendar.from_ical(data)
@@ -59,7 +121,7 @@ def busy_spans(data: bytes, *, zone: ZoneInfo, now: dt.datetime) -> list[Span]:
         raise ValueError("The address did not give a valid iCalendar (.ics) file.") from None
     spans = []
     for event in occurrences:
-        if _is_free(event):
+        if _is_free(event) or (skip_own and OWN_EVENT_UID.fullmatch(str(event.get("UID", "")))):
             continue
         span = _span(event, zone)
         if span is not None and span[1] > starts and span[0] < ends:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 
 from clinic.appointments.models import Provider
+from clinic.calendars.caldav.models import CalDAVConnection
 from clinic.calendars.models import PATIENT_DETAILS, BusyConflicts, Privacy
 
 WHOLE_CLINIC = ""
@@ -44,23 +47,44 @@ class CalendarSettingsForm(forms.Form):
     )
 
 
+ICS_ADDRESS = ""
+
+
 class BusyCalendarForm(forms.Form):
-    provider = forms.ChoiceField(label="Provider")
+    provider = forms.ChoiceField(label="Provider", help_text="A connected CalDAV calendar is its provider's.")
     name = forms.CharField(label="Name", max_length=100, help_text='E.g. "Private" or "On call".')
+    caldav_connection = forms.ChoiceField(label="Read from", required=False)
     url = forms.CharField(
         label="Calendar address (ICS)",
+        required=False,
         max_length=2000,
         help_text="The calendar's secret or public address in iCal format (https://…/basic.ics). "
         "Treat it like a password: it is shown shortened once saved.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "url"}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, membership, **kwargs) -> None:
         # Its own ids: the feed form on the same page has a "provider" field too.
         super().__init__(*args, auto_id="id_busy_%s", **kwargs)
         # The clinic's active providers only (the tenant manager scopes them).
         self.providers = {str(p.pk): p for p in Provider.objects.filter(active=True).order_by("name")}
         self.fields["provider"].choices = [(pk, p.display_name) for pk, p in self.providers.items()]
+        # The clinic's CalDAV connections this member sees (another clinic's: no choice).
+        connections = CalDAVConnection.objects.visible_to(membership).select_related("provider")
+        self.connections = {str(c.pk): c for c in connections.order_by("provider__name", "-created_at")}
+        self.fields["caldav_connection"].choices = [(ICS_ADDRESS, "An ICS address (below)")] + [
+            (pk, f"The connected CalDAV calendar of {c.provider.display_name} ({urlsplit(c.url).hostname})")
+            for pk, c in self.connections.items()
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("caldav_connection") and not (data.get("url") or "").strip() and "url" not in self.errors:
+            self.add_error("url", "Enter the calendar's ICS address, or choose a connected CalDAV calendar.")
+        return data
 
     def chosen_provider(self) -> Provider:
         return self.providers[self.cleaned_data["provider"]]
+
+    def chosen_connection(self) -> CalDAVConnection | None:
+        return self.connections.get(self.cleaned_data["caldav_connection"])

@@ -151,9 +151,10 @@ class CalendarFeed(TenantModel):
 
 
 class BusyCalendar(TenantModel):
-    """A provider's outside calendar (an ICS link: Google, Outlook, iCloud…) whose busy
-    times block booking. The worker fetches it (clinic.calendars.busy) and replaces its
-    BusyIntervals each time.
+    """A provider's outside calendar whose busy times block booking: an ICS link
+    (Google, Outlook, iCloud…) or the provider's connected CalDAV calendar (exactly one
+    of `url` and `caldav_connection`; the provider is then the connection's). The
+    worker reads it (clinic.calendars.busy) and replaces its BusyIntervals each time.
 
     The URL often carries a secret token (a Google "secret address"), so it is treated
     like a credential: shown truncated (`url_display`), never logged, never in an error
@@ -172,7 +173,16 @@ class BusyCalendar(TenantModel):
         related_name="busy_calendars",
     )
     name = models.CharField(max_length=100)
-    url = models.CharField(max_length=2000)
+    url = models.CharField(max_length=2000, blank=True)
+    caldav_connection = models.ForeignKey(
+        "calendars.CalDAVConnection",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="busy_calendars",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, editable=False)
     last_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
@@ -181,14 +191,28 @@ class BusyCalendar(TenantModel):
     class Meta(TenantModel.Meta):
         verbose_name = "busy calendar"
         ordering = ["name", "created_at"]
-        indexes = [models.Index(fields=["organization", "provider"], name="calendars_busycal_org_prov")]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=(models.Q(url="") & models.Q(caldav_connection__isnull=False))
+                | (~models.Q(url="") & models.Q(caldav_connection__isnull=True)),
+                name="calendars_busycalendar_one_source",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "provider"], name="calendars_busycal_org_prov"),
+            models.Index(fields=["organization", "caldav_connection"], name="calendars_busycal_org_caldav"),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     @property
     def url_display(self) -> str:
-        """Scheme and host only, and a hint that there is more: enough to recognise it."""
+        """Scheme and host only, and a hint that there is more: enough to recognise it.
+        A CalDAV calendar's host (its URL is in the connection)."""
+        if self.caldav_connection_id:
+            return f"CalDAV: {urlsplit(self.caldav_connection.url).hostname or ''}"
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.hostname or ''}/…"
 

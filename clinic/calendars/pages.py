@@ -6,8 +6,9 @@ Another member's feed, or another clinic's, is a 404. The same page lists the Ca
 calendars the clinic writes to (their forms: clinic.calendars.caldav.pages).
 
 Busy calendars (a provider's outside calendar whose busy times block booking) are
-listed for every member, with their address shortened (it is a secret), their state
-and last error; any member adds, refreshes and removes them. Owners and admins choose
+listed for every member, with their address shortened (it is a secret; a CalDAV one as
+"CalDAV: <host>"), their state and last error; any member adds one (an ICS address, or a
+CalDAV connection they see), refreshes and removes them. Owners and admins choose
 whether a busy time refuses a booking or only warns."""
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def render_page(
             }
         ),
         "clinic_settings": clinic_settings,
-        "busy_calendars": BusyCalendar.objects.select_related("provider").order_by("provider__name", "name"),
-        "busy_form": busy_form or BusyCalendarForm(),
+        "busy_calendars": BusyCalendar.objects.select_related("provider", "caldav_connection").order_by(
+            "provider__name", "name"
+        ),
+        "busy_form": busy_form or BusyCalendarForm(membership=request.membership),
     }
     return render(request, TEMPLATE, context, status=status)
 
@@ -137,13 +140,17 @@ def settings_update(request: HttpRequest) -> HttpResponse:
 @org_required
 @require_POST
 def busy_new(request: HttpRequest) -> HttpResponse:
-    form = BusyCalendarForm(request.POST)
+    form = BusyCalendarForm(request.POST, membership=request.membership)
     if not form.is_valid():
         return render_page(request, busy_form=form, status=400)
+    connection = form.chosen_connection()
     try:
-        calendar = busy_calendar_add(
-            provider=form.chosen_provider(), name=form.cleaned_data["name"], url=form.cleaned_data["url"]
-        )
+        if connection is not None:  # its provider's, whatever provider the form says
+            calendar = busy_calendar_add(name=form.cleaned_data["name"], caldav_connection=connection)
+        else:
+            calendar = busy_calendar_add(
+                provider=form.chosen_provider(), name=form.cleaned_data["name"], url=form.cleaned_data["url"]
+            )
     except ValidationError as exc:
         add_service_errors(form, exc)
         return render_page(request, busy_form=form, status=400)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinic.appointments.models import Provider
 from clinic.audit.trail import Action, record
 from clinic.calendars import busy, fetching
+from clinic.calendars.caldav.models import CalDAVConnection
 from clinic.calendars.models import (
     PATIENT_DETAILS,
     BusyCalendar,
@@ -84,10 +85,18 @@ def calendar_settings_update(*, allow_patient_details: bool, busy_conflicts: str
 
 
 @transaction.atomic
-def busy_calendar_add(*, provider: Provider, name: str, url: str) -> BusyCalendar:
-    """Add a provider's outside calendar; the worker fetches it once this commits, then
+def busy_calendar_add(
+    *, provider: Provider | None = None, name: str, url: str = "", caldav_connection: CalDAVConnection | None = None
+) -> BusyCalendar:
+    """Add a provider's outside calendar, an ICS URL or their connected CalDAV calendar
+    (whose provider it is then); the worker reads it once this commits, then
     periodically. Only the URL's shape is checked here: where it points is checked at
     each fetch (its DNS may change)."""
+    if caldav_connection is not None:
+        calendar = BusyCalendar(
+            provider_id=caldav_connection.provider_id, name=name.strip(), caldav_connection=caldav_connection
+        )
+        return _busy_calendar_insert(calendar)
     url = url.strip()
     if url.lower().startswith("webcal://"):  # what Apple and Outlook hand out: https underneath
         url = "https://" + url[len("webcal://") :]
@@ -95,7 +104,10 @@ def busy_calendar_add(*, provider: Provider, name: str, url: str) -> BusyCalenda
         fetching.check_url(url)
     except fetching.FetchError as exc:
         raise ValidationError({"url": str(exc)}, code="invalid_url") from None
-    calendar = BusyCalendar(provider=provider, name=name.strip(), url=url)
+    return _busy_calendar_insert(BusyCalendar(provider=provider, name=name.strip(), url=url))
+
+
+def _busy_calendar_insert(calendar: BusyCalendar) -> BusyCalendar:
     calendar.claim_for_current_org()
     calendar.full_clean()
     calendar.save(force_insert=True)
@@ -114,7 +126,8 @@ def busy_calendar_refresh(*, busy_calendar: BusyCalendar, now: dt.datetime | Non
     job does the same in two steps, so that no transaction stays open during a fetch."""
     now = now or timezone.now()
     zone = Organization.objects.get(pk=busy_calendar.organization_id).zone
-    reading = busy.read_calendar(busy_calendar.url, zone=zone, now=now)
+    source = busy.source_of(BusyCalendar.objects.select_related("caldav_connection").get(pk=busy_calendar.pk))
+    reading = busy.read_source(source, zone=zone, now=now)
     return busy_calendar_store(busy_calendar=busy_calendar, reading=reading, now=now)
 
 

@@ -45,15 +45,17 @@ def refresh_clinic(*, organization_id: str) -> int:
 
 @tenant_task(app, queue=QUEUE, per_step=True)
 def refresh_busy_calendar(*, organization_id: str, busy_calendar_id: str, step) -> str:
-    """Read the calendar's URL, fetch it with no transaction open (it may take the whole
-    fetch time limit), then store the result. Logs say which calendar, never its URL."""
+    """Read where the calendar is (its URL, or its CalDAV connection and password), read
+    it with no transaction open (it may take the whole time limit), then store the
+    result. Logs say which calendar, never its URL."""
     with step():
-        calendar = BusyCalendar.objects.filter(pk=busy_calendar_id).first()
+        calendar = BusyCalendar.objects.select_related("caldav_connection").filter(pk=busy_calendar_id).first()
         if calendar is None:
             return "removed"
         zone = Organization.objects.get(pk=calendar.organization_id).zone
+        source = busy.source_of(calendar)
     now = timezone.now()
-    reading = busy.read_calendar(calendar.url, zone=zone, now=now)
+    reading = busy.read_source(source, zone=zone, now=now)
     with step():
         if not BusyCalendar.objects.filter(pk=busy_calendar_id).exists():
             return "removed"  # removed while it was being fetched

@@ -1,5 +1,6 @@
 """The HTTP side of CalDAV (RFC 4791): writing and deleting one event resource,
-`<calendar URL>/<UID>.ics`, with HTTP Basic authentication (`requests`).
+`<calendar URL>/<UID>.ics`, and reading the events of a time range (a calendar-query
+REPORT, for busy times), with HTTP Basic authentication.
 
 Writes are conditional, so the clinic never creates a second copy of an event nor
 silently replaces one it has not seen: a new event is PUT with `If-None-Match: *`,
@@ -19,10 +20,12 @@ header or the password."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import enum
 import http.client
 import ssl
-from dataclasses import dataclass
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -35,6 +38,7 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 REFUSED_CREDENTIALS = (
     "the calendar server refused the user name or password, or this account may not write to the calendar."
 )
+REFUSED_READING = "the calendar server refused the user name or password, or this account may not read the calendar."
 
 
 class Kind(enum.Enum):
@@ -50,6 +54,7 @@ class Answer:
     status: int | None = None
     etag: str = ""
     error: str = ""
+    body: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -108,11 +113,67 @@ def delete_event(url: str, *, etag: str, account: Account) -> Answer:
     return answer
 
 
+DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
+QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><C:calendar-data/></D:prop>
+  <C:filter>
+    <C:comp-filter name="VCALENDAR">
+      <C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter>
+    </C:comp-filter>
+  </C:filter>
+</C:calendar-query>
+"""
+
+
+@dataclass(frozen=True)
+class Events:
+    """The calendar-data of each event resource found, or why there is none."""
+
+    resources: list[bytes] = field(default_factory=list)
+    error: str = ""
+
+
+def query_events(url: str, *, starts: dt.datetime, ends: dt.datetime, account: Account) -> Events:
+    """The event resources of the calendar at `url` overlapping starts..ends (RFC 4791
+    §7.8: a calendar-query REPORT, the server expands nothing)."""
+    stamp = "%Y%m%dT%H%M%SZ"
+    body = QUERY.format(start=starts.astimezone(dt.UTC).strftime(stamp), end=ends.astimezone(dt.UTC).strftime(stamp))
+    headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+    answer = _send(
+        "REPORT", url, account, body=body.encode(), headers=headers, read_limit=settings.CALENDAR_FETCH_MAX_BYTES
+    )
+    if answer.kind is not Kind.DONE:
+        return Events(error=answer.error or f"HTTP {answer.status}: the calendar server refused the query.")
+    try:
+        return Events(resources=calendar_data(answer.body))
+    except ValueError as exc:
+        return Events(error=str(exc))
+
+
+def calendar_data(body: bytes) -> list[bytes]:
+    """Each <C:calendar-data> of a 207 multistatus. A document type or entity is
+    refused before parsing: a calendar server has no use for them (entity expansion)."""
+    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
+        raise ValueError("The calendar server's answer was not a CalDAV multistatus.")
+    try:
+        root = ET.fromstring(body)  # noqa: S314 (no DTD or entity can be in it: refused above)
+    except ET.ParseError:
+        raise ValueError("The calendar server's answer was not a CalDAV multistatus.") from None
+    if root.tag != f"{{{DAV}}}multistatus":
+        raise ValueError("The calendar server's answer was not a CalDAV multistatus.")
+    found = root.iter(f"{{{CALDAV}}}calendar-data")
+    return [data.text.encode("utf-8") for data in found if data.text and data.text.strip()]
+
+
 def _put(url: str, body: bytes, headers: dict[str, str], account: Account) -> Answer:
     return _send("PUT", url, account, body=body, headers={**headers, "Content-Type": CONTENT_TYPE})
 
 
-def _send(method: str, url: str, account: Account, *, body: bytes | None = None, headers=None) -> Answer:
+def _send(
+    method: str, url: str, account: Account, *, body: bytes | None = None, headers=None, read_limit: int = 0
+) -> Answer:
+    """One request; the answer's body is read (at most `read_limit` bytes) only if asked."""
     timeout = settings.CALDAV_TIMEOUT_SECONDS
     parts = urlsplit(url)
     port = parts.port or outbound.DEFAULT_PORTS[parts.scheme]
@@ -127,29 +188,49 @@ def _send(method: str, url: str, account: Account, *, body: bytes | None = None,
     try:
         connection.request(method, parts.path or "/", body=body, headers=headers)
         response = connection.getresponse()
-        # Only the status and ETag matter: the body is never read.
+        # Writes need only the status and ETag: their body is never read.
         status, etag = response.status, response.getheader("ETag", "")
+        content = _read(response, read_limit) if read_limit and 200 <= status < 300 else b""
     except TimeoutError:
         return Answer(Kind.FAILED, error=f"The calendar server did not answer within {timeout} s.")
     except ssl.SSLError:
         return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
     except (OSError, http.client.HTTPException):
         return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
+    except TooLarge as exc:
+        return Answer(Kind.FAILED, error=str(exc))
     finally:
         connection.close()
-    return classify(method, status, etag)
+    answer = classify(method, status, etag)
+    return Answer(answer.kind, answer.status, answer.etag, answer.error, body=content)
+
+
+class TooLarge(Exception):
+    """An answer's body over the limit; the message is fit to store."""
+
+
+def _read(response, limit: int) -> bytes:
+    too_big = TooLarge(f"The calendar server's answer is larger than {limit // 1024} KB.")
+    length = response.getheader("Content-Length")
+    if length and length.isdigit() and int(length) > limit:
+        raise too_big
+    content = response.read(limit + 1)  # the socket's timeout bounds each read
+    if len(content) > limit:
+        raise too_big
+    return content
 
 
 def classify(method: str, status: int, etag: str = "") -> Answer:
     if 200 <= status < 300:
         return Answer(Kind.DONE, status, etag=etag)
     if status in (401, 403):
-        return Answer(Kind.REFUSED, status, error=f"HTTP {status}: {REFUSED_CREDENTIALS}")
+        refused = REFUSED_READING if method == "REPORT" else REFUSED_CREDENTIALS
+        return Answer(Kind.REFUSED, status, error=f"HTTP {status}: {refused}")
     if 300 <= status < 400:
         return Answer(
             Kind.REFUSED, status, error=f"HTTP {status}: the server redirects; enter the calendar's final URL."
         )
-    if status in (404, 405, 409) and method == "PUT":
+    if status in (404, 405, 409) and method in ("PUT", "REPORT"):
         return Answer(Kind.REFUSED, status, error=f"HTTP {status}: there is no calendar at this URL.")
     if status in (404, 412) and method == "GET":  # callers look at the status
         return Answer(Kind.REJECTED, status)
