@@ -8,6 +8,7 @@ cannot be chosen."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 import requests
@@ -237,3 +238,19 @@ def test_an_answer_over_the_size_limit_is_refused(settings, calendar, org_a, peo
     busy = add_busy(people_a, connection, caldav_jobs)
 
     assert (busy.status, busy.last_error) == ("error", "The calendar server's answer is larger than 1 KB.")
+
+
+def test_another_clinics_pushed_appointment_is_busy_time(radicale, calendar, org_a, people_a, caldav_jobs):
+    # The provider works at another clinic of the platform too, which pushes its
+    # bookings to the same calendar: those are busy here, this clinic's own are not.
+    wednesday = next_monday(org_a) + dt.timedelta(2)
+    elsewhere = uuid.uuid4()
+    put_event(calendar, f"appointment-{elsewhere}@clinic", at(org_a, wednesday, 14), at(org_a, wednesday, 15))
+    connection = connect(people_a, calendar, caldav_jobs)
+    ours = book(people_a, caldav_jobs, at(org_a, wednesday, 9))
+
+    add_busy(people_a, connection, caldav_jobs)
+
+    spans = busy_of(org_a)
+    assert (at(org_a, wednesday, 14), at(org_a, wednesday, 15)) in spans
+    assert not any(start == ours.starts_at for start, _ in spans)

@@ -5,7 +5,9 @@ horizon, 30 days back and 180 ahead (the feeds' window).
 
 - the clinic's own appointments, pushed to a CalDAV calendar (UID
   `appointment-<id>@clinic`, ics.event_uid), are not busy times: every booking would
-  otherwise block itself, and a moved appointment its old time;
+  otherwise block itself, and a moved appointment its old time. Which of those UIDs are
+  this clinic's is decided when storing, in its tenant context (`Reading.pushed`): a
+  provider who also works at another clinic on the platform is busy with its bookings;
 
 - recurring events are expanded (`recurring-ical-events`: RRULE, RDATE, EXDATE and
   moved occurrences), in the event's own zone, so a weekly 09:00 stays 09:00 across a
@@ -35,7 +37,7 @@ from clinic.calendars.ics import window
 # More than this many busy times in the window is not a personal calendar.
 MAX_INTERVALS = 5000
 # ics.event_uid(): an appointment the clinic pushed to the CalDAV calendar.
-OWN_EVENT_UID = re.compile(r"appointment-[0-9a-f-]{36}@clinic", re.IGNORECASE)
+OWN_EVENT_UID = re.compile(r"appointment-([0-9a-f-]{36})@clinic", re.IGNORECASE)
 
 Span = tuple[dt.datetime, dt.datetime]
 
@@ -44,6 +46,9 @@ Span = tuple[dt.datetime, dt.datetime]
 class Reading:
     spans: list[Span] = field(default_factory=list)
     error: str = ""
+    # (appointment id, span) of the events pushed by a clinic of this platform: busy
+    # unless the appointment is the storing clinic's own.
+    pushed: list[tuple[str, Span]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -87,14 +92,15 @@ def read_caldav(url: str, account: client.Account, *, zone: ZoneInfo, now: dt.da
     if found.error:
         return Reading(error=found.error)
     spans: list[Span] = []
+    pushed: list[tuple[str, Span]] = []
     try:
         for resource in found.resources:
-            spans.extend(busy_spans(resource, zone=zone, now=now, skip_own=True))
+            spans.extend(busy_spans(resource, zone=zone, now=now, pushed=pushed))
     except ValueError as exc:
         return Reading(error=str(exc))
-    if len(spans) > MAX_INTERVALS:
+    if len(spans) + len(pushed) > MAX_INTERVALS:
         return Reading(error=f"The calendar has more than {MAX_INTERVALS} busy times in the booking window.")
-    return Reading(spans=sorted(spans))
+    return Reading(spans=sorted(spans), pushed=pushed)
 
 
 def read_calendar(url: str, *, zone: ZoneInfo, now: dt.datetime) -> Reading:
@@ -110,9 +116,9 @@ def read_calendar(url: str, *, zone: ZoneInfo, now: dt.datetime) -> Reading:
         return Reading(error=str(exc))
 
 
-def busy_spans(data: bytes, *, zone: ZoneInfo, now: dt.datetime, skip_own: bool = False) -> list[Span]:
+def busy_spans(data: bytes, *, zone: ZoneInfo, now: dt.datetime, pushed: list | None = None) -> list[Span]:
     """Busy (start, end) pairs, aware, sorted, of the events overlapping the window;
-    `skip_own` leaves out the appointments the clinic pushed there."""
+    with a `pushed` list, the appointments a clinic pushed there go to it instead."""
     starts, ends = window(now)
     try:
         calendar = Calendar.from_ical(data)
@@ -121,10 +127,15 @@ def busy_spans(data: bytes, *, zone: ZoneInfo, now: dt.datetime, skip_own: bool 
         raise ValueError("The address did not give a valid iCalendar (.ics) file.") from None
     spans = []
     for event in occurrences:
-        if _is_free(event) or (skip_own and OWN_EVENT_UID.fullmatch(str(event.get("UID", "")))):
+        if _is_free(event):
             continue
         span = _span(event, zone)
-        if span is not None and span[1] > starts and span[0] < ends:
+        if span is None or span[1] <= starts or span[0] >= ends:
+            continue
+        own = OWN_EVENT_UID.fullmatch(str(event.get("UID", ""))) if pushed is not None else None
+        if own:
+            pushed.append((own.group(1).lower(), span))
+        else:
             spans.append(span)
         if len(spans) > MAX_INTERVALS:
             raise ValueError(f"The calendar has more than {MAX_INTERVALS} busy times in the booking window.")

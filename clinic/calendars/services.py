@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.appointments.models import Provider
+from clinic.appointments.models import Appointment, Provider
 from clinic.audit.trail import Action, record
 from clinic.calendars import busy, fetching
 from clinic.calendars.caldav.models import CalDAVConnection
@@ -143,6 +143,7 @@ def busy_calendar_store(*, busy_calendar: BusyCalendar, reading: busy.Reading, n
     else:
         calendar.status, calendar.last_error = BusyCalendar.Status.OK, ""
         BusyInterval.objects.filter(busy_calendar=calendar).delete()
+        spans = reading.spans + _others_appointments(reading.pushed)
         BusyInterval.objects.bulk_create(
             BusyInterval(
                 organization_id=calendar.organization_id,
@@ -151,7 +152,7 @@ def busy_calendar_store(*, busy_calendar: BusyCalendar, reading: busy.Reading, n
                 starts_at=starts,
                 ends_at=ends,
             )
-            for starts, ends in reading.spans
+            for starts, ends in sorted(spans)
         )
     calendar.save(update_fields=["status", "last_error", "last_fetched_at"])
     return calendar
@@ -161,3 +162,11 @@ def defer_refresh(calendar: BusyCalendar) -> None:
     from clinic.calendars import tasks  # the worker's tasks import this module
 
     tasks.defer_refresh(calendar)
+
+
+def _others_appointments(pushed: list[tuple[str, busy.Span]]) -> list[busy.Span]:
+    """The spans of the pushed appointments that are not this clinic's (under RLS,
+    the query sees this clinic's appointments only): another clinic's bookings of the
+    same provider are busy time here."""
+    ours = {str(pk) for pk in Appointment.objects.filter(pk__in=[pk for pk, _ in pushed]).values_list("pk", flat=True)}
+    return [span for pk, span in pushed if pk not in ours]
