@@ -6,13 +6,12 @@ SEQUENCE); the stored password is a Fernet token, not the password."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from tests.caldav_support import USERS
 from tests.worker_harness import own_database, run_workers, shell_json, sql
 
 pytestmark = pytest.mark.worker
-
-TEST_KEY = "Q2xpbmljIHRlc3Qga2V5IC0tIG5vdCBmb3IgdXNlIDA="
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def worker_db():
     # checkout whose database is called clinic_caldav must not have it dropped here).
     with own_database(
         "test_clinic_davpush",
-        CALENDAR_CREDENTIALS_KEYS=TEST_KEY,
+        CALENDAR_CREDENTIALS_KEYS=settings.CALENDAR_CREDENTIALS_KEYS[0],
         CALDAV_ALLOW_HTTP="true",
         CALENDAR_FETCH_ALLOW_LOOPBACK="true",
     ) as env:

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -114,7 +115,9 @@ def test_the_purge_leaves_no_row_of_the_clinic_in_any_table():
     reads every clinic: every table with an organization_id (tenancy.introspection)."""
     from tests.worker_harness import own_database, shell_json, sql
 
-    with own_database("test_clinic_purge", CLOSED_CLINIC_GRACE_DAYS="0") as env:
+    # Every factory's rows, CalDAV passwords included: the commands need the test key.
+    key = settings.CALENDAR_CREDENTIALS_KEYS[0]
+    with own_database("test_clinic_purge", CLOSED_CLINIC_GRACE_DAYS="0", CALENDAR_CREDENTIALS_KEYS=key) as env:
         ids = shell_json(env, "from tests.lifecycle_purge_seed import seed; seed()")
         tables = sql(
             env,
