@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from tenancy.context import tenant_context
 
@@ -75,3 +75,16 @@ def defer_on_commit(task, *, lock: str | None = None, queueing_lock: str | None 
             pass  # the same work is already waiting in the queue
 
     transaction.on_commit(defer)
+
+
+def defer_per_clinic(task, lookup_sql: str, params: list | tuple = (), *, lock_prefix: str) -> int:
+    """A periodic tick's fan-out: one narrow pre-tenant function (`lookup_sql`, which
+    returns clinic ids and nothing else) names the clinics with work, and each gets one
+    `task(organization_id=…)`, which runs in that clinic's tenant context. The queueing
+    lock keeps one such job per clinic waiting at a time. Returns how many clinics."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(lookup_sql, params)
+        clinics = [row[0] for row in cursor.fetchall()]
+    for org_id in clinics:
+        defer_on_commit(task, organization_id=org_id, queueing_lock=f"{lock_prefix}:{org_id}")
+    return len(clinics)

@@ -5,7 +5,6 @@ function that returns clinic ids and nothing else (migration api/0004)."""
 
 from __future__ import annotations
 
-from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from procrastinate import RetryStrategy
@@ -14,7 +13,7 @@ from procrastinate.contrib.django import app
 from clinic.api.models import WebhookDelivery
 from clinic.api.webhooks import delivery
 from clinic.lifecycle.selectors import current_clinic_is_open
-from tenancy.jobs import defer_on_commit, tenant_task
+from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
 
 QUEUE = "webhooks"
 RETRY = RetryStrategy(
@@ -41,12 +40,10 @@ def defer_delivery(webhook_delivery: WebhookDelivery) -> None:
 def tick(timestamp: int) -> int:
     """Each minute: the clinics with deliveries overdue (their job was lost: a worker
     killed mid-call, a process that died between commit and defer), one job each."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT api_webhook_overdue_clinics(%s)", [timezone.now() - delivery.OVERDUE_AFTER])
-        clinics = [row[0] for row in cursor.fetchall()]
-    for org_id in clinics:
-        defer_on_commit(redeliver_overdue, organization_id=org_id, queueing_lock=f"webhooks-overdue:{org_id}")
-    return len(clinics)
+    overdue_before = [timezone.now() - delivery.OVERDUE_AFTER]
+    return defer_per_clinic(
+        redeliver_overdue, "SELECT api_webhook_overdue_clinics(%s)", overdue_before, lock_prefix="webhooks-overdue"
+    )
 
 
 @tenant_task(app, queue=QUEUE)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
 from clinic.calendars import busy
 from clinic.calendars.models import BusyCalendar
 from clinic.calendars.services import busy_calendar_store
-from tenancy.jobs import defer_on_commit, tenant_task
+from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
 from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -27,12 +26,7 @@ REFRESH_CRON = "*/15 * * * *"
 @app.periodic(cron=REFRESH_CRON, periodic_id="busy-calendars-tick")
 @app.task(queue=QUEUE, queueing_lock="busy-calendars-tick", pass_context=False)
 def tick(timestamp: int) -> int:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT calendars_busy_clinics()")
-        clinics = [row[0] for row in cursor.fetchall()]
-    for org_id in clinics:
-        defer_on_commit(refresh_clinic, organization_id=org_id, queueing_lock=f"busy-clinic:{org_id}")
-    return len(clinics)
+    return defer_per_clinic(refresh_clinic, "SELECT calendars_busy_clinics()", lock_prefix="busy-clinic")
 
 
 @tenant_task(app, queue=QUEUE)

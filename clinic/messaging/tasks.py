@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
@@ -13,7 +12,7 @@ from procrastinate.contrib.django import app
 from clinic.lifecycle.selectors import current_clinic_is_open
 from clinic.messaging import delivery
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
-from tenancy.jobs import defer_on_commit, tenant_task
+from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +29,8 @@ def tick(timestamp: int) -> int:
     """Each minute: which clinics have texts due (one narrow function that returns
     clinic ids only), and one dispatch job per clinic."""
     now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT messaging_due_clinics(%s, %s)",
-            [now - delivery.QUEUED_STALE_AFTER, now - delivery.SENDING_STALE_AFTER],
-        )
-        clinics = [row[0] for row in cursor.fetchall()]
-    for org_id in clinics:
-        defer_on_commit(dispatch_clinic, organization_id=org_id, queueing_lock=f"sms-dispatch:{org_id}")
-    return len(clinics)
+    stale = [now - delivery.QUEUED_STALE_AFTER, now - delivery.SENDING_STALE_AFTER]
+    return defer_per_clinic(dispatch_clinic, "SELECT messaging_due_clinics(%s, %s)", stale, lock_prefix="sms-dispatch")
 
 
 # A clinic with more due texts than this gets another dispatch job right away.
