@@ -331,3 +331,17 @@ def test_reinstating_a_cancelled_appointment_into_a_busy_time_is_refused(org_a, 
     add_and_refresh(org_a, people_a.ada, url, name="Surgery")
     with tenant_context(org=org_a), pytest.raises(SlotConflict, match="busy in Surgery"):
         appointment_set_status(appointment=appointment, status="scheduled", changed_by=None)
+
+
+def test_adding_and_removing_a_busy_calendar_is_audited_without_its_address(org_a, people_a):
+    from clinic.audit.models import AuditEvent
+    from clinic.calendars.services import busy_calendar_add, busy_calendar_remove
+
+    secret = "https://calendar.example.org/private-5f3a9c/basic.ics"
+    with tenant_context(org=org_a):
+        busy = busy_calendar_add(provider=people_a.ada, name="Private", url=secret)
+        busy_calendar_remove(busy_calendar=busy)
+        events = list(AuditEvent.objects.filter(object_id=busy.pk).order_by("at"))
+    assert [event.action for event in events] == ["busy_added", "busy_removed"]
+    assert all(event.object_type == "calendars.BusyCalendar" for event in events)
+    assert all("private-5f3a9c" not in str(vars(event)) for event in events)

@@ -45,6 +45,8 @@ class AuditEvent(TenantModel):
         CALDAV_CONNECTED = "caldav_connected", "CalDAV calendar connected"
         CALDAV_RECONNECTED = "caldav_reconnected", "CalDAV calendar reconnected"
         CALDAV_REMOVED = "caldav_removed", "CalDAV calendar removed"
+        BUSY_CALENDAR_ADDED = "busy_added", "Busy calendar added"
+        BUSY_CALENDAR_REMOVED = "busy_removed", "Busy calendar removed"
         # The clinic's lifecycle (clinic.lifecycle.services): the reason is on the clinic.
         CLINIC_CREATED = "clinic_created", "Clinic created"
         CLINIC_SUSPENDED = "clinic_suspended", "Clinic suspended"

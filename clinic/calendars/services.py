@@ -111,6 +111,7 @@ def _busy_calendar_insert(calendar: BusyCalendar) -> BusyCalendar:
     calendar.claim_for_current_org()
     calendar.full_clean()
     calendar.save(force_insert=True)
+    record(Action.BUSY_CALENDAR_ADDED, obj=calendar)
     defer_refresh(calendar)
     return calendar
 
@@ -118,6 +119,7 @@ def _busy_calendar_insert(calendar: BusyCalendar) -> BusyCalendar:
 @transaction.atomic
 def busy_calendar_remove(*, busy_calendar: BusyCalendar) -> None:
     """Remove the calendar and its busy times (the database cascades to them)."""
+    record(Action.BUSY_CALENDAR_REMOVED, obj=busy_calendar)
     BusyCalendar.objects.filter(pk=busy_calendar.pk).delete()
 
 
