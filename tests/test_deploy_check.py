@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 from tests.conftest import run_manage
@@ -26,7 +27,17 @@ def production_block() -> dict[str, str]:
 
 
 def check_deploy(variables: dict[str, str]):
-    env = {**variables, "SECRET_KEY": secrets.token_urlsafe(64), "DATABASE_NAME": settings.DATABASES["default"]["NAME"]}
+    # README's placeholders, made real: a secret key and a Fernet key of this run's own.
+    env = {
+        **variables,
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_NAME": settings.DATABASES["default"]["NAME"],
+        **(
+            {"CALENDAR_CREDENTIALS_KEYS": Fernet.generate_key().decode()}
+            if "CALENDAR_CREDENTIALS_KEYS" in variables
+            else {}
+        ),
+    }
     return run_manage("check", "--deploy", "--fail-level", "WARNING", env=env, timeout=120)
 
 
@@ -49,3 +60,10 @@ def test_check_deploy_still_warns_when_one_is_missing():
     result = check_deploy(variables)
     assert result.returncode != 0
     assert "security.W008" in result.stderr
+
+
+def test_check_deploy_warns_without_the_calendar_credentials_key():
+    variables = {key: value for key, value in production_block().items() if key != "CALENDAR_CREDENTIALS_KEYS"}
+    result = check_deploy(variables)
+    assert result.returncode != 0
+    assert "calendars.W001" in result.stderr

@@ -8,4 +8,5 @@ class CalendarsConfig(AppConfig):
 
     def ready(self) -> None:
         # The CalDAV receivers connect themselves on import (and bring the worker's tasks).
+        from clinic.calendars import checks  # noqa: F401
         from clinic.calendars.caldav import receivers, tasks  # noqa: F401
