@@ -30,6 +30,9 @@ def caldav_connection_create(
     url = check_url(url)
     if not password:
         raise ValidationError({"password": "Enter the calendar's (app) password."}, code="required")
+    # The provider's row, locked: two people connecting the same calendar at once get
+    # "connected already" for the second, not the unique constraint's error.
+    Provider.objects.select_for_update().filter(pk=provider.pk).first()
     if CalDAVConnection.objects.filter(provider=provider, url=url).exists():
         raise ValidationError({"url": "This calendar is connected to this provider already."}, code="unique")
     connection = CalDAVConnection(
