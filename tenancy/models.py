@@ -64,7 +64,11 @@ class Organization(models.Model):
     @property
     def is_open(self) -> bool:
         """Whether its people may work in it (trial or active)."""
-        return self.status in (self.Status.TRIAL, self.Status.ACTIVE)
+        return self.status in OPEN_STATUSES
+
+
+# The statuses in which a clinic's people work, its texts go out and its API answers.
+OPEN_STATUSES = (Organization.Status.TRIAL, Organization.Status.ACTIVE)
 
 
 class Membership(models.Model):

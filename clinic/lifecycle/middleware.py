@@ -39,20 +39,23 @@ def exempt_from_clinic_status(view):
 PENDING_URL_NAMES = frozenset({"logout", "lifecycle:signup_verify"})
 
 
-def _is_page(request: HttpRequest, names: frozenset[str]) -> bool:
+def _resolved(request: HttpRequest):
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        return resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:
-        return False
-    return match.view_name in names
+        return None
+
+
+def _is_page(request: HttpRequest, names: frozenset[str]) -> bool:
+    match = _resolved(request)
+    return match is not None and match.view_name in names
 
 
 def _is_open_page(request: HttpRequest) -> bool:
-    try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
-    except Resolver404:
-        return False
-    return match.view_name in OPEN_URL_NAMES or getattr(match.func, "clinic_status_exempt", False)
+    match = _resolved(request)
+    return match is not None and (
+        match.view_name in OPEN_URL_NAMES or getattr(match.func, "clinic_status_exempt", False)
+    )
 
 
 def suspended_message(clinic: Organization) -> str:

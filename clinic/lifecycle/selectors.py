@@ -4,9 +4,7 @@ its own proven tenant context, nothing else is needed: no unscoped query)."""
 from __future__ import annotations
 
 from tenancy.context import current_org_id
-from tenancy.models import Organization
-
-OPEN = (Organization.Status.TRIAL, Organization.Status.ACTIVE)
+from tenancy.models import OPEN_STATUSES, Organization
 
 
 def current_clinic_is_open() -> bool:
@@ -16,4 +14,4 @@ def current_clinic_is_open() -> bool:
     if org_id is None:
         return False
     status = Organization.objects.filter(pk=org_id).values_list("status", flat=True).first()
-    return status in OPEN
+    return status in OPEN_STATUSES
