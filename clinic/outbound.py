@@ -17,9 +17,11 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Callable
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+CHUNK = 64 * 1024
 
 
 class UnsafeTarget(Exception):
@@ -78,3 +80,41 @@ class PinnedHTTPSConnection(PinnedHTTPConnection):
 def connection_for(scheme: str, host: str, port: int, *, address: str, timeout: float) -> PinnedHTTPConnection:
     connection_class = PinnedHTTPSConnection if scheme == "https" else PinnedHTTPConnection
     return connection_class(host, port, address=address, timeout=timeout)
+
+
+class BodyTooLarge(Exception):
+    """An answer's body over the caller's limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit // 1024} KB")
+        self.limit = limit
+
+
+def read_body(response: http.client.HTTPResponse, sock, *, limit: int, deadline: float) -> bytes:
+    """At most `limit` bytes of `response`'s body, all read by `deadline` (a
+    time.monotonic() value): a chunk at a time, so a server trickling bytes is cut
+    off. `sock` is the connection's socket, kept by the caller before the request
+    (http.client drops connection.sock once the server says it will close).
+    Raises BodyTooLarge, or TimeoutError."""
+    length = response.getheader("Content-Length")
+    if length and length.isdigit() and int(length) > limit:
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    while True:
+        sock.settimeout(remaining(deadline))
+        # read1: at most one read from the socket, so the deadline is checked between them.
+        chunk = response.read1(CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+
+
+def remaining(deadline: float) -> float:
+    """Seconds left until `deadline`; TimeoutError once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left

@@ -28,7 +28,6 @@ from django.conf import settings
 from clinic import outbound
 
 MAX_REDIRECTS = 3
-CHUNK = 64 * 1024
 USER_AGENT = "Clinic-Calendar/1.0"
 
 
@@ -104,11 +103,11 @@ def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tu
     )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.timeout = min(limits.connect_timeout, _remaining(deadline))
+        connection.timeout = min(limits.connect_timeout, outbound.remaining(deadline))
         connection.connect()
         # Kept: http.client drops connection.sock once the server says it will close.
         sock = connection.sock
-        sock.settimeout(_remaining(deadline))
+        sock.settimeout(outbound.remaining(deadline))
         connection.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept": accept})
         response = connection.getresponse()
         if 300 <= response.status < 400:
@@ -128,25 +127,7 @@ def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tu
 
 
 def _read_body(response, sock, limits: Limits, deadline: float) -> bytes:
-    too_big = FetchError(f"The calendar is larger than {limits.max_bytes // 1024} KB.")
-    length = response.getheader("Content-Length")
-    if length and length.isdigit() and int(length) > limits.max_bytes:
-        raise too_big
-    chunks, size = [], 0
-    while True:
-        sock.settimeout(_remaining(deadline))
-        # read1: at most one read from the socket, so the deadline is checked between them.
-        chunk = response.read1(CHUNK)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limits.max_bytes:
-            raise too_big
-        chunks.append(chunk)
-
-
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError
-    return left
+    try:
+        return outbound.read_body(response, sock, limit=limits.max_bytes, deadline=deadline)
+    except outbound.BodyTooLarge:
+        raise FetchError(f"The calendar is larger than {limits.max_bytes // 1024} KB.") from None

@@ -24,6 +24,7 @@ import datetime as dt
 import enum
 import http.client
 import ssl
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
@@ -186,38 +187,27 @@ def _send(
     headers = {**(headers or {}), "User-Agent": USER_AGENT, "Authorization": f"Basic {basic}"}
     connection = outbound.connection_for(parts.scheme, parts.hostname, port, address=address, timeout=timeout)
     try:
+        connection.connect()
+        sock = connection.sock  # kept for reading the body (see outbound.read_body)
         connection.request(method, parts.path or "/", body=body, headers=headers)
         response = connection.getresponse()
         # Writes need only the status and ETag: their body is never read.
         status, etag = response.status, response.getheader("ETag", "")
-        content = _read(response, read_limit) if read_limit and 200 <= status < 300 else b""
+        content = b""
+        if read_limit and 200 <= status < 300:
+            content = outbound.read_body(response, sock, limit=read_limit, deadline=time.monotonic() + timeout)
     except TimeoutError:
         return Answer(Kind.FAILED, error=f"The calendar server did not answer within {timeout} s.")
     except ssl.SSLError:
         return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
     except (OSError, http.client.HTTPException):
         return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
-    except TooLarge as exc:
-        return Answer(Kind.FAILED, error=str(exc))
+    except outbound.BodyTooLarge as exc:
+        return Answer(Kind.FAILED, error=f"The calendar server's answer is larger than {exc.limit // 1024} KB.")
     finally:
         connection.close()
     answer = classify(method, status, etag)
     return Answer(answer.kind, answer.status, answer.etag, answer.error, body=content)
-
-
-class TooLarge(Exception):
-    """An answer's body over the limit; the message is fit to store."""
-
-
-def _read(response, limit: int) -> bytes:
-    too_big = TooLarge(f"The calendar server's answer is larger than {limit // 1024} KB.")
-    length = response.getheader("Content-Length")
-    if length and length.isdigit() and int(length) > limit:
-        raise too_big
-    content = response.read(limit + 1)  # the socket's timeout bounds each read
-    if len(content) > limit:
-        raise too_big
-    return content
 
 
 def classify(method: str, status: int, etag: str = "") -> Answer:
