@@ -57,6 +57,7 @@ def _server_env(database: str, workdir: Path) -> dict[str, str]:
         "E2E_MAIL_DIR": str(workdir / "mail"),
         "DEBUG": "false",
         "SECURE_COOKIES": "false",
+        "ALLOW_SIGNUP": "true",  # the public sign-up page (tests/e2e/test_signup_flow.py)
         "PYTHONUNBUFFERED": "1",
     }
 
