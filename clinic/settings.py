@@ -288,6 +288,16 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+# A call to the provider gives up after this long. A text still `sending` after
+# SMS_LOST_SEND_AFTER_SECONDS lost its worker mid-call; the provider's record then says
+# whether it went (clinic.messaging.delivery), so the second must exceed the first.
+SMS_PROVIDER_TIMEOUT_SECONDS = env.int("SMS_PROVIDER_TIMEOUT_SECONDS", default=30)
+SMS_LOST_SEND_AFTER_SECONDS = env.int("SMS_LOST_SEND_AFTER_SECONDS", default=600)
+if not 0 < 2 * SMS_PROVIDER_TIMEOUT_SECONDS < SMS_LOST_SEND_AFTER_SECONDS:
+    raise ImproperlyConfigured("SMS_LOST_SEND_AFTER_SECONDS must be over twice SMS_PROVIDER_TIMEOUT_SECONDS.")
+# The console backend's own record of the texts it accepted (a file, one JSON object a
+# line); empty: none, and a lost send's outcome stays unknown.
+SMS_CONSOLE_RECORD = env.str("SMS_CONSOLE_RECORD", default="")
 # The public base URL the provider calls and signs (e.g. https://clinic.example.org),
 # when the app sits behind a proxy that changes scheme or host. Empty: the request's own.
 SMS_WEBHOOK_BASE_URL = env.str("SMS_WEBHOOK_BASE_URL", default="")

@@ -4,11 +4,13 @@ leaves the machine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import subprocess
 import sys
+from email.utils import format_datetime
 
 import pytest
 from twilio.http import HttpClient
@@ -96,3 +98,63 @@ def test_twilio_needs_its_credentials(monkeypatch):
     )
     assert result.returncode != 0
     assert "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in result.stderr
+
+
+def listed(*messages) -> tuple[int, dict]:
+    """A page of Twilio's message list."""
+    page = [{"sid": sid, "body": body, "date_created": format_datetime(created)} for sid, body, created in messages]
+    return 200, {"messages": page, "next_page_uri": None, "page": 0, "page_size": 50}
+
+
+def test_twilio_finds_a_text_it_took_by_number_body_and_time():
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    sms = OutgoingSms(to="+14155550100", from_="+12025550199", body="Hi Jane \u2013 reply \u201cYES\u201d")
+    backend, transport = twilio_with(
+        listed(
+            ("SMnew", 'Hi Jane - reply "YES"', now),  # as smart encoding rewrote it
+            ("SMother", "Something else", now),
+            ("SMold", 'Hi Jane - reply "YES"', now - dt.timedelta(hours=3)),
+        )
+    )
+    assert backend.find_sent(sms, since=now - dt.timedelta(minutes=10)) == ["SMnew"]
+    (request,) = transport.requests
+    assert request["method"] == "GET" and request["uri"].endswith("/Messages.json")
+
+
+def test_twilio_says_so_when_its_list_cannot_be_read():
+    backend, _ = twilio_with((503, {"code": None, "message": "down", "status": 503}))
+    with pytest.raises(SmsSendError) as failed:
+        backend.find_sent(SMS, since=dt.datetime.now(dt.UTC))
+    assert failed.value.retryable is True
+
+
+def test_the_console_record_is_what_find_sent_reads(settings, tmp_path):
+    settings.SMS_CONSOLE_RECORD = str(tmp_path / "record.jsonl")
+    before = dt.datetime.now(dt.UTC)
+    backend = ConsoleBackend()
+    first = backend.send(SMS)
+    backend.send(OutgoingSms(to=SMS.to, from_=SMS.from_, body="Another text"))
+    assert backend.find_sent(SMS, since=before) == [first]
+    assert backend.find_sent(SMS, since=dt.datetime.now(dt.UTC)) == []
+
+
+def test_without_a_record_the_console_cannot_say(settings):
+    settings.SMS_CONSOLE_RECORD = ""
+    assert ConsoleBackend().find_sent(SMS, since=dt.datetime.now(dt.UTC)) is None
+
+
+def test_a_lost_send_window_shorter_than_a_provider_call_is_refused():
+    env = {
+        "SMS_PROVIDER_TIMEOUT_SECONDS": "30",
+        "SMS_LOST_SEND_AFTER_SECONDS": "45",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SMS_LOST_SEND_AFTER_SECONDS must be over twice SMS_PROVIDER_TIMEOUT_SECONDS" in result.stderr

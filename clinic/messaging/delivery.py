@@ -10,8 +10,13 @@
 
 A worker killed after step 1 leaves a `queued` message; the minute tick re-defers
 it and it is sent once. Killed during the provider call, it leaves `sending`: the
-provider may or may not have the text, so it is never re-sent automatically but
-marked failed ("outcome unknown") for staff to look at in the inbox.
+provider may or may not have the text. Once `sending` has lasted longer than any
+provider call can (SMS_LOST_SEND_AFTER_SECONDS against SMS_PROVIDER_TIMEOUT_SECONDS),
+the tick re-defers it and the job asks the provider's own record (`find_sent`): a
+text it has is recorded as sent, one it lacks is queued again and sent. Where the
+provider keeps no record to ask, the message is marked failed ("outcome unknown")
+for staff to look at in the inbox, never sent twice. A retry after a failed call
+asks the same question first, since a timeout may come after the provider took it.
 
 Only the second step's commit must reach the disk before the provider is called.
 The worker's claims before it and the answer after it commit with
@@ -22,8 +27,10 @@ simply made again (the request is still pending), and a lost answer leaves
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
@@ -40,12 +47,20 @@ from clinic.messaging.rendering import render_confirmation
 from tenancy.models import Organization
 
 MAX_ATTEMPTS = 5
-# A `queued` message untouched this long has lost its job; `sending` this long has
-# lost its worker mid-call.
+# A `queued` message untouched this long has lost its job.
 QUEUED_STALE_AFTER = dt.timedelta(minutes=2)
-SENDING_STALE_AFTER = dt.timedelta(minutes=10)
+# A lost send the provider cannot be asked about this long after it was queued is
+# given up as "outcome unknown".
+LOST_SEND_GIVE_UP_AFTER = dt.timedelta(days=1)
+
+
+def sending_stale_after() -> dt.timedelta:
+    """How long `sending` lasts before the worker behind it is taken to be gone."""
+    return dt.timedelta(seconds=settings.SMS_LOST_SEND_AFTER_SECONDS)
+
 
 Step = Callable[[], AbstractContextManager]
+logger = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
@@ -129,12 +144,21 @@ def deliver(message_id, step: Step) -> None:
     """Hand one queued message to the provider and record the answer. `step()` opens
     a tenant transaction of the job's clinic; the provider is called between two."""
     with step():
-        claimed = None if _postponed(message_id) else _claim_for_sending(message_id)
+        if _postponed(message_id):
+            return
+        lost = _claim_lost_send(message_id)
+    if lost is not None and not _settle_lost_send(message_id, lost, step):
+        return
+    with step():
+        claimed = _claim_for_sending(message_id)
     if claimed is None:
         return
-    outgoing, patient_id = claimed
+    backend = get_backend()
     try:
-        provider_id = get_backend().send(outgoing)
+        provider_id = None
+        if claimed.attempts > 1 and lost is None:
+            provider_id = _sent_before(backend, claimed, step)
+        provider_id = provider_id or backend.send(claimed.sms)
     except SmsSendError as exc:
         with step():
             retry = _record_failure(message_id, exc)
@@ -143,7 +167,67 @@ def deliver(message_id, step: Step) -> None:
         return
     with step():
         commit_without_waiting_for_disk()
-        _record_sent(message_id, provider_id, patient_id)
+        _record_sent(message_id, provider_id, claimed.patient_id)
+
+
+def _sent_before(backend, claimed: Claim, step: Step) -> str | None:
+    """The provider's id of a text it took on an earlier attempt of this message and
+    we never heard of; None if it has none (or keeps no record to ask)."""
+    unheard = _unheard_sends(backend, claimed, step)
+    return unheard[-1] if unheard else None  # the oldest: the first attempt that went
+
+
+def _unheard_sends(backend, claimed: Claim, step: Step) -> list[str] | None:
+    """The provider's ids of the texts like this one it took since the message was
+    queued, less those another message of ours holds; None: it keeps no record."""
+    found = backend.find_sent(claimed.sms, since=claimed.created_at)
+    if not found:
+        return found
+    with step():
+        taken = SmsMessage.objects.filter(provider_message_id__in=found).values_list("provider_message_id", flat=True)
+        taken = set(taken)
+    return [provider_id for provider_id in found if provider_id not in taken]
+
+
+LOST_SQL = """
+UPDATE messaging_smsmessage SET status_changed_at = now()
+ WHERE id = %s AND status = 'sending' AND status_changed_at < now() - make_interval(secs => %s)
+RETURNING to_number, from_number, body, patient_id, created_at, attempts
+"""
+
+
+def _claim_lost_send(message_id) -> Claim | None:
+    """A message left `sending` by a worker that died mid-call, taken over (its clock
+    restarted, so no second job settles it at once); None if it is not one."""
+    with connection.cursor() as cursor:
+        cursor.execute(LOST_SQL, [message_id, sending_stale_after().total_seconds()])
+        row = cursor.fetchone()
+    return None if row is None else Claim.from_row(row)
+
+
+def _settle_lost_send(message_id, lost: Claim, step: Step) -> bool:
+    """Ask the provider whether the lost send reached it. Recorded as sent if so;
+    queued again if not (True: go on and send it); failed as "outcome unknown" if
+    the provider keeps no record; left `sending` for the next tick if the provider
+    cannot be asked now."""
+    try:
+        unheard = _unheard_sends(get_backend(), lost, step)
+    except SmsSendError as exc:
+        with step():
+            if timezone.now() - lost.created_at > LOST_SEND_GIVE_UP_AFTER:
+                _fail_unknown(message_id)
+        logger.warning("message %s: the provider could not say whether a lost send went out: %s", message_id, exc)
+        return False
+    with step():
+        if unheard is None:
+            _fail_unknown(message_id)
+        elif unheard:
+            _record_sent(message_id, unheard[-1], lost.patient_id)
+        else:
+            SmsMessage.objects.filter(pk=message_id, status=SmsMessage.Status.SENDING).update(
+                status=SmsMessage.Status.QUEUED, status_changed_at=timezone.now()
+            )
+    return unheard == []
 
 
 def _postponed(message_id) -> bool:
@@ -182,20 +266,35 @@ UPDATE messaging_smsmessage m
    AND NOT (m.kind = 'confirmation' AND EXISTS (
         SELECT 1 FROM appointments_patient p
          WHERE p.organization_id = m.organization_id AND p.id = m.patient_id AND p.sms_consent <> 'opted_in'))
-RETURNING m.to_number, m.from_number, m.body, m.patient_id
+RETURNING m.to_number, m.from_number, m.body, m.patient_id, m.created_at, m.attempts
 """
 
 
-def _claim_for_sending(message_id) -> tuple[OutgoingSms, object] | None:
-    """The text to hand over and its patient's id, once claimed; None if not ours."""
+@dataclass(frozen=True)
+class Claim:
+    """A message this job now holds in `sending`: the text and what settles it."""
+
+    sms: OutgoingSms
+    patient_id: object
+    created_at: dt.datetime
+    attempts: int
+
+    @classmethod
+    def from_row(cls, row) -> Claim:
+        to_number, from_number, body, patient_id, created_at, attempts = row
+        sms = OutgoingSms(to=to_number, from_=from_number, body=body, status_callback=status_callback_url())
+        return cls(sms=sms, patient_id=patient_id, created_at=created_at, attempts=attempts)
+
+
+def _claim_for_sending(message_id) -> Claim | None:
+    """The text to hand over, once claimed; None if not ours to send."""
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_SQL, [message_id])
         claimed = cursor.fetchone()
     if claimed is None:
         _fail_if_opted_out(message_id)
         return None
-    to_number, from_number, body, patient_id = claimed
-    return OutgoingSms(to=to_number, from_=from_number, body=body, status_callback=status_callback_url()), patient_id
+    return Claim.from_row(claimed)
 
 
 def _fail_if_opted_out(message_id) -> None:
@@ -224,16 +323,11 @@ def _fail(message: SmsMessage, code: str, reason: str) -> None:
     message.save(update_fields=["status", "status_changed_at", "error_code", "error_message", "needs_attention"])
 
 
-def fail_lost_sends(now: dt.datetime) -> int:
-    """Messages left `sending` by a worker that died mid-call: never re-sent."""
-    lost = SmsMessage.objects.select_for_update(skip_locked=True).filter(
-        status=SmsMessage.Status.SENDING, status_changed_at__lt=now - SENDING_STALE_AFTER
-    )
-    count = 0
-    for message in lost:
-        _fail(message, "unknown", "The worker stopped while handing this text to the provider; not re-sent.")
-        count += 1
-    return count
+def _fail_unknown(message_id) -> None:
+    message = SmsMessage.objects.select_for_update().filter(pk=message_id, status=SmsMessage.Status.SENDING).first()
+    if message is not None:
+        reason = "The worker stopped while handing this text over; the provider keeps no record to ask. Not re-sent."
+        _fail(message, "unknown", reason)
 
 
 def status_callback_url() -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import Q
 from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
@@ -29,7 +30,7 @@ def tick(timestamp: int) -> int:
     """Each minute: which clinics have texts due (one narrow function that returns
     clinic ids only), and one dispatch job per clinic."""
     now = timezone.now()
-    stale = [now - delivery.QUEUED_STALE_AFTER, now - delivery.SENDING_STALE_AFTER]
+    stale = [now - delivery.QUEUED_STALE_AFTER, now - delivery.sending_stale_after()]
     return defer_per_clinic(dispatch_clinic, "SELECT messaging_due_clinics(%s, %s)", stale, lock_prefix="sms-dispatch")
 
 
@@ -40,9 +41,10 @@ CLAIMS_PER_DISPATCH = 200
 @tenant_task(app, queue=QUEUE)
 def dispatch_clinic(*, organization_id: str) -> int:
     """Claim the clinic's due requests (each gets its queued message, in this one
-    transaction), defer one send job per message once it commits, and recover lost
-    sends. Returns how many requests were claimed. A suspended clinic's requests
-    stay pending, postponed until it is reactivated."""
+    transaction), defer one send job per message once it commits, and again for
+    messages whose job or worker was lost (see delivery). Returns how many requests
+    were claimed. A suspended clinic's requests stay pending, postponed until it is
+    reactivated."""
     if not current_clinic_is_open():
         return 0
     now = timezone.now()
@@ -60,13 +62,13 @@ def dispatch_clinic(*, organization_id: str) -> int:
     if len(due) == CLAIMS_PER_DISPATCH:
         defer_on_commit(dispatch_clinic, organization_id=organization_id)
     stale = SmsMessage.objects.filter(
-        status=SmsMessage.Status.QUEUED, status_changed_at__lt=now - delivery.QUEUED_STALE_AFTER
+        Q(status=SmsMessage.Status.QUEUED, status_changed_at__lt=now - delivery.QUEUED_STALE_AFTER)
+        | Q(status=SmsMessage.Status.SENDING, status_changed_at__lt=now - delivery.sending_stale_after())
     )
     for message in stale:
+        if message.status == SmsMessage.Status.SENDING:
+            logger.warning("text %s of clinic %s was lost mid-send; asking the provider", message.id, organization_id)
         defer_delivery(message)
-    lost = delivery.fail_lost_sends(now)
-    if lost:
-        logger.warning("%s text(s) of clinic %s were lost mid-send and marked failed", lost, organization_id)
     return claimed
 
 
