@@ -189,7 +189,7 @@ PATIENT_COLUMNS = (
 
 def _patients(org: str, rng: random.Random, count: int, stamp: str) -> Iterator[tuple]:
     for number in range(count):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        first, last = rng.choice(FIRST_NAMES), surname(rng)
         born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(30_000))
         consent = "opted_out" if rng.random() < 0.03 else "opted_in"
         yield (
@@ -283,4 +283,26 @@ LAST_NAMES = (
     "García", "Dubois", "Jensen", "O'Brien", "Petrov", "Yilmaz", "Chen", "Silva", "Andersen", "Moreau", "Tanaka",
     "Fischer", "Costa", "Horvat", "Ivanova", "Kaur", "Murphy", "Nguyen", "Ortiz", "Schmidt",
 )  # fmt: skip
+# Surnames as a clinic meets them: a few common ones and a long tail. The 30 above
+# take COMMON_SURNAME_SHARE of the patients between them (in the US and Germany the
+# 30 most common surnames are about a tenth of the people, the commonest alone under
+# 1%); the rest get one of about 20,000 built from the parts below, so a name prefix
+# matches a number of patients that grows with the clinic, not a thirtieth of it.
+COMMON_SURNAME_SHARE = 0.10
+SURNAME_ONSETS = (
+    "B", "Br", "C", "Ch", "D", "F", "G", "Gr", "H", "J", "K", "Kr", "L", "M", "N", "P", "R", "S", "Sch", "St", "T",
+    "V", "W", "Z",
+)  # fmt: skip
+SURNAME_VOWELS = ("a", "e", "i", "o", "u", "ei", "au", "ö", "é")
+SURNAME_CODAS = ("n", "r", "l", "s", "rk", "nd", "ck", "ll", "m", "t")
+SURNAME_ENDINGS = ("", "er", "son", "sen", "ski", "ez", "ini", "ov", "man", "ley", "ford", "berg", "stein", "ou", "ić")
+
+
+def surname(rng: random.Random) -> str:
+    if rng.random() < COMMON_SURNAME_SHARE:
+        return rng.choice(LAST_NAMES)
+    parts = (SURNAME_ONSETS, SURNAME_VOWELS, SURNAME_CODAS, SURNAME_ENDINGS)
+    return "".join(rng.choice(part) for part in parts)
+
+
 SPECIALTIES = ("General practice", "Dentistry", "Physiotherapy", "Paediatrics", "Dermatology")
