@@ -31,7 +31,7 @@ from bench.soak import checks, recovery
 from bench.soak.load import World
 from bench.soak.servers import build
 
-NAME = "clinic_soak"
+NAME = "clinic_soak"  # the databases' names start with it (--database)
 
 
 def main() -> int:
@@ -44,6 +44,7 @@ def main() -> int:
     parser.add_argument("--texts", type=int, default=500, help="due confirmation texts (part 4)")
     parser.add_argument("--parts", default="1,2,3,4")
     parser.add_argument("--no-tests", action="store_true", help="part 2 without the suite's tests")
+    parser.add_argument("--database", default=NAME, help="prefix of the databases it builds (default %(default)s)")
     args = parser.parse_args()
     if args.short:
         args.duration = 15
@@ -56,7 +57,7 @@ def main() -> int:
     verdicts: dict[str, bool] = {}
     try:
         if parts & {1, 2}:
-            world = World(build("world", NAME, workdir, "--clinics", str(args.clinics)))
+            world = World(build("world", args.database, workdir, "--clinics", str(args.clinics)))
             print(f"data: {args.clinics} clinics, {len(world.tenant_owner)} rows of theirs, {args.users} virtual users")
             if 1 in parts:
                 verdicts["1 isolation"] = checks.isolation(world, args, workdir)

@@ -55,13 +55,13 @@ def through_pgbouncer(world: load.World, args, workdir: Path) -> bool:
             tally = load.run(base, world, users=args.users, seconds=args.duration)
         ok = report(tally, args.duration)
         if not args.no_tests:
-            ok = _suite_through(database_url(server, host="127.0.0.1", port=port)) and ok
+            ok = _suite_through(database_url(server, host="127.0.0.1", port=port), args.database) and ok
     return ok
 
 
-def _suite_through(url: str) -> bool:
+def _suite_through(url: str, prefix: str) -> bool:
     """The suite's isolation tests with every connection through PgBouncer."""
-    url = url.rsplit("/", 1)[0] + "/clinic_soak_pytest"
+    url = url.rsplit("/", 1)[0] + f"/{prefix}_pytest"
     env = {**os.environ, "DATABASE_URL": url}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *ISOLATION_TESTS]
     command += ["--deselect", NEEDS_A_NEW_SERVER_SESSION]

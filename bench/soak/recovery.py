@@ -35,11 +35,8 @@ def database_restart(args, workdir: Path) -> bool:
     cluster = Cluster(free_port())
     try:
         cluster.create()
-        world = load.World(
-            build(
-                "world", "clinic_soak_restart", workdir, "--clinics", "4", "--switchers", "4", database_url=cluster.url
-            )
-        )
+        options = ("--clinics", "4", "--switchers", "4")
+        world = load.World(build("world", f"{args.database}_restart", workdir, *options, database_url=cluster.url))
         server = world.data["server"]
         env = app_environment(database_url(server), server["name"])
         with gunicorn(env, workdir / "gunicorn-3.log") as base:
@@ -124,7 +121,7 @@ LOST_SEND_SETTINGS = {"SMS_PROVIDER_TIMEOUT_SECONDS": "2", "SMS_LOST_SEND_AFTER_
 
 def worker_kill(args, workdir: Path) -> bool:
     print(f"\n== 4. worker SIGKILLed in the middle of {args.texts} due confirmation texts, then restarted")
-    data = build("texts", "clinic_soak_sms", workdir, "--clinics", "5", "--appointments", str(args.texts))
+    data = build("texts", f"{args.database}_sms", workdir, "--clinics", "5", "--appointments", str(args.texts))
     server = data["server"]
     record = workdir / "provider.jsonl"
     record.unlink(missing_ok=True)

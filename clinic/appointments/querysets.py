@@ -119,8 +119,8 @@ class AppointmentQuerySet(TenantQuerySet):
 
     def for_day_grid(self) -> AppointmentQuerySet:
         """The day schedule's appointments, without their providers: the grid reads the
-X
-        statement reads costs a row-level security check (bench/RESULTS.md)."""
+        X
+                statement reads costs a row-level security check (bench/RESULTS.md)."""
         return self.select_related("patient", "appointment_type")
 
 
