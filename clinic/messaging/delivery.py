@@ -22,7 +22,8 @@ Only the second step's commit must reach the disk before the provider is called.
 The worker's claims before it and the answer after it commit with
 `synchronous_commit` off: if PostgreSQL itself crashed and lost them, the claim is
 simply made again (the request is still pending), and a lost answer leaves
-`sending`, which is never re-sent. Durability is paid for once per text, where it matters."""
+`sending`, settled against the provider's record like a killed worker's. Durability
+is paid for once per text, where it matters."""
 
 from __future__ import annotations
 
