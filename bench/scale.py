@@ -7,7 +7,7 @@
 a. RLS cost of the hot queries at the median clinic: the runtime role under the
    policies against the BYPASSRLS audit role on the same SQL (target <= 1.10x; patient
    search <= 1.5x at a clinic of 50,000 patients), with EXPLAIN showing organization_id
-   as an index condition.
+   as an index condition; and where that cost goes (bench/rls_anatomy.py).
 b. The big clinic (--skew: 50x the median's data) against the median clinic (<= 2x).
 c. Onboarding a clinic at 10 vs 10,000 clinics (<= 1.2x, each < 50 ms), and `migrate`
    with nothing to do at both sizes (<= 1.2x).
@@ -93,7 +93,7 @@ def _data(clinics: int, *, reuse: bool):
 
 
 def _measure(args, *, orgs, big, median, search_org) -> dict[str, bool]:
-    from bench import scale_queries
+    from bench import rls_anatomy, scale_queries
 
     results = {}
     rounds = {"per_round": args.per_round, "max_rounds": args.max_rounds}
@@ -105,6 +105,8 @@ def _measure(args, *, orgs, big, median, search_org) -> dict[str, bool]:
         found = scale_queries.rls_cost(search_org, only={"patient search by name"}, **rounds)
         results[f"RLS patient search ({SEARCH_PATIENTS:,} patients)"] = found["patient search by name"]
         scale_queries.proof_call_us(median)
+        print("\n== a. where the cost goes: the audit page on copies of its table, one policy each")
+        rls_anatomy.anatomy(median, **rounds)
         scale_queries.explain(median)
         scale_queries.explain(search_org, names={"patient search by name"})
     if "skew" not in args.skip:

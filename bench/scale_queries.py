@@ -108,25 +108,29 @@ def rls_cost(org, *, per_round: int, max_rounds: int, only: set[str] | None = No
     for name, build in hot_querysets().items():
         if only and name not in only:
             continue
-        sql, params = compiled(org, build)
-        times: dict[str, list[float]] = {"rls": [], "bypass": []}
-
-        def rls(sql=sql, params=params, times=times) -> float:
-            times["rls"].append(_rls_block(org, sql, params, per_round))
-            return times["rls"][-1]
-
-        def bypass(sql=sql, params=params, times=times) -> float:
-            times["bypass"].append(_bypass_block(sql, params, per_round))
-            return times["bypass"][-1]
-
-        ratios = interleave(rls, bypass, max_rounds)
         target = SEARCH_TARGET if name == "patient search by name" else RLS_TARGET
-        print(
-            f"\n{name}: {statistics.median(times['rls']):.3f} ms with RLS, "
-            f"{statistics.median(times['bypass']):.3f} ms without"
-        )
-        results[name] = report(f"  RLS / no RLS, {name}", ratios, target)
+        sql, params = compiled(org, build)
+        results[name] = rls_ratio(org, name, sql, params, target, per_round=per_round, max_rounds=max_rounds)
     return results
+
+
+def rls_ratio(org, name: str, sql: str, params, target: float, *, per_round: int, max_rounds: int) -> bool:
+    """One statement as the runtime role under the policies against the BYPASSRLS
+    role, interleaved; prints both times and the ratio against `target`."""
+    times: dict[str, list[float]] = {"rls": [], "bypass": []}
+
+    def rls() -> float:
+        times["rls"].append(_rls_block(org, sql, params, per_round))
+        return times["rls"][-1]
+
+    def bypass() -> float:
+        times["bypass"].append(_bypass_block(sql, params, per_round))
+        return times["bypass"][-1]
+
+    ratios = interleave(rls, bypass, max_rounds)
+    with_rls, without = statistics.median(times["rls"]), statistics.median(times["bypass"])
+    print(f"\n{name}: {with_rls:.3f} ms with RLS, {without:.3f} ms without")
+    return report(f"  RLS / no RLS, {name}", ratios, target)
 
 
 def skew_cost(big, median, *, per_round: int, max_rounds: int) -> dict[str, bool]:
