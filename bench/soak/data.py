@@ -54,6 +54,7 @@ def world(clinic_count: int, switcher_count: int) -> dict:
     """Clinics (bench.generate's data, smaller) each with two staff users, a
     read/write API key and an SMS sender number (texts off: nothing is due, but
     inbound texts find the clinic); `switcher_count` users who are staff of two clinics."""
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
@@ -99,8 +100,10 @@ def world(clinic_count: int, switcher_count: int) -> dict:
         "password": PASSWORD,
         "clinics": clinics,
         "switchers": switchers,
-        # The key the soak's app checks webhooks with: it runs with these settings (SECRET_KEY among them).
+        # The soak's app runs with these settings: the key it checks webhooks with (from
+        # SECRET_KEY) and the largest body it accepts.
         "sms_signing_token": signing_token(),
+        "body_limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         **_owners(),
     }
 

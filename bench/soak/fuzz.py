@@ -66,6 +66,7 @@ def _target(base: str, data: dict) -> Target:
     return Target(
         base=base,
         token=data["sms_signing_token"],
+        limit=data["body_limit"],
         clinic=clinic,
         ids=data["by_kind"][clinic["id"]],
         foreign={**data["by_kind"][other["id"]], "org": other["id"]},
