@@ -64,7 +64,7 @@ openapi: setup
 bench-sms: setup
 	$(PY) -m bench.sms_worker
 
-# Isolation and recovery under load (bench/soak, README "Soak test"): about 7 minutes.
+# Isolation and recovery under load, and bad input (bench/soak, README "Soak test"): about 8 minutes.
 # SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.
 soak: setup
 	$(PY) -m bench.soak $(SOAK_ARGS)

@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinic.security_headers.PermissionsPolicyMiddleware",
+    # A body over REQUEST_BODY_MAX_BYTES: 413 before anything reads it (clinic.request_limits).
+    "clinic.request_limits.RequestSizeLimitMiddleware",
     # While the database is unreachable: 503 with Retry-After instead of 500 (clinic.unavailable).
     "clinic.unavailable.DatabaseUnavailableMiddleware",
     # First: a request id for the response and every audit event the request records.
@@ -269,6 +271,9 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * 60
 SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
 # A load balancer's health checks often speak plain HTTP to the app; they carry no data.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The largest request body accepted (clinic.request_limits: 413 above it); Django's own
+# check, where a body is read, uses the same number. Django's default, 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = _env_int("REQUEST_BODY_MAX_BYTES", 2_621_440, minimum=1024)
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -319,7 +324,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["clinic.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "clinic.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -11,6 +11,9 @@ its figures and PASS or FAIL.
    is down, served again within 10 s of its return, every acknowledged booking kept once.
 4. the worker SIGKILLed in the middle of 500 due confirmation texts, then restarted:
    each text handed to the provider exactly once.
+5. bad input: the API and the SMS webhooks fuzzed (malformed, oversized, mistyped,
+   unsigned; duplicates at once): no 5xx, each answer its case's 4xx, and nothing
+   stored but the valid writes.
 
     make soak                          # or: .venv/bin/python -m bench.soak --short
     .venv/bin/python -m bench.soak --parts 1,3 --duration 30
@@ -27,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.soak import checks, recovery
+from bench.soak import checks, fuzz, recovery
 from bench.soak.load import World
 from bench.soak.servers import build
 
@@ -42,7 +45,7 @@ def main() -> int:
     parser.add_argument("--clinics", type=int, default=20)
     parser.add_argument("--pool-size", type=int, default=4, help="PgBouncer server connections (part 2)")
     parser.add_argument("--texts", type=int, default=500, help="due confirmation texts (part 4)")
-    parser.add_argument("--parts", default="1,2,3,4")
+    parser.add_argument("--parts", default="1,2,3,4,5")
     parser.add_argument("--no-tests", action="store_true", help="part 2 without the suite's tests")
     parser.add_argument("--database", default=NAME, help="prefix of the databases it builds (default %(default)s)")
     args = parser.parse_args()
@@ -67,6 +70,8 @@ def main() -> int:
             verdicts["3 database restart"] = recovery.database_restart(args, workdir)
         if 4 in parts:
             verdicts["4 worker kill"] = recovery.worker_kill(args, workdir)
+        if 5 in parts:
+            verdicts["5 bad input"] = fuzz.bad_input(args, workdir)
     finally:
         if verdicts and all(verdicts.values()):
             shutil.rmtree(workdir, ignore_errors=True)

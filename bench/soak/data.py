@@ -14,6 +14,12 @@ import os
 import sys
 
 PASSWORD = "soak-Password-not-secret-1"  # noqa: S105 (throwaway accounts on a throwaway database)
+# The tables whose rows belong to one clinic each: an `id` and an `organization_id`.
+TENANT_TABLES = (
+    "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.columns i "
+    "ON i.table_name = c.table_name AND i.table_schema = c.table_schema AND i.column_name = 'id' "
+    "WHERE c.column_name = 'organization_id' AND c.table_schema = 'public'"
+)
 
 
 def main() -> None:
@@ -45,13 +51,17 @@ def _server() -> dict:
 
 
 def world(clinic_count: int, switcher_count: int) -> dict:
-    """Clinics (bench.generate's data, smaller) each with two staff users and a
-    read/write API key; `switcher_count` users who are staff of two clinics."""
+    """Clinics (bench.generate's data, smaller) each with two staff users, a
+    read/write API key and an SMS sender number (texts off: nothing is due, but
+    inbound texts find the clinic); `switcher_count` users who are staff of two clinics."""
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
     from bench.generate import generate
     from clinic.api.services import api_key_create
+    from clinic.messaging.services import sms_settings_save
+    from clinic.messaging.webhook_auth import signing_token
     from tenancy.context import tenant_context
     from tenancy.models import Membership
     from tenancy.services import membership_add
@@ -72,7 +82,9 @@ def world(clinic_count: int, switcher_count: int) -> dict:
                 membership_add(user=user, role="staff", added_by=owner)
                 staff.append(user.username)
             _, key = api_key_create(name="Soak")
-        clinics.append({"id": str(org.id), "name": org.name, "staff": staff, "key": key})
+            # Not among bench.generate's patient phones (+1202555…).
+            sender = sms_settings_save(sender_number=f"+1303555{number:04d}").sender_number
+        clinics.append({"id": str(org.id), "name": org.name, "staff": staff, "key": key, "sender": sender})
     switchers = []
     for number in range(switcher_count):
         first, second = orgs[number % len(orgs)], orgs[(number + 1) % len(orgs)]
@@ -84,7 +96,16 @@ def world(clinic_count: int, switcher_count: int) -> dict:
             with tenant_context(org=org, user=owner.user):
                 memberships[str(org.id)] = str(membership_add(user=user, role="staff", added_by=owner).id)
         switchers.append({"username": user.username, "memberships": memberships})
-    return {"password": PASSWORD, "clinics": clinics, "switchers": switchers, **_owners()}
+    return {
+        "password": PASSWORD,
+        "clinics": clinics,
+        "switchers": switchers,
+        # The soak's app runs with these settings: the key it checks webhooks with (from
+        # SECRET_KEY) and the largest body it accepts.
+        "sms_signing_token": signing_token(),
+        "body_limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        **_owners(),
+    }
 
 
 def _owners() -> dict:
@@ -94,11 +115,7 @@ def _owners() -> dict:
 
     tenant, personal = {}, {}
     with connections["audit"].cursor() as cursor:
-        cursor.execute(
-            "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.columns i "
-            "ON i.table_name = c.table_name AND i.table_schema = c.table_schema AND i.column_name = 'id' "
-            "WHERE c.column_name = 'organization_id' AND c.table_schema = 'public'"
-        )
+        cursor.execute(TENANT_TABLES)
         tables = [row[0] for row in cursor.fetchall()]
         for table in tables:
             cursor.execute(f'SELECT id::text, organization_id::text FROM "{table}"')  # noqa: S608 (catalog names)

@@ -19,7 +19,8 @@ from bench.soak.servers import DEBIAN_POSTGRES, Cluster, app_environment, build,
 RECOVERY_LIMIT = 10.0  # seconds from PostgreSQL's return to the app serving again
 
 
-def _admin(server: dict, name: str | None = None) -> psycopg.Connection:
+def admin(server: dict, name: str | None = None) -> psycopg.Connection:
+    """The database admin's connection (RLS does not apply): to count what was stored."""
     kwargs = {"host": server["host"], "dbname": name or server["name"], "user": server["admin_user"] or "postgres"}
     if server["port"]:
         kwargs["port"] = server["port"]
@@ -62,7 +63,7 @@ def database_restart(args, workdir: Path) -> bool:
         # session (400, "session interrupted"): reported, not counted against the run.
         ok = report(tally, up + down + after, allow_503=True, in_flight=(marks["stopping"], marks["stopped"] + 0.5))
         ok = _outage(tally, marks) and ok
-        with _admin(server) as conn:
+        with admin(server) as conn:
             ok = _bookings_kept(conn, tally) and ok
     finally:
         cluster.remove()
@@ -134,7 +135,7 @@ def worker_kill(args, workdir: Path) -> bool:
         **LOST_SEND_SETTINGS,
     )
     log = workdir / "worker.log"
-    with _admin(server) as conn:
+    with admin(server) as conn:
         first = worker(env, log)
         try:
             at_kill = _wait_for_sent(conn, args.texts // 3, first)

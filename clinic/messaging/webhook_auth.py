@@ -36,5 +36,5 @@ def is_signed_by_provider(request: HttpRequest) -> bool:
     return RequestValidator(signing_token()).validate(public_url(request), request.POST.dict(), signature)
 
 
-def sign(url: str, params: dict[str, str]) -> str:
-    return RequestValidator(signing_token()).compute_signature(url, params)
+def sign(url: str, params: dict[str, str], token: str | None = None) -> str:
+    return RequestValidator(token or signing_token()).compute_signature(url, params)

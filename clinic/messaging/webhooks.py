@@ -4,7 +4,9 @@ narrow lookup, and everything after runs in that clinic's tenant context.
 
 A correctly signed webhook for a number no clinic owns, or a report about a
 message nobody sent, answers 200 with an empty reply so the provider does not
-retry, and leaves a log line."""
+retry, and leaves a log line. A signed webhook whose fields no provider sends (a NUL
+character, which PostgreSQL cannot store in text; an id or number longer than its
+column) answers 400 and stores nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clinic.messaging import inbound
+from clinic.messaging.models import SmsMessage
 from clinic.messaging.webhook_auth import is_signed_by_provider
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_for
@@ -24,12 +27,38 @@ logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
+# The provider's fields that are stored in a column of limited length.
+FIELD_COLUMNS = {
+    "MessageSid": "provider_message_id",
+    "From": "from_number",
+    "To": "to_number",
+    "ErrorCode": "error_code",
+}
+
+
 def _empty_reply() -> HttpResponse:
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
 def _refused() -> HttpResponse:
     return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
+
+
+def _malformed(request: HttpRequest) -> HttpResponse | None:
+    """400 if any field could not be stored as it is; None if all can."""
+    for name, value in request.POST.items():
+        if "\x00" in value:
+            return _bad_request(f"{name} contains a NUL character.")
+    for name, column in FIELD_COLUMNS.items():
+        limit = SmsMessage._meta.get_field(column).max_length
+        if len(request.POST.get(name, "")) > limit:
+            return _bad_request(f"{name} is longer than {limit} characters.")
+    return None
+
+
+def _bad_request(message: str) -> HttpResponse:
+    logger.warning("SMS webhook refused: %s", message)
+    return HttpResponse(message, status=400, content_type="text/plain")
 
 
 def _clinic_of(request: HttpRequest, number_field: str):
@@ -42,6 +71,8 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not is_signed_by_provider(request):
         logger.warning("SMS inbound webhook refused: missing or wrong signature")
         return _refused()
+    if malformed := _malformed(request):
+        return malformed
     sid, to_number = request.POST.get("MessageSid", ""), request.POST.get("To", "")
     org_id = _clinic_of(request, "To")
     if org_id is None or not sid:
@@ -63,6 +94,8 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     if not is_signed_by_provider(request):
         logger.warning("SMS status webhook refused: missing or wrong signature")
         return _refused()
+    if malformed := _malformed(request):
+        return malformed
     sid = request.POST.get("MessageSid", "")
     # A status report is about a text the clinic sent: its `From` is the clinic's number.
     org_id = _clinic_of(request, "From")

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 
 from django.utils.cache import add_never_cache_headers
 from rest_framework import generics, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from clinic.api.authentication import ApiKeyAuthentication
 from clinic.api.errors import organization_in_input
 from clinic.api.idempotency import run_idempotent
 from clinic.api.pagination import KeysetPagination
+from clinic.api.parsers import BoundedJSONParser
 from clinic.api.throttling import PerKeyRateThrottle
 from tenancy.drf import HasScope, TenantAPIViewMixin, TenantSessionAuthentication
 
@@ -46,7 +46,7 @@ class ApiMixin(TenantAPIViewMixin):
     authentication_classes = [ApiKeyAuthentication, TenantSessionAuthentication]
     permission_classes = [HasScope]
     throttle_classes = [PerKeyRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     def handle_in_tenant(self, request, handler, *args, **kwargs) -> Response:
