@@ -118,9 +118,10 @@ class AppointmentQuerySet(TenantQuerySet):
         return self.select_related("patient", "provider", "appointment_type")
 
     def for_day_grid(self) -> AppointmentQuerySet:
-        """The day schedule's appointments, without their providers: the grid reads the
-        X
-                statement reads costs a row-level security check (bench/RESULTS.md)."""
+        """The day schedule's appointments, without their providers: the view reads the
+        clinic's providers for the grid's columns anyway and hands each appointment its
+        own, and each table a statement reads costs a row-level security check
+        (bench/RESULTS.md)."""
         return self.select_related("patient", "appointment_type")
 
 
