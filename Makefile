@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-sms soak openapi stop-db clean-db
+.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-sms bench-webhooks soak openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -45,13 +45,16 @@ screenshots: setup test-tools
 	WRITE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/e2e
 
 # The platform at scale (bench/scale.py, about 22 minutes with 1,000 clinics), then the
-# focused benchmarks. bench-small: 50 clinics, about 7 minutes. ARGS go to bench.scale.
+# focused benchmarks, the worker's SMS and webhook rates last. bench-small: 50 clinics,
+# about 7 minutes. ARGS go to bench.scale.
 bench: setup
 	$(PY) -m bench.scale $(ARGS)
 	$(PY) -m bench.run
 	$(PY) -m bench.api_list
 	$(PY) -m bench.audit_pages
 	$(PY) -m bench.tenant_proof
+	$(PY) -m bench.sms_worker
+	$(PY) -m bench.webhook_worker
 
 bench-small: setup
 	$(PY) -m bench.scale --small $(ARGS)
@@ -61,8 +64,13 @@ bench-small: setup
 openapi: setup
 	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
+# The worker's rates with real worker processes, one then two: SMS confirmations, and
+# event webhook deliveries to a loopback receiver that checks every signature.
 bench-sms: setup
 	$(PY) -m bench.sms_worker
+
+bench-webhooks: setup
+	$(PY) -m bench.webhook_worker
 
 # Isolation and recovery under load, and bad input (bench/soak, README "Soak test"): about 8 minutes.
 # SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.

@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import resource
-import signal
-import subprocess
 import sys
 import time
+
+from bench.workers import machine, run_workers, verdict
 
 TARGET_PER_WORKER = 200  # confirmations per second
 SCALING_TARGET = 1.6  # two workers vs one: "near-linear" on a 2-core machine with the database beside it
@@ -41,9 +39,7 @@ def main() -> None:
     from bench.run import _rebuild_database
 
     _rebuild_database()
-    print(
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(machine())
     rates = {}
     for workers in (1, 2):
         started = time.perf_counter()
@@ -52,16 +48,14 @@ def main() -> None:
         print(f"booked {args.requests} appointments due now in {args.clinics} clinics ({took:.1f}s)")
         rates[workers] = _run(clinics, args.requests, workers=workers, concurrency=args.concurrency)
     one, two = rates[1], rates[2]
-    verdict = _verdict(one >= TARGET_PER_WORKER)
-    print(f"\n1 worker : {one:7.1f} confirmations/s   target >= {TARGET_PER_WORKER}/s  {verdict}")
+    print(
+        f"\n1 worker : {one:7.1f} confirmations/s   target >= {TARGET_PER_WORKER}/s  "
+        f"{verdict(one >= TARGET_PER_WORKER)}"
+    )
     print(f"2 workers: {two:7.1f} confirmations/s   ({two / 2:.1f}/s per worker)")
     print(
-        f"scaling  : {two / one:5.2f}x             target >= {SCALING_TARGET}x  {_verdict(two / one >= SCALING_TARGET)}"
+        f"scaling  : {two / one:5.2f}x             target >= {SCALING_TARGET}x  {verdict(two / one >= SCALING_TARGET)}"
     )
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def _book(prefix: str, clinic_count: int, appointments: int, first_number: int = 0) -> list:
@@ -118,32 +112,7 @@ def _run(clinics: list, expected: int, *, workers: int, concurrency: int) -> flo
         cursor.execute("DELETE FROM procrastinate_jobs")
     for org_id in clinics:
         dispatch_clinic.defer(organization_id=str(org_id))
-    # Workers keep their connections (CONN_MAX_AGE), as a deployed worker should.
-    env = {**os.environ, "SMS_BACKEND": "console", "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "60"}
-    # Not --one-shot: with concurrency, one slot can find the queue empty while another
-    # is still deferring the send jobs, and stop the worker early. The workers run until
-    # the queue is drained, then are asked to stop.
-    command = [sys.executable, "manage.py", "procrastinate", "worker", "-c", str(concurrency), "-p", "0.2"]
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    machine_before = _machine_cpu()
-    processes = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-        for _ in range(workers)
-    ]
-    _wait_until_drained()
-    for process in processes:
-        process.send_signal(signal.SIGINT)
-    for process in processes:
-        process.wait(timeout=120)
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy = _busy_share(machine_before, _machine_cpu())
-    worker_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT EXTRACT(EPOCH FROM max(at) FILTER (WHERE type = 'succeeded') "
-            "- min(at) FILTER (WHERE type = 'started')) FROM procrastinate_events"
-        )
-        seconds = float(cursor.fetchone()[0])
+    run = run_workers(workers=workers, concurrency=concurrency, env={"SMS_BACKEND": "console"})
     # Counted as the audit role (read-only, sees every clinic): the texts of this run.
     with connections["audit"].cursor() as cursor:
         cursor.execute(
@@ -153,42 +122,13 @@ def _run(clinics: list, expected: int, *, workers: int, concurrency: int) -> flo
         sent = cursor.fetchone()[0]
     if sent != expected:
         print(f"warning: {sent} of {expected} texts sent")
-    rate = sent / seconds
+    rate = sent / run.seconds
     print(
-        f"{workers} worker(s), concurrency {concurrency}: {sent} confirmations in {seconds:.2f}s = {rate:.1f}/s; "
-        f"worker CPU {1000 * worker_cpu / sent:.2f} ms per confirmation (start-up included); "
-        f"all {os.cpu_count()} cores {busy:.0%} busy (workers, PostgreSQL and anything else)"
+        f"{workers} worker(s), concurrency {concurrency}: {sent} confirmations in {run.seconds:.2f}s = {rate:.1f}/s; "
+        f"worker CPU {1000 * run.worker_cpu / sent:.2f} ms per confirmation (start-up included); "
+        f"all {os.cpu_count()} cores {run.busy:.0%} busy (workers, PostgreSQL and anything else)"
     )
     return rate
-
-
-def _wait_until_drained(timeout: float = 1800) -> None:
-    from django.db import connections
-
-    waiting = "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND scheduled_at IS NULL"
-    deadline = time.monotonic() + timeout
-    idle_checks = 0
-    while time.monotonic() < deadline and idle_checks < 3:
-        time.sleep(0.2)
-        with connections["default"].cursor() as cursor:
-            cursor.execute(waiting)
-            idle_checks = idle_checks + 1 if cursor.fetchone()[0] == 0 else 0
-
-
-def _machine_cpu() -> tuple[int, int]:
-    """(busy, total) jiffies of the whole machine, from /proc/stat (Linux)."""
-    try:
-        with open("/proc/stat") as stat:
-            fields = [int(value) for value in stat.readline().split()[1:]]
-    except OSError:
-        return 0, 0
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
-
-
-def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
-    total = after[1] - before[1]
-    return (after[0] - before[0]) / total if total else 0.0
 
 
 if __name__ == "__main__":
