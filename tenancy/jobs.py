@@ -88,3 +88,11 @@ def defer_per_clinic(task, lookup_sql: str, params: list | tuple = (), *, lock_p
     for org_id in clinics:
         defer_on_commit(task, organization_id=org_id, queueing_lock=f"{lock_prefix}:{org_id}")
     return len(clinics)
+
+
+def commit_without_waiting_for_disk() -> None:
+    """Let the current transaction commit without waiting for its WAL to reach the
+    disk. For a job step whose work, if a crash of PostgreSQL lost it, is simply done
+    again: a claim made again, an answer asked for again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO off")

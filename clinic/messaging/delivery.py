@@ -45,6 +45,7 @@ from clinic.messaging import tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.rendering import render_confirmation
+from tenancy.jobs import commit_without_waiting_for_disk
 from tenancy.models import Organization
 
 MAX_ATTEMPTS = 5
@@ -250,11 +251,6 @@ def _record_sent(message_id, provider_id: str, patient_id) -> None:
     record(
         Action.SMS_SENT, object_type="messaging.SmsMessage", object_id=message_id, patient_id=patient_id, actor=WORKER
     )
-
-
-def commit_without_waiting_for_disk() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO off")
 
 
 # One statement: a queued message becomes `sending` only if it is still queued and,

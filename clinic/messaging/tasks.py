@@ -13,7 +13,7 @@ from procrastinate.contrib.django import app
 from clinic.lifecycle.selectors import current_clinic_is_open
 from clinic.messaging import delivery
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
-from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
+from tenancy.jobs import commit_without_waiting_for_disk, defer_on_commit, defer_per_clinic, tenant_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def dispatch_clinic(*, organization_id: str) -> int:
     if not current_clinic_is_open():
         return 0
     now = timezone.now()
-    delivery.commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
+    commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
     due = list(
         ConfirmationRequest.objects.select_for_update(skip_locked=True)
         .filter(status=ConfirmationRequest.Status.PENDING, due_at__lte=now)

@@ -12,7 +12,10 @@
 
 Delivery is at least once: a worker killed after the POST but before step 3 leaves
 the delivery pending, and the minute tick (clinic.api.tasks) sends it again. The
-`webhook-id` header stays the same, so a receiver can drop what it has seen."""
+`webhook-id` header stays the same, so a receiver can drop what it has seen. For the
+same reason neither step waits for its commit to reach the disk: if PostgreSQL itself
+crashed and lost one, the delivery is still pending and is sent again, like after a
+lost worker."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from clinic.api.models import EventType, WebhookDelivery, WebhookEndpoint
 from clinic.api.webhooks import http, signing
 from clinic.api.webhooks.services import webhook_endpoint_record_failure
 from clinic.lifecycle.selectors import current_clinic_is_open
+from tenancy.jobs import commit_without_waiting_for_disk
 
 MAX_ATTEMPTS = 8
 # Seconds before attempt n + 1 is BACKOFF_BASE ** n: 5 s, 25 s, 2 min, 10 min, 52 min,
@@ -61,6 +65,7 @@ def backoff(attempts: int) -> dt.timedelta:
 def deliver(delivery_id, step: Step) -> None:
     """Send one delivery; `step()` opens a tenant transaction of the job's clinic."""
     with step():
+        commit_without_waiting_for_disk()
         # A suspended clinic's delivery stays pending, its attempts uncounted: the
         # reactivation (or the minute tick after it) sends it.
         outgoing = _claim(delivery_id) if current_clinic_is_open() else None
@@ -68,6 +73,7 @@ def deliver(delivery_id, step: Step) -> None:
         return
     outcome = http.post(outgoing.url, outgoing.body, outgoing.headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     with step():
+        commit_without_waiting_for_disk()
         retry = _record(delivery_id, outcome)
     if retry:  # raised once the failure is committed
         raise RetryLater(f"webhook delivery {delivery_id}: {outcome.error}")
