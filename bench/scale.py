@@ -125,8 +125,9 @@ def _onboarding(args) -> dict[str, bool]:
     command += ["--large", str(large), "--max-rounds", str(args.max_rounds)]
     done = subprocess.run(command, check=False, capture_output=True, text=True)  # noqa: S603 (our own module)
     print(done.stdout.rstrip())
-    if done.returncode not in (0, 1):
-        print(done.stderr)
+    if done.returncode not in (0, 1):  # 1 is a FAIL it printed; anything else ended it early
+        print(f"the onboarding benchmark ended with status {done.returncode}:\n{done.stderr[-3000:]}")
+        return {"onboarding and migrate (did not finish)": False}
     return {
         line.split(":", 1)[1].strip(): line.startswith("PASS")
         for line in done.stdout.splitlines()
