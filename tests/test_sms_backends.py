@@ -80,24 +80,22 @@ def test_the_backend_comes_from_settings(settings):
     assert isinstance(get_backend(), ConsoleBackend)
 
 
-def test_twilio_needs_its_credentials(monkeypatch):
-
-    env = {
-        "SMS_BACKEND": "twilio",
-        "TWILIO_ACCOUNT_SID": "",
-        "TWILIO_AUTH_TOKEN": "",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-    }
-
+def settings_refused(**env: str) -> str:
+    """What loading the settings with `env` prints when it refuses (it must)."""
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        env={**os.environ, **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env},
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode != 0
-    assert "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in result.stderr
+    return result.stderr
+
+
+def test_twilio_needs_its_credentials():
+    refused = settings_refused(SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="")
+    assert "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in refused
 
 
 def listed(*messages) -> tuple[int, dict]:
@@ -144,17 +142,5 @@ def test_without_a_record_the_console_cannot_say(settings):
 
 
 def test_a_lost_send_window_shorter_than_a_provider_call_is_refused():
-    env = {
-        "SMS_PROVIDER_TIMEOUT_SECONDS": "30",
-        "SMS_LOST_SEND_AFTER_SECONDS": "45",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "SMS_LOST_SEND_AFTER_SECONDS must be over twice SMS_PROVIDER_TIMEOUT_SECONDS" in result.stderr
+    refused = settings_refused(SMS_PROVIDER_TIMEOUT_SECONDS="30", SMS_LOST_SEND_AFTER_SECONDS="45")
+    assert "SMS_LOST_SEND_AFTER_SECONDS must be over twice SMS_PROVIDER_TIMEOUT_SECONDS" in refused
