@@ -39,11 +39,11 @@ def hot_querysets(*, search_term: str = "mül", lookup_term: str = "müller ada"
     zone = dt.UTC
 
     def day_schedule():
-        return Appointment.objects.on_day(today, zone).for_day_grid().order_by("starts_at")
+        return Appointment.objects.on_day(today, zone).with_related().order_by("starts_at")
 
     def provider_day():
         provider = Provider.objects.order_by("name", "id").first()
-        return Appointment.objects.on_day(today, zone).for_day_grid().filter(provider=provider).order_by("starts_at")
+        return Appointment.objects.on_day(today, zone).with_related().filter(provider=provider).order_by("starts_at")
 
     def api_page():
         start = timezone.now() - dt.timedelta(days=7)

@@ -117,13 +117,6 @@ class AppointmentQuerySet(TenantQuerySet):
     def with_related(self) -> AppointmentQuerySet:
         return self.select_related("patient", "provider", "appointment_type")
 
-    def for_day_grid(self) -> AppointmentQuerySet:
-        """The day schedule's appointments, without their providers: the view reads the
-        clinic's providers for the grid's columns anyway and hands each appointment its
-        own, and each table a statement reads costs a row-level security check
-        (bench/RESULTS.md)."""
-        return self.select_related("patient", "appointment_type")
-
 
 PatientManager = TenantManager.from_queryset(PatientQuerySet)
 ActiveManager = TenantManager.from_queryset(ActiveQuerySet)

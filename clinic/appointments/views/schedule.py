@@ -41,13 +41,10 @@ def day_view(request: HttpRequest) -> HttpResponse:
     today = clinic_today(request)
     day = form.cleaned_data["date"] or today
     zone = request.organization.zone
-    appointments = list(Appointment.objects.on_day(day, zone).for_day_grid().order_by("starts_at"))
+    appointments = list(Appointment.objects.on_day(day, zone).with_related().order_by("starts_at"))
     booked = {appointment.provider_id for appointment in appointments}
     # Active providers, and any inactive one who still has appointments that day.
     providers = list(Provider.objects.filter(Q(active=True) | Q(pk__in=booked)))
-    by_id = {provider.pk: provider for provider in providers}
-    for appointment in appointments:
-        appointment.provider = by_id[appointment.provider_id]
     day_starts, day_ends = local_day_bounds(day, zone)
     busy = BusyInterval.objects.filter(starts_at__lt=day_ends, ends_at__gt=day_starts).select_related("busy_calendar")
     grid = build_day_grid(
