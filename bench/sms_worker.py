@@ -12,33 +12,20 @@ own event timestamps, so process start-up is not counted.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import sys
 import time
 
-from bench.workers import machine, run_workers, verdict
+from bench.workers import arguments, fresh_database, machine, run_workers, verdict
 
 TARGET_PER_WORKER = 200  # confirmations per second
 SCALING_TARGET = 1.6  # two workers vs one: "near-linear" on a 2-core machine with the database beside it
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=1000, help="confirmations per run (default %(default)s)")
-    parser.add_argument("--clinics", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
-    args = parser.parse_args()
-
-    os.environ["DATABASE_NAME"] = "clinic_bench_sms"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    import django
-
-    django.setup()
-    from bench.run import _rebuild_database
-
-    _rebuild_database()
+    args = arguments(__doc__, jobs="requests", noun="confirmations")
+    fresh_database("clinic_bench_sms")
     print(machine())
     rates = {}
     for workers in (1, 2):

@@ -18,7 +18,6 @@ This project's own target: at least 100 deliveries per second for one worker.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hmac
 import http.server
@@ -28,7 +27,7 @@ import threading
 import time
 from collections import Counter
 
-from bench.workers import machine, run_workers, verdict
+from bench.workers import arguments, fresh_database, machine, run_workers, verdict
 from clinic.api.webhooks import signing  # plain hmac and base64: no Django set-up needed
 
 TARGET_PER_WORKER = 100  # deliveries per second
@@ -89,22 +88,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--deliveries", type=int, default=1000, help="deliveries per run (default %(default)s)")
-    parser.add_argument("--clinics", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
-    args = parser.parse_args()
-
-    os.environ["DATABASE_NAME"] = "clinic_bench_webhooks"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    args = arguments(__doc__, jobs="deliveries", noun="deliveries")
     # The receiver is on loopback; the workers inherit the setting.
-    os.environ["WEBHOOK_ALLOW_PRIVATE_URLS"] = "true"
-    import django
-
-    django.setup()
-    from bench.run import _rebuild_database
-
-    _rebuild_database()
+    fresh_database("clinic_bench_webhooks", WEBHOOK_ALLOW_PRIVATE_URLS="true")
     print(machine())
     receiver = Receiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()

@@ -5,6 +5,7 @@ and how busy the whole machine was meanwhile."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -20,6 +21,28 @@ class WorkerRun:
     seconds: float  # last job finished - first job started
     worker_cpu: float  # CPU seconds of the worker processes, start-up included
     busy: float  # share of all cores busy during the run (workers, PostgreSQL, anything else)
+
+
+def arguments(doc: str, *, jobs: str, noun: str) -> argparse.Namespace:
+    """The worker benchmarks' options: `--<jobs>` per run, clinics, concurrency."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(f"--{jobs}", type=int, default=1000, help=f"{noun} per run (default %(default)s)")
+    parser.add_argument("--clinics", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
+    return parser.parse_args()
+
+
+def fresh_database(name: str, **environment: str) -> None:
+    """Set Django up on database `name`, built again from nothing (roles, migrations)."""
+    os.environ["DATABASE_NAME"] = name
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ.update(environment)
+    import django
+
+    django.setup()
+    from bench.run import _rebuild_database
+
+    _rebuild_database()
 
 
 def machine() -> str:
