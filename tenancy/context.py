@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db import connections, transaction
 
-from tenancy.proof import PROOF_SETTING, sign
+from tenancy.proof import GRANT_PROOF_SETTING, GRANT_SETTING, PROOF_SETTING, sign, sign_grant
 
 ORG_SETTING = "app.org_id"
 USER_SETTING = "app.user_id"
@@ -112,3 +112,26 @@ def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[T
         # PostgreSQL reverts the setting with it.
         if nested and not connections[using].needs_rollback:
             _apply(outer, using)
+
+
+@contextmanager
+def acting_user(user, *, using: str = "default") -> Iterator[TenantState | None]:
+    """Run the block as `user` where no user is proven yet: the steps of signing in,
+    resetting a password or confirming an email, whose request is still anonymous.
+    Inside a context that already has a user, the block runs in it unchanged (and the
+    policies decide, as for any other statement)."""
+    if current_user_id() is not None:
+        yield _state.get()
+        return
+    with tenant_context(user=user, using=using) as state:
+        yield state
+
+
+def grant_in_transaction(grant: str, *, using: str = "default") -> None:
+    """Give the open transaction one named grant, signed like the tenant: a trigger or
+    policy asking `tenancy_proven_grant()` sees it; SQL running as the runtime role
+    cannot forge it. Forgotten at COMMIT or ROLLBACK, like the tenant."""
+    if not connections[using].in_atomic_block:
+        raise TenantContextError("A grant needs a transaction to live in.")
+    proof = sign_grant(grant, using=using)
+    set_transaction_settings({GRANT_SETTING: grant, GRANT_PROOF_SETTING: proof}, using=using)

@@ -45,6 +45,26 @@ BEGIN
 END
 $$"""
 
+# A grant (tenancy.context.grant_in_transaction): the named grant when the app server
+# signed it for this transaction, else NULL. The same HMAC over another message.
+_PROVEN_GRANT_FUNCTION = """CREATE OR REPLACE FUNCTION tenancy_proven_grant() RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    key record;
+BEGIN
+    SELECT k.inner_pad, k.outer_pad INTO key FROM tenancy_private.context_key k WHERE k.id = 1;
+    IF sha256(convert_to(encode(sha256(key.outer_pad || sha256(key.inner_pad || convert_to(
+           'v1|grant|' || coalesce(current_setting('app.grant', true), '')
+           || '|' || pg_backend_pid()::text
+           || '|' || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text,
+           'UTF8'))), 'hex'), 'UTF8'))
+       = sha256(convert_to(current_setting('app.grant_proof', true), 'UTF8')) THEN
+        RETURN NULLIF(current_setting('app.grant', true), '');
+    END IF;
+    RETURN NULL;
+END
+$$"""
+
 PROOF_MACHINERY = [
     "CREATE SCHEMA IF NOT EXISTS tenancy_private",
     "REVOKE ALL ON SCHEMA tenancy_private FROM PUBLIC",
@@ -55,7 +75,8 @@ PROOF_MACHINERY = [
     "REVOKE ALL ON tenancy_private.context_key FROM PUBLIC",
     _PROVEN_SETTING_FUNCTION.format(function="tenancy_proven_org", setting="app.org_id"),
     _PROVEN_SETTING_FUNCTION.format(function="tenancy_proven_user", setting="app.user_id"),
-    "REVOKE ALL ON FUNCTION tenancy_proven_org(), tenancy_proven_user() FROM PUBLIC",
+    _PROVEN_GRANT_FUNCTION,
+    "REVOKE ALL ON FUNCTION tenancy_proven_org(), tenancy_proven_user(), tenancy_proven_grant() FROM PUBLIC",
 ]
 
 

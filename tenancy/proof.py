@@ -27,6 +27,10 @@ from django.db import connections
 from django.utils.crypto import salted_hmac
 
 PROOF_SETTING = "app.context_proof"
+# A grant: one named permission the app server gives its own transaction (say, to
+# change a user's platform roles), signed like the tenant (grant_proof_for).
+GRANT_SETTING = "app.grant"
+GRANT_PROOF_SETTING = "app.grant_proof"
 # The database's copy of the key: a schema of the owner role's that the runtime role
 # may not even look into.
 KEY_TABLE = "tenancy_private.context_key"
@@ -58,12 +62,26 @@ def proof_for(org: str, user: str, backend_pid: int, transaction_start_us: int) 
     return hmac.new(context_key(), message, hashlib.sha256).hexdigest()
 
 
-def sign(org: str, user: str, *, using: str = "default") -> str:
-    """The proof for (org, user) in the transaction open on `using`."""
+def grant_proof_for(grant: str, backend_pid: int, transaction_start_us: int) -> str:
+    # The message tenancy_proven_grant() builds in SQL; a tenant proof's never starts so.
+    message = f"{_VERSION}|grant|{grant}|{backend_pid}|{transaction_start_us}".encode()
+    return hmac.new(context_key(), message, hashlib.sha256).hexdigest()
+
+
+def _transaction_identity(using: str) -> tuple[int, int]:
     with connections[using].cursor() as cursor:
         cursor.execute(TRANSACTION_IDENTITY_SQL)
-        backend_pid, transaction_start_us = cursor.fetchone()
-    return proof_for(org, user, backend_pid, transaction_start_us)
+        return cursor.fetchone()
+
+
+def sign(org: str, user: str, *, using: str = "default") -> str:
+    """The proof for (org, user) in the transaction open on `using`."""
+    return proof_for(org, user, *_transaction_identity(using))
+
+
+def sign_grant(grant: str, *, using: str = "default") -> str:
+    """The proof for `grant` in the transaction open on `using`."""
+    return grant_proof_for(grant, *_transaction_identity(using))
 
 
 def install_context_key(using: str) -> None:

@@ -68,7 +68,9 @@ def test_managers_see_the_members_link(client, org_a, owner_a):
 
 
 def test_the_admin_link_is_for_staff_users_who_manage_the_clinic(client, org_a, owner_a, staff_a):
-    type(owner_a).objects.filter(pk__in=[owner_a.pk, staff_a.pk]).update(is_staff=True)
+    for user in (owner_a, staff_a):
+        user.is_staff = True
+        user.save()
     login(client, owner_a, org=org_a)
     assert "Admin" in nav_labels(client.get("/").content.decode())
     client.logout()

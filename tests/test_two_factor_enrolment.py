@@ -9,13 +9,14 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.audit.models import AuditEvent
-from tenancy.context import tenant_context
+from tenancy.context import acting_user, tenant_context
 from tests.conftest import login
 from tests.two_factor_support import code_for, enrol, sign_in_with_code, wrong_code
 
 
 def _setup_device(user) -> TOTPDevice:
-    return TOTPDevice.objects.get(user=user, confirmed=False)
+    with acting_user(user):
+        return TOTPDevice.objects.get(user=user, confirmed=False)
 
 
 def _app_code(device: TOTPDevice) -> str:
@@ -44,7 +45,8 @@ def test_the_device_stays_unconfirmed_until_a_valid_code(client, org_a, staff_a)
     response = client.post("/accounts/two-factor/setup/", {"code": wrong_code(device)})
     assert response.status_code == 400
     assert "That code is not right" in response.content.decode()
-    device.refresh_from_db()
+    with acting_user(staff_a):
+        device.refresh_from_db()
     assert not device.confirmed
     assert client.get("/accounts/two-factor/").context["enabled"] is False
 
@@ -58,7 +60,8 @@ def test_a_valid_code_turns_it_on_and_shows_ten_recovery_codes_once(client, org_
     codes = response.context["codes"]
     assert len(codes) == 10 == len(set(codes))
     assert all(code in response.content.decode() for code in codes)
-    device.refresh_from_db()
+    with acting_user(staff_a):
+        device.refresh_from_db()
     assert device.confirmed
     status = client.get("/accounts/two-factor/")
     assert status.context["enabled"] is True
@@ -88,7 +91,8 @@ def test_new_recovery_codes_replace_the_old_ones(client, org_a, staff_a):
     response = client.post("/accounts/two-factor/recovery-codes/")
     new_codes = response.context["codes"]
     assert len(new_codes) == 10
-    stored = set(StaticToken.objects.filter(device__user=staff_a).values_list("token", flat=True))
+    with acting_user(staff_a):
+        stored = set(StaticToken.objects.filter(device__user=staff_a).values_list("token", flat=True))
     assert stored == set(new_codes)
     assert not stored & set(old_codes)
     with tenant_context(org=org_a):
@@ -108,13 +112,17 @@ def test_turning_it_off_needs_a_current_code(client, org_a, staff_a):
     refused = client.post("/accounts/two-factor/turn-off/", {"code": wrong_code(device)})
     assert refused.status_code == 400
     assert "That code is not right" in refused.content.decode()
-    assert TOTPDevice.objects.filter(user=staff_a).exists()
+    with acting_user(staff_a):
+        assert TOTPDevice.objects.filter(user=staff_a).exists()
 
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)  # the wait is over
+    with acting_user(staff_a):
+        TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)  # the wait is over
     response = client.post("/accounts/two-factor/turn-off/", {"code": code_for(device)})
     assert response["Location"] == "/accounts/two-factor/"
-    assert not TOTPDevice.objects.filter(user=staff_a).exists()
-    assert not StaticToken.objects.filter(device__user=staff_a).exists()
+    with acting_user(staff_a):
+        assert not TOTPDevice.objects.filter(user=staff_a).exists()
+    with acting_user(staff_a):
+        assert not StaticToken.objects.filter(device__user=staff_a).exists()
     with tenant_context(org=org_a):
         assert AuditEvent.objects.filter(action=AuditEvent.Action.TWO_FACTOR_OFF).count() == 1
     # The next sign-in takes the password alone.
@@ -126,7 +134,8 @@ def test_turning_it_off_without_a_code_changes_nothing(client, org_a, staff_a):
     device = enrol(staff_a)
     sign_in_with_code(client, staff_a, device=device)
     assert client.post("/accounts/two-factor/turn-off/", {"code": ""}).status_code == 400
-    assert TOTPDevice.objects.filter(user=staff_a, confirmed=True).exists()
+    with acting_user(staff_a):
+        assert TOTPDevice.objects.filter(user=staff_a, confirmed=True).exists()
 
 
 def test_the_header_links_to_the_two_factor_page(client, org_a, staff_a):

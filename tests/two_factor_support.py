@@ -8,12 +8,14 @@ from django_otp.oath import TOTP, hotp, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.two_factor.devices import APP_DEVICE_NAME, new_recovery_codes
+from tenancy.context import acting_user
 from tests.conftest import PASSWORD
 
 
 def enrol(user, *, with_recovery_codes: bool = False) -> TOTPDevice | tuple[TOTPDevice, list[str]]:
     """A confirmed authenticator app for `user` (and recovery codes, if asked for)."""
-    device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
+    with acting_user(user):  # only a user's own devices are theirs to see and add
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
     if with_recovery_codes:
         return device, new_recovery_codes(user)
     return device
@@ -22,7 +24,8 @@ def enrol(user, *, with_recovery_codes: bool = False) -> TOTPDevice | tuple[TOTP
 def code_for(device: TOTPDevice) -> str:
     """The app's code now; or, when that one was used already (a code is accepted
     once), the next time step's, which the device's tolerance of one step allows."""
-    device.refresh_from_db()
+    with acting_user(device.user_id):
+        device.refresh_from_db()
     now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
     if now > device.last_t:
         value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
@@ -39,7 +42,8 @@ def wrong_code(device: TOTPDevice) -> str:
 def sign_in_with_code(client, user, org=None, *, device: TOTPDevice | None = None, **extra):
     """Both steps of signing in (enrolling the user first if they have no app); then,
     like tests.conftest.login, the clinic `org` made active."""
-    device = device or TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol(user)
+    with acting_user(user):
+        device = device or TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol(user)
     client.logout()
     first = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD, **extra})
     assert first.status_code == 302 and first["Location"] == "/accounts/login/verify/", first
@@ -57,7 +61,8 @@ def sign_in_with_code(client, user, org=None, *, device: TOTPDevice | None = Non
 def force_login_verified(client, user) -> None:
     """`client.force_login`, with the second factor passed: the session names a
     confirmed device of the user, as django_otp.login leaves it."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol(user)
+    with acting_user(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or enrol(user)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id

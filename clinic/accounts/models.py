@@ -2,10 +2,18 @@ from __future__ import annotations
 
 import uuid
 
+from asgiref.sync import sync_to_async
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, router, transaction
 
+from clinic.accounts import passwords
+from tenancy.context import acting_user, grant_in_transaction
 from tenancy.models import TenantModel
+
+# The grant a transaction needs to change anyone's is_staff or is_superuser (the
+# trigger of migration accounts/0004); User.save() asks for it when they change.
+PLATFORM_ROLES_GRANT = "platform_roles"
 
 
 class User(AbstractUser):
@@ -18,6 +26,8 @@ class User(AbstractUser):
     # Signed up on the public page and not yet through the emailed link: signed in,
     # they see only "check your email" (clinic.lifecycle.signup), never their clinic.
     email_pending_verification = models.BooleanField(default=False, editable=False)
+    # Django's hash, sealed to this user (clinic.accounts.passwords): longer than a hash.
+    password = models.CharField("password", max_length=512)
 
     objects = UserManager()
 
@@ -25,6 +35,49 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._stored_platform_roles = (user.__dict__.get("is_staff"), user.__dict__.get("is_superuser"))
+        return user
+
+    def save(self, *args, **kwargs) -> None:
+        if passwords.needs_sealing(self.password):
+            self.password = passwords.seal(self.password, self.pk)
+        roles = (self.is_staff, self.is_superuser)
+        stored = getattr(self, "_stored_platform_roles", (False, False))
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # Only a user's own row is theirs to change (migration accounts/0004): a save
+        # outside any request's user (signing in, a password reset link, a command)
+        # is made as the user saved.
+        with acting_user(self, using=using), transaction.atomic(using=using):
+            if roles != stored:
+                # Only the app server's own save may change platform roles: SQL running
+                # as the runtime role cannot sign the grant the database's trigger asks for.
+                grant_in_transaction(PLATFORM_ROLES_GRANT, using=using)
+            super().save(*args, **kwargs)
+        self._stored_platform_roles = roles
+
+    def check_password(self, raw_password: str) -> bool:
+        encoded = passwords.unseal(self.password, self.pk)
+        if encoded is None:
+            make_password(raw_password)  # as long as a real check takes
+            return False
+
+        def reseal(raw: str) -> None:
+            self.set_password(raw)
+            self._password = None
+            self.save(update_fields=["password"])
+
+        if not check_password(raw_password, encoded, reseal):
+            return False
+        if not passwords.sealed_with_current_key(self.password):
+            reseal(raw_password)
+        return True
+
+    async def acheck_password(self, raw_password: str) -> bool:
+        return await sync_to_async(self.check_password)(raw_password)
 
 
 class SecuritySettings(TenantModel):

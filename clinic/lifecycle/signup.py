@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.accounts.client_ip import client_ip
 from clinic.accounts.password_reset import _count, _digest
 from clinic.audit.trail import Action, record
-from tenancy.context import tenant_context
+from tenancy.context import acting_user, tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Organization, validate_timezone
 from tenancy.services import organization_create
@@ -111,7 +111,8 @@ def sign_up(*, email: str, password: str, clinic_name: str, tz: str) -> None:
             _mail("lifecycle/signup_known_email.txt", email, {"login_url": _absolute(reverse("login"))})
         return
     user = users.objects.create_user(username=email, email=email, password=password)
-    users.objects.filter(pk=user.pk).update(email_pending_verification=True)
+    with acting_user(user):
+        users.objects.filter(pk=user.pk).update(email_pending_verification=True)
     slug = f"{slugify(clinic_name)[:48] or 'clinic'}-{secrets.token_hex(3)}"
     clinic = organization_create(name=clinic_name, slug=slug, timezone=tz, owner=user, status=Organization.Status.TRIAL)
     with tenant_context(org=clinic.id, user=user):
@@ -141,7 +142,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
         user_id = signing.loads(token, salt=SALT, max_age=settings.SIGNUP_VERIFY_HOURS * 3600)
     except signing.BadSignature:
         return render(request, "lifecycle/signup_link_invalid.html", status=400)
-    get_user_model().objects.filter(pk=user_id).update(email_pending_verification=False)
+    with acting_user(user_id):
+        get_user_model().objects.filter(pk=user_id).update(email_pending_verification=False)
     messages.success(request, "Your email address is confirmed: your clinic is ready.")
     if request.user.is_authenticated:
         return redirect("accounts:clinic_picker")
