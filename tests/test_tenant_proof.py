@@ -227,6 +227,8 @@ def test_no_function_the_runtime_role_may_call_takes_a_message_to_sign(clinics):
         "tenancy_may_invite": ("target_role text", "boolean"),
         "tenancy_is_proven_users_email": ("address text", "boolean"),
         "tenancy_may_offer_first_owner": ("target_role text", "boolean"),
+        "tenancy_proven_grant": ("", "text"),
+        "accounts_proven_superuser": ("", "boolean"),
     }
 
 

@@ -76,9 +76,9 @@ def world(clinic_count: int, switcher_count: int) -> dict:
         with tenant_context(org=org, user=owner.user):
             staff = []
             for index in range(2):
-                user = users.create(username=f"soak-{number}-{index}", email=f"soak{number}.{index}@example.test")
-                user.password = password
-                user.save(update_fields=["password"])
+                user = users.create(
+                    username=f"soak-{number}-{index}", email=f"soak{number}.{index}@example.test", password=password
+                )
                 membership_add(user=user, role="staff", added_by=owner)
                 staff.append(user.username)
             _, key = api_key_create(name="Soak")
