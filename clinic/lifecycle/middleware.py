@@ -61,7 +61,9 @@ def surface_of(request: HttpRequest) -> Surface | None:
     if match is None:
         return Surface.API if request.path_info.startswith("/api/") else Surface.STAFF_PAGE
     view = match.func
-    classified = url_classification(match.view_name, f"{view.__module__}.{view.__name__}")
+    classified = url_classification(
+        match.url_name and match.view_name, f"{view.__module__}.{view.__name__}", match.namespace
+    )
     if isinstance(classified, NoClinic):
         return None
     if not classified:

@@ -230,21 +230,22 @@ URLS: dict[str, Classification] = {
     "api:*": (Surface.API,),
 }
 
-# Patterns without a name, by their view ("module.function").
+# Patterns without a name, by their view ("module.function"); else by their namespace.
 UNNAMED_VIEWS: dict[str, Classification] = {
     "django.contrib.admin.sites.catch_all_view": (Surface.ADMIN,),
     "clinic.api.errors.not_found": NoClinic("The API's 404 for a path it does not have: no clinic's data."),
 }
 
 
-def url_classification(view_name: str | None, view_path: str = "") -> Classification | None:
-    """How a URL (by its resolved view name, or its view for an unnamed pattern) is
-    classified; None if it is not."""
-    if not view_name:
-        return UNNAMED_VIEWS.get(view_path)
-    if view_name in URLS:
+def url_classification(view_name: str | None, view_path: str = "", namespace: str = "") -> Classification | None:
+    """How a URL is classified, by its resolved view name ("namespace:name"), or for
+    an unnamed pattern by its view ("module.function") or its namespace; None if it
+    is not."""
+    if view_name and view_name in URLS:
         return URLS[view_name]
-    namespace = view_name.rpartition(":")[0]
+    if not view_name and view_path in UNNAMED_VIEWS:
+        return UNNAMED_VIEWS[view_path]
+    namespace = view_name.rpartition(":")[0] if view_name else namespace
     while namespace:
         if f"{namespace}:*" in URLS:
             return URLS[f"{namespace}:*"]
