@@ -209,6 +209,9 @@ SIGNUP_LIMIT_PER_EMAIL = _env_int("SIGNUP_LIMIT_PER_EMAIL", 3, minimum=1)
 SIGNUP_LIMIT_WINDOW_MINUTES = _env_int("SIGNUP_LIMIT_WINDOW_MINUTES", 60, minimum=1)
 # Who staff of a suspended clinic should contact (shown on the suspended page).
 CLINIC_SUPPORT_CONTACT = env.str("CLINIC_SUPPORT_CONTACT", default="your platform operator")
+# What a clinic's status allows, on every surface: the one rule. tenancy asks it for
+# API keys and worker jobs through this hook (tenancy.status); it never imports clinic/.
+TENANCY_STATUS_RULE = "clinic.lifecycle.status.tenancy_rule"
 
 # The audit trail (clinic/audit). Events older than the retention period are removed
 # by `manage.py audit_prune` (as the owner role); HIPAA asks for six years.

@@ -28,6 +28,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tenancy import status
 from tenancy.context import tenant_context
 from tenancy.models import Organization
 
@@ -171,7 +172,10 @@ class TenantAPIViewMixin:
             organization = getattr(request._request, "organization", None)
             if organization is None or organization.pk != principal.organization_id:
                 organization = Organization.objects.get(pk=principal.organization_id)
-            if not organization.is_open:
+            # The organization's status decides (tenancy.status): for an API key this
+            # is where the clinic's status is checked; for a session, the product's
+            # middleware has asked the same rule already.
+            if status.refusal(organization, status.API):
                 raise ClinicNotOpen(organization)
             request.organization = organization
             with timezone.override(organization.zone):

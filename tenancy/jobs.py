@@ -4,18 +4,28 @@ A job's clinic comes from its payload, written by the server when it deferred th
 job, never from anything the job reads later. `tenant_task` wraps a task body so it
 runs inside tenant_context() of the `organization_id` it was deferred with; a job
 without one is refused, not run unscoped (the system Clinic replaces ran its worker
-outside the tenant model entirely)."""
+outside the tenant model entirely).
+
+Before the body runs, the organization's status is asked about the task by name
+(tenancy.status, surface "task"): a refused job returns None without running, and so
+does a job whose organization is gone. What a refused job's work becomes (left
+waiting, or dropped) is the product's to say where it declares its rule."""
 
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
 
+from tenancy import status
 from tenancy.context import tenant_context
+from tenancy.models import Organization
+
+logger = logging.getLogger(__name__)
 
 
 class JobWithoutTenant(ValueError):
@@ -45,18 +55,39 @@ def tenant_task(app, *, per_step: bool = False, **task_options) -> Callable:
     between them nothing of any clinic is visible."""
 
     def decorate(body: Callable) -> Any:
+        # procrastinate names the task after the wrapped function.
+        name = f"{body.__module__}.{body.__name__}"
+
         @functools.wraps(body)
         def run_in_tenant(*args, **kwargs):
             org_id = organization_id_of(kwargs)
             if per_step:
+                # The status is read in a transaction of its own: the body's steps
+                # commit one by one, and none of them may start for a refused clinic.
+                with tenant_context(org=org_id):
+                    refused = job_refused(name, org_id)
+                if refused:
+                    return None
                 return body(*args, step=functools.partial(tenant_context, org=org_id), **kwargs)
             with tenant_context(org=org_id):
+                if job_refused(name, org_id):
+                    return None
                 return body(*args, **kwargs)
 
-        # procrastinate names the task after the wrapped function.
-        return app.task(name=f"{body.__module__}.{body.__name__}", **task_options)(run_in_tenant)
+        return app.task(name=name, **task_options)(run_in_tenant)
 
     return decorate
+
+
+def job_refused(task_name: str, org_id: uuid.UUID) -> bool:
+    """Inside the job's tenant context: whether its organization's status refuses the
+    task (its own row is visible to its proven tenant; no unscoped query). An
+    organization that is gone refuses everything: there is nothing left to act for."""
+    organization = Organization.objects.filter(pk=org_id).first()
+    refused = "gone" if organization is None else status.refusal(organization, status.TASK, task_name)
+    if refused:
+        logger.info("job %s of organization %s not run: the organization is %s", task_name, org_id, refused)
+    return bool(refused)
 
 
 def defer_on_commit(task, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs) -> None:

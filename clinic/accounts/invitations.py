@@ -9,7 +9,9 @@ the clinic and who invited, then, depending on who is asking:
 - signed out, and an account uses the address: a sign-in link that comes back here;
 - signed out, and no account does: a sign-up form that creates the account with the
   invited address and accepts in one step.
-Nobody is a member of the clinic before they accept."""
+Nobody is a member of the clinic before they accept. Nobody joins a clinic whose
+status refuses it (suspended, closed: clinic.lifecycle.status): its links get the
+same 404 until it is reactivated."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from clinic.accounts.forms import InvitationSignUpForm
+from clinic.lifecycle.status import Surface, allows
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.invitations import organization_for_token
@@ -74,6 +77,8 @@ def _offer(request: HttpRequest, token: str) -> Offer | None:
         if found is None or not found.is_pending:
             return None
         clinic = Organization.objects.get(pk=organization_id)
+    if not allows(clinic, Surface.INVITATION):
+        return None
     inviter = str(found.invited_by) if found.invited_by else f"An owner or admin of {clinic.name}"
     return Offer(found, clinic, inviter)
 

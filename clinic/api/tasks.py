@@ -12,7 +12,6 @@ from procrastinate.contrib.django import app
 
 from clinic.api.models import WebhookDelivery
 from clinic.api.webhooks import delivery
-from clinic.lifecycle.selectors import current_clinic_is_open
 from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
 
 QUEUE = "webhooks"
@@ -48,8 +47,8 @@ def tick(timestamp: int) -> int:
 
 @tenant_task(app, queue=QUEUE)
 def redeliver_overdue(*, organization_id: str) -> int:
-    if not current_clinic_is_open():
-        return 0  # postponed: reactivation defers them again
+    # Not run for a suspended clinic (tenant_task asks clinic.lifecycle.status):
+    # reactivation defers its pending deliveries again.
     overdue = overdue_deliveries(timezone.now())
     for webhook_delivery in overdue:
         defer_delivery(webhook_delivery)

@@ -2,7 +2,9 @@
 login. The link's token is checked in three steps: its shape (anything else costs no
 query), its hash through the one narrow lookup (hash -> clinic, unrevoked feeds
 only), then everything else inside that clinic's tenant context. Unknown, revoked,
-malformed, and a feed whose creator has left the clinic: the same 404."""
+malformed, a feed whose creator has left the clinic, and a feed of a clinic whose
+status refuses feeds (suspended, closed: clinic.lifecycle.status): the same 404, so
+a calendar app simply gets no events and nobody learns why."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from clinic.calendars.models import PATIENT_DETAILS, CalendarFeed, CalendarSetti
 from clinic.calendars.services import feed_mark_used
 from clinic.calendars.throttling import retry_after_seconds
 from clinic.calendars.tokens import organization_for_hash
+from clinic.lifecycle.status import Surface, allows
 from tenancy.context import TenantContextError, tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization
@@ -46,17 +49,19 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         return _not_found()
     try:
         with tenant_context(org=org_id):
-            return _feed_in_clinic(request, token_hash) or _not_found()
+            clinic = Organization.objects.filter(pk=org_id).first()
+            if clinic is None or not allows(clinic, Surface.FEED):
+                return _not_found()
+            return _feed_in_clinic(request, token_hash, clinic) or _not_found()
     except TenantContextError:
         return _not_found()
 
 
-def _feed_in_clinic(request: HttpRequest, token_hash: str) -> HttpResponse | None:
+def _feed_in_clinic(request: HttpRequest, token_hash: str, clinic: Organization) -> HttpResponse | None:
     found = CalendarFeed.objects.active().select_related("provider", "created_by").filter(token_hash=token_hash)
     feed = found.first()
     if feed is None or not _creator_is_member(feed):
         return None
-    clinic = Organization.objects.get(pk=feed.organization_id)
     privacy = feed.effective_privacy(CalendarSettings.current())
     now = timezone.now()
     body = ics.render(feed=feed, clinic=clinic, privacy=privacy, appointments=ics.feed_appointments(feed, now), now=now)

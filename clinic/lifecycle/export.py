@@ -1,7 +1,9 @@
 """A closed clinic's export: its owners download everything it holds (every patient's
 data export, as on a patient's export page) until the grace period ends; then the
 purge deletes it. The clinic is named by the owner's own membership, posted from the
-picker, never by the URL; anything else is a 404."""
+picker, never by the URL; anything else is a 404. Whether the export is still
+offered is the status rule's (clinic.lifecycle.status: an exception for a closed
+clinic during its grace period)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.appointments.models import Patient
 from clinic.audit.patient_rights import patient_export
-from clinic.lifecycle.services import grace_ends_at, in_grace_period
+from clinic.lifecycle.status import Surface, allows, grace_ends_at
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization
@@ -43,7 +45,7 @@ def closed_clinic_export(request: HttpRequest) -> HttpResponse:
         .filter(pk=form.cleaned_data["membership"], user=request.user, role=Membership.Role.OWNER)
         .first()
     )
-    if membership is None or not in_grace_period(membership.organization):
+    if membership is None or not _offered(membership.organization):
         raise Http404("No such clinic.")
     clinic = membership.organization
     with tenant_context(org=clinic.pk, user=request.user):
@@ -59,5 +61,11 @@ def closed_clinics_offered(memberships: list[Membership]) -> list[tuple[Membersh
     return [
         (membership, grace_ends_at(membership.organization))
         for membership in memberships
-        if membership.role == Membership.Role.OWNER and in_grace_period(membership.organization)
+        if membership.role == Membership.Role.OWNER and _offered(membership.organization)
     ]
+
+
+def _offered(clinic: Organization) -> bool:
+    """This page is a closed clinic's (an open one's owners export patients from its
+    pages); the rule says whether its export is still allowed."""
+    return clinic.status == Organization.Status.CLOSED and allows(clinic, Surface.EXPORT)

@@ -4,14 +4,13 @@ its own proven tenant context, nothing else is needed: no unscoped query)."""
 from __future__ import annotations
 
 from tenancy.context import current_org_id
-from tenancy.models import OPEN_STATUSES, Organization
+from tenancy.models import Organization
 
 
-def current_clinic_is_open() -> bool:
-    """Whether the current tenant's clinic may send texts and event webhooks. No
-    tenant, or a clinic gone, is not open (fail closed)."""
+def current_clinic() -> Organization | None:
+    """The current tenant's clinic, read afresh (a suspension takes effect at once);
+    None with no tenant, or a clinic gone."""
     org_id = current_org_id()
     if org_id is None:
-        return False
-    status = Organization.objects.filter(pk=org_id).values_list("status", flat=True).first()
-    return status in OPEN_STATUSES
+        return None
+    return Organization.objects.filter(pk=org_id).first()

@@ -24,6 +24,11 @@ from django.utils import timezone
 from clinic.api import tasks as webhook_tasks
 from clinic.api.models import WebhookDelivery
 from clinic.audit.trail import Action, record
+from clinic.calendars import tasks as busy_tasks
+from clinic.calendars.caldav import tasks as caldav_tasks
+from clinic.calendars.caldav.models import CalDAVConnection
+from clinic.calendars.models import BusyCalendar
+from clinic.lifecycle.status import grace_ends_at
 from clinic.messaging import tasks as sms_tasks
 from clinic.messaging.models import SmsMessage
 from tenancy.context import tenant_context
@@ -89,7 +94,10 @@ def _change(organization_id, transition: str, *, changed_by, reason: str) -> Org
 
 def _resume_postponed(organization_id) -> None:
     """Once the reactivation commits: the texts and event deliveries the worker left
-    waiting while the clinic was suspended go out now, not at the next tick."""
+    waiting while the clinic was suspended go out now, not at the next tick; each
+    working CalDAV connection is synced again (a push refused meanwhile left its
+    calendar behind) and the busy calendars are read again (clinic.lifecycle.status,
+    TASKS, says so per task)."""
     defer_on_commit(sms_tasks.dispatch_clinic, organization_id=organization_id)
     for message in SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED).only("id", "organization_id"):
         sms_tasks.defer_delivery(message)
@@ -99,6 +107,10 @@ def _resume_postponed(organization_id) -> None:
     )
     for webhook_delivery in pending.only("id", "organization_id"):
         webhook_tasks.defer_delivery(webhook_delivery)
+    for caldav_connection in CalDAVConnection.objects.working().only("id", "organization_id"):
+        caldav_tasks.defer_sync(caldav_connection)
+    if BusyCalendar.objects.exists():
+        defer_on_commit(busy_tasks.refresh_clinic, organization_id=organization_id)
 
 
 def clean_reason(reason: str) -> str:
@@ -112,13 +124,6 @@ def clean_reason(reason: str) -> str:
 
 def past_tense(transition: str) -> str:
     return {"activate": "activated", "suspend": "suspended", "reactivate": "reactivated", "close": "closed"}[transition]
-
-
-def grace_ends_at(clinic: Organization) -> dt.datetime | None:
-    """When a closed clinic's export stops being offered and it may be deleted."""
-    if clinic.status != Status.CLOSED or clinic.status_changed_at is None:
-        return None
-    return clinic.status_changed_at + dt.timedelta(days=settings.CLOSED_CLINIC_GRACE_DAYS)
 
 
 def in_grace_period(clinic: Organization, now: dt.datetime | None = None) -> bool:

@@ -40,7 +40,8 @@ from django.utils import timezone
 
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
-from clinic.lifecycle.selectors import current_clinic_is_open
+from clinic.lifecycle import status
+from clinic.lifecycle.selectors import current_clinic
 from clinic.messaging import tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
@@ -233,11 +234,15 @@ def _settle_lost_send(message_id, lost: Claim, step: Step) -> bool:
 
 
 def _postponed(message_id) -> bool:
-    """A suspended clinic's texts stay queued (reactivation sends them), but for the
-    automatic answers to a patient's own text (STOP, START, HELP): those still go out."""
-    if current_clinic_is_open():
-        return False
-    return not SmsMessage.objects.filter(pk=message_id, kind=SmsMessage.Kind.REPLY).exists()
+    """Whether the clinic's status holds this text back, by its kind
+    (clinic.lifecycle.status, OUTBOUND_SMS): a suspended clinic's texts stay queued
+    (reactivation sends them), but for the automatic answers to a patient's own
+    text (STOP, START, HELP), which still go out."""
+    clinic = current_clinic()
+    if clinic is None:
+        return True
+    kind = SmsMessage.objects.filter(pk=message_id).values_list("kind", flat=True).first() or ""
+    return not status.allows(clinic, status.Surface.OUTBOUND_SMS, kind)
 
 
 def _record_sent(message_id, provider_id: str, patient_id) -> None:

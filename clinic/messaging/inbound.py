@@ -35,12 +35,16 @@ PROVIDER_STATUSES = {
 
 
 SMS_WEBHOOK = ActorInfo(Actor.SMS_WEBHOOK, label="SMS provider")
+NOT_ACTED_ON = "Received while the clinic was suspended: not acted on. Call the patient if it needs an answer."
 
 
 @transaction.atomic
-def receive_text(*, provider_message_id: str, from_number: str, to_number: str, body: str) -> SmsMessage | None:
+def receive_text(
+    *, provider_message_id: str, from_number: str, to_number: str, body: str, act: bool = True
+) -> SmsMessage | None:
     """Log an inbound text and act on it. A re-delivered webhook (same provider id)
-    changes nothing and returns None."""
+    changes nothing and returns None. With `act=False` (the clinic's status refuses
+    what the text asks: clinic.lifecycle.status) the text only goes to the inbox."""
     if SmsMessage.objects.filter(provider_message_id=provider_message_id).exists():
         return None
     patient = Patient.objects.filter(phone=from_number).first()
@@ -60,7 +64,10 @@ def receive_text(*, provider_message_id: str, from_number: str, to_number: str, 
         return None  # the same webhook, delivered twice at once
     with acting_as(SMS_WEBHOOK):  # a STOP or START changes the patient's consent
         record(Action.SMS_RECEIVED, obj=message)
-        _act_on(message, patient)
+        if act:
+            _act_on(message, patient)
+        else:
+            _to_inbox(message, NOT_ACTED_ON)
     return message
 
 

@@ -4,7 +4,11 @@ first name, the clinic and the time, and Confirm / Cancel buttons (POST, CSRF).
 The token is checked in three steps: its HMAC (a tampered token gets the friendly
 page without a database query), its hash through the one narrow lookup (hash ->
 clinic), then the request inside that clinic's tenant context. Expired, used or
-unknown: the same friendly page, and nothing changes."""
+unknown: the same friendly page, and nothing changes.
+
+A clinic whose status refuses the link (suspended, closed: clinic.lifecycle.status,
+asked for GET and POST alike) gets a neutral page, 403, that names no patient and no
+appointment and asks them to call the clinic; a POST changes nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.models import Appointment
+from clinic.lifecycle.status import Surface, allows
 from clinic.messaging import tokens
 from clinic.messaging.models import ConfirmationRequest
 from clinic.messaging.services import respond_by_link
@@ -33,6 +38,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request)
     try:
         with tenant_context(org=org_id):
+            clinic = Organization.objects.filter(pk=org_id).first()
+            surface = Surface.LINK_POST if request.method == "POST" else Surface.LINK_GET
+            if clinic is None or not allows(clinic, surface):
+                return _unavailable(request)
             return _confirm_in_clinic(request, token_hash)
     except TenantContextError:
         # A signed-in member of another clinic opened a patient's link.
@@ -96,3 +105,8 @@ def _page(request, state: str, confirmation, clinic, *, error: str = "", status:
 
 def _invalid(request: HttpRequest) -> HttpResponse:
     return _page(request, "invalid", None, None, status=404)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    # Nothing of the appointment is read: the page is the same for every link.
+    return _page(request, "unavailable", None, None, status=403)

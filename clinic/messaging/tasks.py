@@ -10,7 +10,6 @@ from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from clinic.lifecycle.selectors import current_clinic_is_open
 from clinic.messaging import delivery
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
 from tenancy.jobs import commit_without_waiting_for_disk, defer_on_commit, defer_per_clinic, tenant_task
@@ -43,10 +42,8 @@ def dispatch_clinic(*, organization_id: str) -> int:
     """Claim the clinic's due requests (each gets its queued message, in this one
     transaction), defer one send job per message once it commits, and again for
     messages whose job or worker was lost (see delivery). Returns how many requests
-    were claimed. A suspended clinic's requests stay pending, postponed until it is
-    reactivated."""
-    if not current_clinic_is_open():
-        return 0
+    were claimed. Not run for a suspended clinic (tenant_task asks
+    clinic.lifecycle.status): its requests stay pending until it is reactivated."""
     now = timezone.now()
     commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
     due = list(

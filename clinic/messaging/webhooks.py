@@ -2,6 +2,12 @@
 nothing stored); then the clinic comes from the signed `To` number through one
 narrow lookup, and everything after runs in that clinic's tenant context.
 
+The clinic's status is asked there (clinic.lifecycle.status, INBOUND_SMS, by what
+the text means): a suspended clinic still takes a patient's STOP, START and HELP and
+the provider's delivery reports; any other text is recorded for its inbox, and acts
+on nothing (a YES confirms nothing). A closed clinic's texts and reports are
+dropped. The provider gets the same empty answer either way.
+
 A correctly signed webhook for a number no clinic owns, or a report about a
 message nobody sent, answers 200 with an empty reply so the provider does not
 retry, and leaves a log line. A signed webhook whose fields no provider sends (a NUL
@@ -16,11 +22,14 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from clinic.lifecycle.status import Surface, Verdict, decide
 from clinic.messaging import inbound
 from clinic.messaging.models import SmsMessage
+from clinic.messaging.replies import parse_reply
 from clinic.messaging.webhook_auth import is_signed_by_provider
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_for
+from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +87,27 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if org_id is None or not sid:
         logger.info("SMS inbound %s to %s: no clinic uses this number; ignored", sid or "(no id)", to_number)
         return _empty_reply()
+    body = request.POST.get("Body", "")
     with tenant_context(org=org_id):
+        verdict = decide(Organization.objects.get(pk=org_id), Surface.INBOUND_SMS, parse_reply(body).value)
+        if verdict is Verdict.CLOSED:
+            logger.info("SMS inbound %s to a closed clinic; dropped", sid)
+            return _empty_reply()
         inbound.receive_text(
             provider_message_id=sid,
             from_number=request.POST.get("From", ""),
             to_number=to_number,
-            body=request.POST.get("Body", ""),
+            body=body,
+            act=verdict is Verdict.ALLOW,
         )
     return _empty_reply()
+
+
+def allowed_report(clinic: Organization, sid: str) -> bool:
+    if decide(clinic, Surface.INBOUND_SMS, "delivery_report") is Verdict.ALLOW:
+        return True
+    logger.info("SMS status report %s for a %s clinic; dropped", sid, clinic.status)
+    return False
 
 
 @csrf_exempt
@@ -102,6 +124,9 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     known = False
     if org_id is not None and sid:
         with tenant_context(org=org_id):
+            clinic = Organization.objects.get(pk=org_id)
+            if not allowed_report(clinic, sid):
+                return _empty_reply()
             known = inbound.record_status(
                 provider_message_id=sid,
                 status=request.POST.get("MessageStatus", ""),

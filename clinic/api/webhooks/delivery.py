@@ -30,7 +30,6 @@ from django.utils import timezone
 from clinic.api.models import EventType, WebhookDelivery, WebhookEndpoint
 from clinic.api.webhooks import http, signing
 from clinic.api.webhooks.services import webhook_endpoint_record_failure
-from clinic.lifecycle.selectors import current_clinic_is_open
 from tenancy.jobs import commit_without_waiting_for_disk
 
 MAX_ATTEMPTS = 8
@@ -66,9 +65,9 @@ def deliver(delivery_id, step: Step) -> None:
     """Send one delivery; `step()` opens a tenant transaction of the job's clinic."""
     with step():
         commit_without_waiting_for_disk()
-        # A suspended clinic's delivery stays pending, its attempts uncounted: the
-        # reactivation (or the minute tick after it) sends it.
-        outgoing = _claim(delivery_id) if current_clinic_is_open() else None
+        # (A suspended clinic's job never gets here: tenant_task asks
+        # clinic.lifecycle.status, and the delivery stays pending, attempts uncounted.)
+        outgoing = _claim(delivery_id)
     if outgoing is None:
         return
     outcome = http.post(outgoing.url, outgoing.body, outgoing.headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
