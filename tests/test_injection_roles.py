@@ -7,18 +7,16 @@ transaction the app opened for them: their own clinic and their own user, proven
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
-from django.utils import timezone
 
 from clinic.lifecycle.services import clinic_close
 from tenancy.context import tenant_context
-from tenancy.database import AUDIT_ALIAS
+from tenancy.database import AUDIT_ALIAS, OWNER_ALIAS
 from tenancy.models import Membership, Organization
 from tenancy.services import organization_create
 from tests import factories
@@ -142,6 +140,26 @@ def test_nobody_deletes_the_clinic_or_its_audit_trail_as_the_runtime_role(org_a,
     assert roles(org_a) == {owner_a.username: "owner", staff_a.username: "staff"}
 
 
+def test_a_clinic_closed_by_sql_still_gets_its_whole_grace_period(org_a, staff_a):
+    """Closing the clinic "40 days ago" would have the owner role's next purge delete
+    it: the database keeps its own time of the change."""
+    with tenant_context(org=org_a, user=staff_a):
+        assert refused(
+            "UPDATE tenancy_organization SET status_changed_at = now() - interval '40 days'",
+            match="set by the database",
+        )
+        sql(
+            "UPDATE tenancy_organization SET status = 'closed', "
+            "status_changed_at = now() - interval '40 days' WHERE id = %s",
+            [org_a.id],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT status, status_changed_at = now() FROM tenancy_organization")
+            assert cursor.fetchone() == ("closed", True)
+            cursor.execute("SELECT count(*) FROM tenancy_closed_clinics(now() - interval '30 days')")
+            assert cursor.fetchone()[0] == 0
+
+
 def overview_slugs() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT slug FROM platform_clinic_overview()")
@@ -186,8 +204,6 @@ def _committed_clinics() -> dict[str, uuid.UUID]:
             if name != "open":
                 clinic_close(organization_id=org.id, changed_by=owner, reason="Practice retired")
             ids[name] = org.id
-        with tenant_context(org=ids["due"]):
-            Organization.objects.filter(pk=ids["due"]).update(status_changed_at=timezone.now() - dt.timedelta(days=31))
         return {**ids, "owner": owner.id}
     finally:
         connections.close_all()
@@ -211,6 +227,13 @@ def test_only_the_owner_roles_purge_deletes_a_closed_clinic_after_its_grace_peri
     with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
         ids = pool.submit(_committed_clinics).result()
     try:
+        # Only the owner role may move the closing back in time (tenancy/0011).
+        with raw_connection(OWNER_ALIAS) as conn, conn.transaction():
+            prove_tenant(conn, ids["due"])
+            conn.execute(
+                "UPDATE tenancy_organization SET status_changed_at = now() - interval '31 days' WHERE id = %s",
+                [ids["due"]],
+            )
         # Its owner, as the runtime role, cannot delete it even now.
         with raw_connection() as conn, conn.transaction():
             prove_tenant(conn, ids["due"], ids["owner"])
