@@ -152,7 +152,9 @@ TEMPLATES = [
 # Web and worker processes connect as the runtime role only. The credentials that
 # could bypass tenant isolation (the owner and audit roles, and DATABASE_URL's own
 # user, allowed to create roles) are read only by the commands that need them.
-PRIVILEGED_COMMANDS = frozenset({"db_roles", "migrate", "showmigrations", "sqlmigrate", "rls_audit", "audit_prune"})
+PRIVILEGED_COMMANDS = frozenset(
+    {"db_roles", "migrate", "showmigrations", "sqlmigrate", "rls_audit", "audit_prune", "purge_closed_clinics"}
+)
 
 
 def _running_privileged_command() -> bool:
@@ -196,9 +198,10 @@ INVITATION_TTL_DAYS = _env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 TENANCY_INVITATION_URL = "accounts:invitation"
 
 # A clinic's lifecycle (clinic/lifecycle): a closed clinic's owners may download its
-# export for this many days; then `purge_closed_clinics` (and the worker's daily job)
-# deletes it. Public sign-up (a new user and a clinic in trial) is off unless enabled;
-# its email link works for SIGNUP_VERIFY_HOURS.
+# export for this many days; then `manage.py purge_closed_clinics` (as the owner role,
+# scheduled by the operator like `audit_prune`) deletes it. Public sign-up (a new user
+# and a clinic in trial) is off unless enabled; its email link works for
+# SIGNUP_VERIFY_HOURS.
 CLOSED_CLINIC_GRACE_DAYS = _env_int("CLOSED_CLINIC_GRACE_DAYS", 30, minimum=0)
 ALLOW_SIGNUP = _env_bool("ALLOW_SIGNUP", False)
 SIGNUP_VERIFY_HOURS = _env_int("SIGNUP_VERIFY_HOURS", 48, minimum=1)

@@ -280,6 +280,26 @@ def tenant_table_operations(
     return operations
 
 
+def revoke_from_every_grantee(schema_editor, table: str, privileges: str) -> None:
+    """Revoke `privileges` on `table` (quoted) from PUBLIC and from every role it was
+    granted to but its owner (the default privileges grant DML to the runtime role)."""
+    schema_editor.execute(f"REVOKE {privileges} ON {table} FROM PUBLIC")
+    schema_editor.execute(
+        f"""DO $$
+        DECLARE grantee text;
+        BEGIN
+            FOR grantee IN
+                SELECT DISTINCT r.rolname FROM pg_class c, aclexplode(c.relacl) a
+                JOIN pg_roles r ON r.oid = a.grantee
+                WHERE c.oid = '{table}'::regclass AND a.grantee <> c.relowner
+            LOOP
+                -- %% is a literal percent: Django passes the statement with parameters.
+                EXECUTE format('REVOKE {privileges} ON {table} FROM %%I', grantee);
+            END LOOP;
+        END $$"""
+    )
+
+
 APPEND_ONLY_COMMENT = "tenancy: append-only"
 APPEND_ONLY_PRUNE_SETTING = "app.append_only_prune_before"
 
@@ -320,21 +340,7 @@ class MakeAppendOnly(Operation):
         name = to_state.apps.get_model(app_label, self.model_name)._meta.db_table
         table = quote(name)
         schema_editor.execute(f"COMMENT ON TABLE {table} IS '{APPEND_ONLY_COMMENT}'")
-        schema_editor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC")
-        schema_editor.execute(
-            f"""DO $$
-            DECLARE grantee text;
-            BEGIN
-                FOR grantee IN
-                    SELECT DISTINCT r.rolname FROM pg_class c, aclexplode(c.relacl) a
-                    JOIN pg_roles r ON r.oid = a.grantee
-                    WHERE c.oid = '{table}'::regclass AND a.grantee <> c.relowner
-                LOOP
-                    -- %% is a literal percent: Django passes the statement with parameters.
-                    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM %%I', grantee);
-                END LOOP;
-            END $$"""
-        )
+        revoke_from_every_grantee(schema_editor, table, "UPDATE, DELETE, TRUNCATE")
         cutoff = f"NULLIF(current_setting('{APPEND_ONLY_PRUNE_SETTING}', true), '')::timestamptz"
         older = f"{quote(self.time_column)} < {cutoff}"
         # A DELETE with a WHERE clause must also see the rows: one policy per command.
@@ -363,6 +369,57 @@ class MakeAppendOnly(Operation):
     def deconstruct(self):
         kwargs = {"time_column": self.time_column} if self.time_column != "at" else {}
         return self.__class__.__qualname__, [self.model_name], kwargs
+
+
+OWNER_DELETES_COMMENT = "tenancy: deleted by the owner role only"
+
+
+class ReserveDeletesToOwner(Operation):
+    """Let no role but the table's owner delete its rows: for the organizations, whose
+    deletion cascades to every row of a clinic, its audit trail included. SQL running
+    as the runtime role (an injection) can then never delete a clinic; the owner role's
+    purge of a closed clinic after its grace period still does.
+
+    - The comment on the table (OWNER_DELETES_COMMENT) is the declaration `manage.py
+      db_roles` reads: after its blanket DML grants it revokes DELETE and TRUNCATE again
+      on every table so marked, on every run.
+    - Here, DELETE and TRUNCATE are revoked from every role the table is granted to, so
+      the rule holds from this migration on. UPDATE stays: a clinic's name, time zone
+      and status are still changed in its own tenant context."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        table = schema_editor.quote_name(to_state.apps.get_model(app_label, self.model_name)._meta.db_table)
+        schema_editor.execute(f"COMMENT ON TABLE {table} IS '{OWNER_DELETES_COMMENT}'")
+        revoke_from_every_grantee(schema_editor, table, "DELETE, TRUNCATE")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if not _is_postgres(schema_editor):
+            return
+        # As with MakeAppendOnly, the grants are not put back here: without the comment,
+        # the next `manage.py db_roles` gives the runtime role its usual DML again.
+        table = schema_editor.quote_name(from_state.apps.get_model(app_label, self.model_name)._meta.db_table)
+        schema_editor.execute(f"COMMENT ON TABLE {table} IS NULL")
+
+    def describe(self) -> str:
+        return f"Let only the owner role delete {self.model_name} rows"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"owner_deletes_{self.model_name.lower()}"
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.model_name], {}
 
 
 PLATFORM_UNIQUE_COMMENT = "tenancy: platform-wide routing key"
@@ -414,17 +471,21 @@ class AddPreTenantFunction(Operation):
         if not _is_postgres(schema_editor):
             return
         quote = schema_editor.quote_name
-        policy, function = quote(f"lookup_{self.function}"), quote(self.function)
+        policy = quote(f"lookup_{self.function}")
         for table in self._tables(to_state.apps, app_label):
             schema_editor.execute(
                 f"CREATE POLICY {policy} ON {quote(table)} FOR SELECT TO CURRENT_USER "
                 f"USING (current_setting('{PRE_TENANT_FLAG}', true) = 'on')"
             )
+        self._create_function(schema_editor, self._body(to_state.apps, app_label))
+
+    def _create_function(self, schema_editor, body: str, *, replace: bool = False) -> None:
+        function = schema_editor.quote_name(self.function)
         schema_editor.execute(
-            f"CREATE FUNCTION {function}({self.arguments}) RETURNS {self.returns} "
+            f"CREATE {'OR REPLACE ' if replace else ''}FUNCTION {function}({self.arguments}) RETURNS {self.returns} "
             f"LANGUAGE sql VOLATILE SECURITY DEFINER "
-            f"SET search_path = pg_catalog, pg_temp SET {quote(PRE_TENANT_FLAG)} = 'on' "
-            f"AS $$ {self._body(to_state.apps, app_label)} $$"
+            f"SET search_path = pg_catalog, pg_temp SET {schema_editor.quote_name(PRE_TENANT_FLAG)} = 'on' "
+            f"AS $$ {body} $$"
         )
         schema_editor.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
 
@@ -447,6 +508,40 @@ class AddPreTenantFunction(Operation):
         return (
             self.__class__.__qualname__,
             [self.function, self.arguments, self.returns, self.body, self.models],
+            {},
+        )
+
+
+class ReplacePreTenantFunction(AddPreTenantFunction):
+    """A new `body` for a pre-tenant function an earlier migration added with
+    AddPreTenantFunction: the same name, arguments, result and tables (`models`, whose
+    lookup policies stay as they are). Backwards, `previous_body` again."""
+
+    def __init__(
+        self, function: str, arguments: str, returns: str, body: str, previous_body: str, models: tuple[str, ...]
+    ) -> None:
+        super().__init__(function, arguments, returns, body, models)
+        self.previous_body = previous_body
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _is_postgres(schema_editor):
+            self._create_function(schema_editor, self.body, replace=True)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _is_postgres(schema_editor):
+            self._create_function(schema_editor, self.previous_body, replace=True)
+
+    def describe(self) -> str:
+        return f"Replace the body of the pre-tenant function {self.function}()"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"replace_{self.function}"
+
+    def deconstruct(self):
+        return (
+            self.__class__.__qualname__,
+            [self.function, self.arguments, self.returns, self.body, self.previous_body, self.models],
             {},
         )
 

@@ -33,23 +33,10 @@ def organization_create(
     return org
 
 
-def organization_delete(*, deleted_by: Membership) -> None:
-    """Delete the owner's clinic and, by the database's ON DELETE CASCADE on every
-    tenant table's organization_id, all of its data: every tenant row (append-only
-    ones included: PostgreSQL runs a cascade as the table's owner) and every
-    membership. Other clinics are untouched. Only an owner may; offer them their
-    exports first (README, 'Patient data rights')."""
-    with tenant_context(org=deleted_by.organization_id):
-        Organization.objects.select_for_update().filter(pk=deleted_by.organization_id).first()
-        actor = Membership.objects.filter(pk=deleted_by.pk, organization_id=deleted_by.organization_id).first()
-        if actor is None or actor.role != Membership.Role.OWNER:
-            raise PermissionDenied("Only an owner can delete the clinic.")
-        Organization.objects.filter(pk=actor.organization_id).delete()
-
-
 # --- Memberships ------------------------------------------------------------------
 # The rules: only owners and admins manage members; only an owner grants or takes
-# away the owner role; an organization always keeps at least one owner. Each write
+# away the owner role; an organization always keeps at least one owner (the database
+# refuses the rest too, whoever asks: tenancy/0010_membership_guards). Each write
 # locks the organization row first, so two managers acting at once are serialised
 # and cannot, say, demote the last two owners together.
 

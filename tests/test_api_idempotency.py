@@ -19,8 +19,8 @@ from tenancy.context import tenant_context
 from tenancy.models import Organization
 from tests import factories
 from tests.api_support import ApiClient, make_key
-from tests.conftest import admin_connection, raw_connection
-from tests.test_appointments_concurrency import WAIT_SECONDS, set_org, wait_until_a_backend_waits_for_a_lock
+from tests.conftest import admin_connection, delete_committed_clinics
+from tests.test_appointments_concurrency import WAIT_SECONDS, wait_until_a_backend_waits_for_a_lock
 
 PATIENT = {"first_name": "Ida", "last_name": "Key", "date_of_birth": "1970-01-01", "phone": "+14155550500"}
 
@@ -120,10 +120,7 @@ def committed_clinic(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
         key, people = pool.submit(create).result()
     yield org_id, key, people
-    with raw_connection() as conn:
-        set_org(conn, org_id)
-        conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_id])
-        conn.commit()
+    delete_committed_clinics(org_id)
 
 
 def test_two_identical_posts_at_once_create_one_appointment(committed_clinic, django_db_blocker):

@@ -22,7 +22,7 @@ from clinic.appointments.timezones import localize
 from tenancy.context import tenant_context
 from tenancy.models import Organization
 from tests import factories
-from tests.conftest import admin_connection, prove_tenant, raw_connection
+from tests.conftest import admin_connection, delete_committed_clinics, prove_tenant, raw_connection
 
 WAIT_SECONDS = 10
 DAY = dt.date(2030, 3, 4)
@@ -80,10 +80,7 @@ def committed_clinic(django_db_setup, django_db_blocker) -> Iterator[SimpleNames
     with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
         clinic = pool.submit(create).result()
     yield clinic
-    with raw_connection() as conn:
-        set_org(conn, org_id)
-        conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_id])
-        conn.commit()
+    delete_committed_clinics(org_id)
 
 
 def insert_sql(clinic, patient) -> tuple[str, list]:

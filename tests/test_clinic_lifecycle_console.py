@@ -64,7 +64,10 @@ def test_the_superuser_sees_every_clinics_metadata_and_no_patient(client, boss, 
 
 
 def test_the_overview_function_returns_exactly_the_metadata_columns(clinics):
-    with connection.cursor() as cursor:
+    # It answers only a proven superuser (tests/test_injection_roles.py), as the console
+    # calls it: in the signed-in superuser's own context.
+    root = make_user("platform_root", is_superuser=True)
+    with tenant_context(user=root), connection.cursor() as cursor:
         cursor.execute("SELECT * FROM platform_clinic_overview()")
         columns = [column.name for column in cursor.description]
         rows = cursor.fetchall()

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from tenancy.context import TenantContextError, current_org_id, current_user_id, tenant_context
-from tests.conftest import prove_tenant, raw_connection
+from tests.conftest import delete_committed_clinics, prove_tenant, raw_connection
 from tests.tenant_app.models import Ledger
 
 
@@ -98,11 +98,7 @@ def committed_clinics():
                     [uuid.uuid4(), org_id, f"{label} ledger"],
                 )
     yield ids
-    with raw_connection() as conn:
-        for org_id in ids.values():
-            with conn.transaction():
-                prove_tenant(conn, org_id)
-                conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_id])
+    delete_committed_clinics(*ids.values())
 
 
 def test_a_pooled_connection_never_carries_one_clinic_into_the_next(committed_clinics):

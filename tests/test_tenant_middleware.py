@@ -63,9 +63,9 @@ def test_a_session_org_tampered_to_another_clinic_is_refused(ledgers, org_b, sta
     assert SESSION_ORG_KEY not in seen.session
 
 
-def test_a_removed_member_loses_access_at_once(ledgers, org_a, staff_a):
+def test_a_removed_member_loses_access_at_once(ledgers, org_a, owner_a, staff_a):
     assert run(staff_a, org_a.id).ledgers == ["A books"]
-    with tenant_context(org=org_a):
+    with tenant_context(org=org_a, user=owner_a):  # only a manager removes a member
         Membership.objects.filter(user=staff_a).delete()
     seen = run(staff_a, org_a.id)
     assert seen.organization is None

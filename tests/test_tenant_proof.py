@@ -20,7 +20,7 @@ from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tenancy.services import invitation_create, organization_create
 from tests import pgbouncer
-from tests.conftest import add_member, make_user, prove_tenant, raw_connection
+from tests.conftest import add_member, delete_committed_clinics, make_user, prove_tenant, raw_connection
 from tests.tenant_app.models import Ledger
 
 NO_ROWS = []
@@ -51,16 +51,7 @@ def clinics(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
         ids = pool.submit(create).result()
     yield ids
-    with raw_connection() as conn:
-        for org in ("A", "B"):
-            with conn.transaction():
-                prove_tenant(conn, ids[org])
-                conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [ids[org]])
-        conn.execute(
-            "DELETE FROM accounts_user WHERE id = ANY(%s)",
-            [[ids[n] for n in ("owner", "staff", "outsider", "owner_b")]],
-        )
-        conn.commit()
+    delete_committed_clinics(ids["A"], ids["B"], users=[ids[n] for n in ("owner", "staff", "outsider", "owner_b")])
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,6 @@ urlpatterns = [
     ),
     # The link in an invitation email; works signed in or out, whatever clinic is active.
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
-    path("clinic/delete/", offboarding.clinic_delete, name="clinic_delete"),
+    path("clinic/close/", offboarding.clinic_close_page, name="clinic_close"),
     path("settings/security/", clinic_settings.security_settings_page, name="security"),
 ]

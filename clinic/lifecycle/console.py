@@ -2,8 +2,9 @@
 gets 404), with the admin's own checks (staff, a verified second factor).
 
 Superusers never see patient data. Everything the console reads comes from one narrow
-function, `platform_clinic_overview()` (migration lifecycle/0001): per clinic its name,
-slug, status, creation, counts and last activity, nothing else. Its actions (create
+function, `platform_clinic_overview()` (migrations lifecycle/0001 and 0002): per clinic
+its name, slug, status, creation, counts and last activity, nothing else, and only
+when the transaction's proven user is a superuser. Its actions (create
 with an owner invitation, suspend, reactivate, close) each ask for a reason and go
 through the lifecycle services, which record them in that clinic's audit trail."""
 
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clinic.lifecycle import services
 from clinic.lifecycle.onboarding import clinic_create_with_owner_invitation
+from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.lookups import organization_id_for_slug
 from tenancy.models import Organization, validate_timezone
@@ -52,8 +54,12 @@ class ClinicOverview:
         return Organization.Status(self.status).label
 
 
-def clinic_overview() -> list[ClinicOverview]:
-    with connection.cursor() as cursor:
+def clinic_overview(user) -> list[ClinicOverview]:
+    """Every clinic's metadata, read as `user`: the function answers only when the
+    transaction's proven user is an active superuser (lifecycle/0002), and nothing at
+    all to anyone else. (The tenant middleware has opened this user's context already;
+    saying so here keeps the read correct wherever it is called from.)"""
+    with tenant_context(user=user), connection.cursor() as cursor:
         cursor.execute("SELECT * FROM platform_clinic_overview()")
         return [ClinicOverview(*row) for row in cursor.fetchall()]
 
@@ -100,11 +106,12 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
 @superuser_only
 @require_GET
 def clinic_list(request: HttpRequest) -> HttpResponse:
-    return _page(request, "lifecycle/console_list.html", {"title": "Clinics", "clinics": clinic_overview()})
+    clinics = clinic_overview(request.user)
+    return _page(request, "lifecycle/console_list.html", {"title": "Clinics", "clinics": clinics})
 
 
-def _clinic(slug: str) -> ClinicOverview:
-    found = next((clinic for clinic in clinic_overview() if clinic.slug == slug), None)
+def _clinic(request: HttpRequest, slug: str) -> ClinicOverview:
+    found = next((clinic for clinic in clinic_overview(request.user) if clinic.slug == slug), None)
     if found is None:
         raise Http404("No such clinic.")
     return found
@@ -113,7 +120,7 @@ def _clinic(slug: str) -> ClinicOverview:
 @superuser_only
 @require_GET
 def clinic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    clinic = _clinic(slug)
+    clinic = _clinic(request, slug)
     context = {"title": clinic.name, "clinic": clinic, "form": ReasonForm(), "actions": _actions_for(clinic)}
     return _page(request, "lifecycle/console_detail.html", context)
 
@@ -126,7 +133,7 @@ def _actions_for(clinic: ClinicOverview) -> list[str]:
 @require_POST
 def clinic_action(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     change = ACTIONS.get(action)
-    clinic = _clinic(slug)
+    clinic = _clinic(request, slug)
     if change is None:
         raise Http404("No such action.")
     form = ReasonForm(request.POST)

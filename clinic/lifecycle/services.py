@@ -8,7 +8,8 @@ it). They run in the clinic's tenant context as `changed_by`, who need not be a 
 (a platform superuser acting from the console): the row is the current tenant's.
 
 A closed clinic is deleted, with all its data, by `clinic_purge` once its grace
-period (CLOSED_CLINIC_GRACE_DAYS) is over."""
+period (CLOSED_CLINIC_GRACE_DAYS) is over: as the owner role (`manage.py
+purge_closed_clinics`, a privileged command), the only role that may delete a clinic."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from clinic.lifecycle.status import grace_ends_at
 from clinic.messaging import tasks as sms_tasks
 from clinic.messaging.models import SmsMessage
 from tenancy.context import tenant_context
+from tenancy.database import OWNER_ALIAS
 from tenancy.jobs import defer_on_commit
 from tenancy.models import Organization
 
@@ -131,31 +133,37 @@ def in_grace_period(clinic: Organization, now: dt.datetime | None = None) -> boo
     return ends is not None and (now or timezone.now()) < ends
 
 
-def clinics_due_for_purge(now: dt.datetime | None = None) -> list:
+def clinics_due_for_purge(now: dt.datetime | None = None, *, using: str = OWNER_ALIAS) -> list:
     """The ids of clinics closed longer ago than the grace period: the one pre-tenant
     question the purge asks (`tenancy_closed_clinics`, migration tenancy/0007)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CLOSED_CLINIC_GRACE_DAYS)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("SELECT tenancy_closed_clinics(%s)", [cutoff])
         return [row[0] for row in cursor.fetchall()]
 
 
-def clinic_purge(*, organization_id, now: dt.datetime | None = None) -> bool:
+def clinic_purge(*, organization_id, now: dt.datetime | None = None, using: str = OWNER_ALIAS) -> bool:
     """Delete a closed clinic whose grace period is over, and by the database's ON
     DELETE CASCADE every row of it in every tenant table (append-only ones included:
-    PostgreSQL runs a cascade as the table's owner) and every membership. Re-checked
-    under the row lock, in the clinic's own tenant context: a clinic reopened or
-    closed only recently is left alone (False)."""
-    with tenant_context(org=organization_id):
-        clinic = Organization.objects.select_for_update().filter(pk=organization_id).first()
+    PostgreSQL runs a cascade as the table's owner) and every membership.
+
+    Only the owner role may delete a clinic (tenancy/0010_membership_guards), so this
+    runs on its alias, which only privileged commands have; FORCE ROW LEVEL SECURITY
+    binds that role too, so it works in the clinic's own tenant context, signed on that
+    connection. Re-checked under the row lock: a clinic reopened or closed only
+    recently is left alone (False)."""
+    with tenant_context(org=organization_id, using=using):
+        clinics = Organization.objects.using(using)
+        clinic = clinics.select_for_update().filter(pk=organization_id).first()
         if clinic is None or clinic.status != Status.CLOSED or in_grace_period(clinic, now):
             return False
-        Organization.objects.filter(pk=organization_id).delete()
+        clinics.filter(pk=organization_id).delete()
     # Its audit trail is gone with it: the application log keeps the fact.
     logger.warning("Closed clinic %s deleted after its grace period", organization_id)
     return True
 
 
-def purge_closed_clinics(now: dt.datetime | None = None) -> int:
+def purge_closed_clinics(now: dt.datetime | None = None, *, using: str = OWNER_ALIAS) -> int:
     """Delete every clinic due (each in a transaction of its own); how many were."""
-    return sum(clinic_purge(organization_id=org_id, now=now) for org_id in clinics_due_for_purge(now))
+    due = clinics_due_for_purge(now, using=using)
+    return sum(clinic_purge(organization_id=org_id, now=now, using=using) for org_id in due)

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
 from tenancy.database import APP_ALIAS, AUDIT_ALIAS, OWNER_ALIAS, ensure_database
-from tenancy.operations import APPEND_ONLY_COMMENT, PRE_TENANT_FLAG
+from tenancy.operations import APPEND_ONLY_COMMENT, OWNER_DELETES_COMMENT, PRE_TENANT_FLAG
 
 ROLE_ATTRIBUTES = {
     # The runtime role: RLS applies; it can become no other role.
@@ -69,6 +69,7 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
     for statement in _grant_statements(app, owner, audit):
         conn.execute(statement)
     _keep_append_only(conn, app)
+    _keep_owner_deletes(conn, app)
     _grant_lookup_functions(conn, roles, app)
 
 
@@ -133,6 +134,20 @@ def _keep_append_only(conn: psycopg.Connection, app: sql.Identifier) -> None:
     for (table,) in tables:
         revoke = sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}, PUBLIC")
         conn.execute(revoke.format(sql.Identifier(table), app))
+
+
+def _keep_owner_deletes(conn: psycopg.Connection, app: sql.Identifier) -> None:
+    """Tables only the owner role deletes from (a comment written by tenancy.operations.
+    ReserveDeletesToOwner: the organizations, whose deletion cascades to a whole
+    clinic): the runtime role keeps no DELETE or TRUNCATE there."""
+    tables = conn.execute(
+        """SELECT c.relname FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+             AND obj_description(c.oid, 'pg_class') = %s""",
+        [OWNER_DELETES_COMMENT],
+    ).fetchall()
+    for (table,) in tables:
+        conn.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}, PUBLIC").format(sql.Identifier(table), app))
 
 
 def _grant_lookup_functions(conn: psycopg.Connection, roles: dict, app: sql.Identifier) -> None:

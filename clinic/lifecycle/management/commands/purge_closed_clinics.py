@@ -1,5 +1,7 @@
 """Delete every clinic closed longer ago than CLOSED_CLINIC_GRACE_DAYS, with all its
-data (the worker runs the same job daily)."""
+data, as the owner role: the only role that may delete a clinic, so this is a
+privileged command (PRIVILEGED_COMMANDS in clinic/settings.py), run daily from cron or
+a systemd timer where the owner's credentials are, like `audit_prune`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from clinic.lifecycle.services import clinics_due_for_purge, purge_closed_clinic
 
 
 class Command(BaseCommand):
-    help = "Delete closed clinics whose grace period (CLOSED_CLINIC_GRACE_DAYS) is over, with all their data."
+    help = (
+        "Delete closed clinics whose grace period (CLOSED_CLINIC_GRACE_DAYS) is over, with all their data, "
+        "as the owner role."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Only say how many clinics are due.")
