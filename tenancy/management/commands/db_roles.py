@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
-from tenancy import session_activity
+from tenancy import non_tenant, session_activity
 from tenancy.database import APP_ALIAS, AUDIT_ALIAS, OWNER_ALIAS, ensure_database
 from tenancy.operations import APPEND_ONLY_COMMENT, PRE_TENANT_FLAG
 
@@ -73,8 +73,9 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> list[str]:
     for statement in _grant_statements(app, owner, audit):
         conn.execute(statement)
     _keep_append_only(conn, app)
+    _keep_non_tenant_tables(conn, app)
     _grant_lookup_functions(conn, roles, app)
-    return _hide_other_sessions_queries(conn)
+    return _hide_other_sessions_queries(conn, app)
 
 
 def _ensure_role(conn: psycopg.Connection, name: str, password: str, attributes: str) -> None:
@@ -140,17 +141,34 @@ def _keep_append_only(conn: psycopg.Connection, app: sql.Identifier) -> None:
         conn.execute(revoke.format(sql.Identifier(table), app))
 
 
-def _hide_other_sessions_queries(conn: psycopg.Connection) -> list[str]:
+def _keep_non_tenant_tables(conn: psycopg.Connection, app: sql.Identifier) -> None:
+    """Tables without organization_id declared read-only, append-only or no-access
+    (NON_TENANT_TABLES): take back what the blanket grants above gave the runtime role.
+    A table not created yet (before the first migrate) is skipped; run db_roles again."""
+    for declaration in non_tenant.declarations().values():
+        if not declaration.revoke:
+            continue
+        (regclass,) = conn.execute("SELECT to_regclass(%s)::text", [declaration.table]).fetchone()
+        if regclass is None:
+            continue
+        revoke = sql.SQL("REVOKE {} ON {} FROM {}, PUBLIC").format(
+            sql.SQL(", ").join(sql.SQL(p) for p in declaration.revoke), sql.SQL(regclass), app
+        )
+        conn.execute(revoke)
+
+
+def _hide_other_sessions_queries(conn: psycopg.Connection, app: sql.Identifier) -> list[str]:
     """Every web and worker connection is the runtime role, and PostgreSQL shows a role
-    its own sessions' queries: revoke from PUBLIC what shows them (tenancy.
-    session_activity). They are per-database catalog objects, owned by the bootstrap
+    its own sessions' queries: revoke what shows them (tenancy.session_activity) from
+    PUBLIC, and from the runtime role (pg_stat_statements' view, when the extension is
+    in public, got the blanket grants above). They are per-database catalog objects, owned by the bootstrap
     superuser; a connecting role that is not one cannot revoke (PostgreSQL then only
     warns), so the result is checked, and what is still open is returned as a warning
     (`rls_audit` fails on it)."""
     sources = session_activity.query_text_sources(conn.cursor())
     for source in sources:
-        revoke = sql.SQL("REVOKE {} ON {} {} FROM PUBLIC").format(
-            sql.SQL(source.privilege), sql.SQL(source.object_type), sql.SQL(source.name)
+        revoke = sql.SQL("REVOKE {} ON {} {} FROM PUBLIC, {}").format(
+            sql.SQL(source.privilege), sql.SQL(source.object_type), sql.SQL(source.name), app
         )
         try:
             with conn.transaction():
