@@ -30,7 +30,7 @@ def assert_clean(report: dict) -> None:
     assert found == {}, found
     assert sorted(item.split(":")[0] for item in pending) == sorted(RLS_NOT_YET_ENABLED), pending
     assert all("declared rls, but row-level security is not enabled" in item for item in pending), pending
-    assert report["ok"] is not RLS_NOT_YET_ENABLED
+    assert report["ok"] is (not RLS_NOT_YET_ENABLED)
 
 
 def expected_exit_code() -> int:
