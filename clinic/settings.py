@@ -183,6 +183,42 @@ def database_settings(*, privileged: bool) -> tuple:
 DATABASE_SERVER, DATABASE_ROLES, DATABASES = database_settings(privileged=_running_privileged_command())
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every table without organization_id (so not covered by row-level security per clinic),
+# with what protects it from SQL run as the runtime role, and why that is enough:
+# `"table": (kind, reason)`, `"schema.table"` outside public. Kinds (tenancy.non_tenant):
+# rls, read-only, append-only, no-access, open. `manage.py db_roles` enforces read-only,
+# append-only and no-access; `rls_audit` fails on a table missing here or whose kind
+# does not hold. A migration adding such a table adds its line here.
+_WRITTEN_BY_MIGRATE = "Django's own; written only by migrate and its post_migrate, as the owner role"
+NON_TENANT_TABLES = {
+    "accounts_user": ("rls", "users are global: policies on the proven user, a trigger guards is_staff/is_superuser"),
+    "otp_totp_totpdevice": ("rls", "a user's authenticator apps: the proven user's own rows only"),
+    "otp_static_staticdevice": ("rls", "a user's recovery-code set: the proven user's own rows only"),
+    "otp_static_statictoken": ("rls", "recovery codes: those of the proven user's own devices only"),
+    "tenancy_organization": ("rls", "a user sees the clinics they belong to; only the proven clinic can change"),
+    "django_migrations": ("read-only", _WRITTEN_BY_MIGRATE),
+    "django_content_type": ("read-only", _WRITTEN_BY_MIGRATE),
+    "auth_permission": ("read-only", _WRITTEN_BY_MIGRATE),
+    "auth_group": ("read-only", "no group is used; a row here could carry permissions to whoever joins it"),
+    "auth_group_permissions": ("read-only", "a permission given to a group is an escalation for its members"),
+    "accounts_user_groups": ("read-only", "joining a group would give its permissions; clinic roles are memberships"),
+    "accounts_user_user_permissions": ("read-only", "a global model permission is an escalation; roles are per clinic"),
+    "django_admin_log": ("append-only", "the platform admin's record of its actions: added to, never rewritten"),
+    "tenancy_private.context_key": ("no-access", "the tenant-proof key's HMAC pads: only the owner role's functions"),
+    "django_session": (
+        "open",
+        "only BLAKE2b hashes of session keys; data encrypted under a key derived from the session's own key",
+    ),
+    "procrastinate_jobs": ("open", "the job queue: job arguments carry clinic and object ids only"),
+    "procrastinate_events": ("open", "job state changes and times: no arguments, no patient data"),
+    "procrastinate_periodic_defers": ("open", "when each periodic task was last deferred: task names and times"),
+    "procrastinate_workers": ("open", "worker heartbeats: ids and times"),
+    "axes_accessattempt": ("open", "sign-in attempt counters: usernames and addresses, no patient data"),
+    "axes_accessattemptexpiration": ("open", "when a sign-in attempt counter expires: times only"),
+    "axes_accessfailurelog": ("open", "failed sign-ins: usernames and addresses, no patient data"),
+    "axes_accesslog": ("open", "sign-in log, switched off (AXES_DISABLE_ACCESS_LOG): usernames and addresses"),
+}
+
 # --- Auth and sessions ----------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tenancy.non_tenant import COLUMN_PRIVILEGES, TABLE_PRIVILEGES, TableFacts
 from tenancy.operations import APPEND_ONLY_COMMENT, PLATFORM_UNIQUE_COMMENT, PRE_TENANT_FLAG
 
 ORG_TABLE = "tenancy_organization"
@@ -251,3 +252,45 @@ def current_role_may_rewrite(cursor, table: str) -> list[str]:
         [quote_identifier(table)],
     )
     return [row[0] for row in cursor.fetchall()]
+
+
+def non_tenant_table_facts(cursor, role: str) -> list[TableFacts]:
+    """Every relation a connection could reach that row-level security by organization
+    does not cover: tables here without organization_id (the organizations table
+    among them), views, and tables in any other schema but the system's. With the
+    privileges `role` holds on each, directly or through PUBLIC."""
+    cursor.execute(
+        """
+        SELECT CASE WHEN n.oid = current_schema()::regnamespace THEN c.relname
+                    ELSE n.nspname || '.' || c.relname END,
+               c.relrowsecurity,
+               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
+               ARRAY(SELECT p.polname FROM pg_policy p
+                     WHERE p.polrelid = c.oid
+                       AND concat(pg_get_expr(p.polqual, p.polrelid), ' ', pg_get_expr(p.polwithcheck, p.polrelid))
+                           ~ 'app\\.(org|user)_id'
+                     ORDER BY 1),
+               ARRAY(SELECT p FROM unnest(%(table_privileges)s::text[]) p
+                     WHERE has_table_privilege(%(role)s, c.oid, p)
+                        OR (p = ANY (%(column_privileges)s::text[]) AND has_any_column_privilege(%(role)s, c.oid, p)))
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp\\_%%'
+          AND NOT (n.oid = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND EXISTS (
+                SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attname = %(org_column)s AND NOT a.attisdropped))
+        ORDER BY 1
+        """,
+        {
+            "role": role,
+            "table_privileges": list(TABLE_PRIVILEGES),
+            "column_privileges": list(COLUMN_PRIVILEGES),
+            "org_column": ORG_COLUMN,
+        },
+    )
+    return [
+        TableFacts(table, enabled, policies, tuple(unproven), frozenset(privileges))
+        for table, enabled, policies, unproven, privileges in cursor.fetchall()
+    ]

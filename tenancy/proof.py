@@ -10,8 +10,9 @@ tenancy.operations), which recompute it from their own copy of the key and answe
 NULL unless it matches, so:
 
 - another clinic's id with this transaction's proof fails (the organization is signed);
-- a proof seen in another session (pg_stat_activity shows query text) fails there
-  (another backend, or the same backend in a later transaction);
+- a proof seen in another session's query text (db_roles hides it from the runtime
+  role, tenancy.session_activity; a log could still show it) fails there (another
+  backend, or the same backend in a later transaction);
 - a proof from an earlier transaction of this session fails (another start time).
 
 Signing happens only here, in the app server's process; no database function can

@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.forms import ModelChoiceField
 from django.test import RequestFactory
 
@@ -15,7 +16,7 @@ from tenancy.admin import TenantModelAdmin
 from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tests import factories
-from tests.conftest import add_member, login, make_user
+from tests.conftest import add_member, login, make_user, raw_connection
 from tests.two_factor_support import force_login_verified, sign_in_with_code
 
 TENANT_ADMINS = {
@@ -182,7 +183,25 @@ def test_a_staff_member_gets_no_admin_access(client, data, staff_a, org_a):
     assert client.get("/admin/").context["app_list"] == []
 
 
-def test_roles_are_per_clinic_and_global_permissions_do_not_count(client, data, org_a, org_b):
+@pytest.fixture
+def operator_grants_permissions():
+    """The runtime role may not give anyone a global model permission (accounts_user_
+    user_permissions is read-only for it, NON_TENANT_TABLES); an operator could, as the
+    owner role. Standing in for one: the runtime role may INSERT there for this test."""
+    role = connection.settings_dict["USER"]
+    with raw_connection("owner") as owner:
+        owner.execute(f"GRANT INSERT ON accounts_user_user_permissions TO {role}")
+        owner.commit()
+        try:
+            yield
+        finally:
+            owner.execute(f"REVOKE INSERT ON accounts_user_user_permissions FROM {role}")
+            owner.commit()
+
+
+def test_roles_are_per_clinic_and_global_permissions_do_not_count(
+    client, data, org_a, org_b, operator_grants_permissions
+):
     """Admin in A, staff in B: with B active there is no admin, whatever Django's
     global model permissions say."""
     user = make_staff(make_user("ava_two_clinics"))

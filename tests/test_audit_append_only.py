@@ -3,8 +3,6 @@ UPDATE, DELETE or TRUNCATE, whatever db_roles grants; the checks and rls_audit k
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -16,6 +14,7 @@ from tenancy.context import TenantContextError, tenant_context
 from tenancy.management.commands.rls_audit import collect_findings
 from tests import factories
 from tests.conftest import raw_connection
+from tests.rls_audit_support import assert_clean, call_audit, expected_exit_code
 
 TABLE = "audit_auditevent"
 
@@ -78,10 +77,10 @@ def test_rls_audit_lists_the_table_as_append_only():
     report = collect_findings()
     assert TABLE in report["append_only_tables"]
     assert report["append_only_tables_rewritable"] == []
-    assert report["ok"], report
-    out = io.StringIO()
-    call_command("rls_audit", stdout=out)
-    assert f"Append-only table (INSERT and SELECT only, but for the owner): {TABLE}" in out.getvalue()
+    assert_clean(report)
+    code, out = call_audit()
+    assert code == expected_exit_code(), out
+    assert f"Append-only table (INSERT and SELECT only, but for the owner): {TABLE}" in out
 
 
 def test_a_regranted_update_is_a_finding(db):

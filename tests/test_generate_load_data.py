@@ -4,8 +4,8 @@ runtime role through the RLS policies, reproducible, and clean for the RLS audit
 from __future__ import annotations
 
 import io
+import json
 import os
-import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,7 +17,14 @@ from clinic.audit.models import AuditEvent
 from clinic.messaging.models import SmsMessage
 from tenancy.context import tenant_context
 from tenancy.models import Organization
-from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
+from tests.conftest import (
+    _drop_abandoned_test_databases,
+    _drop_database,
+    manage_or_fail,
+    run_manage,
+    set_up_database,
+)
+from tests.rls_audit_support import assert_clean, expected_exit_code
 
 SMALL = ("--clinics", "3", "--appointments-per-clinic", "20", "--patients-per-clinic", "4", "--skew")
 
@@ -109,9 +116,12 @@ def test_on_a_fresh_database_the_rls_audit_finds_no_orphans():
     try:
         set_up_database(env)
         assert "Generated 3 clinics" in manage_or_fail("generate_load_data", *SMALL, env=env)
-        audit = manage_or_fail("rls_audit", env=env)
-        assert re.search(r"RLS coverage: (\d+)/\1 tables \(100%\)", audit), audit
-        assert re.search(r"ok +Orphan rows .*: none", audit), audit
-        assert "Result: PASS" in audit
+        audit = run_manage("rls_audit", "--json", env=env)
+        report = json.loads(audit.stdout)
+        assert audit.returncode == expected_exit_code(), audit.stdout
+        assert report["coverage"]["covered"] == report["coverage"]["tables"], report["coverage"]
+        assert report["rows_checked_tables"] > 0
+        assert report["orphans"] == {}
+        assert_clean(report)
     finally:
         _drop_database(database)

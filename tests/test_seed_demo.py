@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import re
 
@@ -25,8 +26,10 @@ from tests.conftest import (
     _drop_database,
     make_user,
     manage_or_fail,
+    run_manage,
     set_up_database,
 )
+from tests.rls_audit_support import assert_clean, expected_exit_code
 
 User = get_user_model()
 HOUR = dt.timedelta(hours=1)
@@ -176,9 +179,11 @@ def test_on_a_fresh_database_it_loads_once_and_the_rls_audit_still_passes():
         set_up_database(env)
         assert "Demo clinics are ready" in manage("seed_demo", "--if-empty")
         assert "demo data not loaded" in manage("seed_demo", "--if-empty")
-        audit = manage("rls_audit")
-        assert re.search(r"RLS coverage: (\d+)/\1 tables \(100%\)", audit), audit
-        assert "Result: PASS" in audit
+        audit = run_manage("rls_audit", "--json", env=env)
+        report = json.loads(audit.stdout)
+        assert audit.returncode == expected_exit_code(), audit.stdout
+        assert report["coverage"]["covered"] == report["coverage"]["tables"], report["coverage"]
+        assert_clean(report)
     finally:
         _drop_database(database)
 

@@ -2,8 +2,8 @@
 directly and through PgBouncer in transaction mode.
 
 Each test plays an attacker who runs any SQL they like as the runtime role (what an
-injection gives): they can set any setting, read their own transaction's proof and
-other sessions' query text, but not the app server's key."""
+injection gives): they can set any setting and read their own transaction's proof,
+but not other sessions' query text nor the app server's key."""
 
 from __future__ import annotations
 
@@ -20,7 +20,14 @@ from tenancy.context import tenant_context
 from tenancy.models import Membership
 from tenancy.services import invitation_create, organization_create
 from tests import pgbouncer
-from tests.conftest import add_member, delete_committed_clinics, make_user, prove_tenant, raw_connection
+from tests.conftest import (
+    add_member,
+    admin_connection,
+    delete_committed_clinics,
+    make_user,
+    prove_tenant,
+    raw_connection,
+)
 from tests.tenant_app.models import Ledger
 
 NO_ROWS = []
@@ -132,18 +139,42 @@ def test_this_transactions_proof_does_not_carry_over_to_another_clinic(clinics, 
         assert insert_ledger_refused(conn, clinics["B"])
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT query FROM pg_stat_activity WHERE pid = %s",
+        "SELECT query FROM pg_stat_get_activity(%s)",
+        "SELECT pg_stat_get_backend_activity(b) FROM pg_stat_get_backend_idset() b "
+        "WHERE pg_stat_get_backend_pid(b) = %s",
+    ],
+    ids=["pg_stat_activity", "pg_stat_get_activity", "pg_stat_get_backend_activity"],
+)
+def test_the_runtime_role_cannot_read_another_sessions_query_text(clinics, connect, statement):
+    """PostgreSQL shows a role its own sessions' queries, parameters inlined when bound
+    client-side (as Django's psycopg backend does); every request is the runtime role.
+    `manage.py db_roles` revokes what shows them from PUBLIC."""
+    with connect() as victim, connect() as attacker:
+        with victim.transaction():
+            prove_tenant(psycopg.ClientCursor(victim), clinics["A"])
+            (victim_pid,) = victim.execute("SELECT pg_backend_pid()").fetchone()
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), attacker.transaction():
+                attacker.execute(statement, [victim_pid])
+
+
 def test_a_proof_read_from_another_sessions_query_text_is_refused(clinics, connect):
-    """pg_stat_activity shows the runtime role every session of the same role, with
-    parameters inlined when bound client-side (as Django's psycopg backend does)."""
+    """An attacker who saw a proof anyway (in a log, say; here read by the superuser
+    from pg_stat_activity, which the runtime role may not read) cannot use it: it
+    names another backend, or the same pooled backend in a later transaction."""
     with connect() as victim, connect() as attacker:
         with victim.transaction():
             cursor = psycopg.ClientCursor(victim)
             prove_tenant(cursor, clinics["A"])
             (victim_pid,) = victim.execute("SELECT pg_backend_pid()").fetchone()
             cursor.execute("SELECT set_config('app.context_proof', %s, true)", [settings_of(victim)[2]])
+            with admin_connection() as admin:
+                text = admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [victim_pid]).fetchone()[0]
+            stolen = re.search(r"[0-9a-f]{64}", text).group(0)
             with attacker.transaction():
-                text = attacker.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [victim_pid]).fetchone()[0]
-                stolen = re.search(r"[0-9a-f]{64}", text).group(0)
                 forge(attacker, org=clinics["A"], proof=stolen)
                 assert ledgers(attacker) == NO_ROWS
                 assert insert_ledger_refused(attacker, clinics["A"])

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import sql
 
+from tenancy import non_tenant, session_activity
 from tenancy.database import APP_ALIAS, AUDIT_ALIAS, OWNER_ALIAS, ensure_database
 from tenancy.operations import APPEND_ONLY_COMMENT, OWNER_DELETES_COMMENT, PRE_TENANT_FLAG
 
@@ -36,14 +37,17 @@ class Command(BaseCommand):
             if ensure_database(server, name):
                 self.stdout.write(f"Created database {name}.")
             with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
-                setup_roles(conn, settings.DATABASE_ROLES)
+                warnings = setup_roles(conn, settings.DATABASE_ROLES)
         except psycopg.Error as exc:
             raise CommandError(f"Could not set up roles as {server.admin_user}: {exc}") from exc
+        for warning in warnings:
+            self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
         roles = ", ".join(role.user for role in settings.DATABASE_ROLES.values())
         self.stdout.write(self.style.SUCCESS(f"Roles ready in {name}: {roles}."))
 
 
-def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
+def setup_roles(conn: psycopg.Connection, roles: dict) -> list[str]:
+    """Returns warnings: what the connecting role was not allowed to do."""
     app, owner, audit = (sql.Identifier(roles[alias].user) for alias in (APP_ALIAS, OWNER_ALIAS, AUDIT_ALIAS))
     for alias, attributes in ROLE_ATTRIBUTES.items():
         _ensure_role(conn, roles[alias].user, roles[alias].password, attributes)
@@ -70,7 +74,9 @@ def setup_roles(conn: psycopg.Connection, roles: dict) -> None:
         conn.execute(statement)
     _keep_append_only(conn, app)
     _keep_owner_deletes(conn, app)
+    _keep_non_tenant_tables(conn, app)
     _grant_lookup_functions(conn, roles, app)
+    return _hide_other_sessions_queries(conn, app)
 
 
 def _ensure_role(conn: psycopg.Connection, name: str, password: str, attributes: str) -> None:
@@ -148,6 +154,50 @@ def _keep_owner_deletes(conn: psycopg.Connection, app: sql.Identifier) -> None:
     ).fetchall()
     for (table,) in tables:
         conn.execute(sql.SQL("REVOKE DELETE, TRUNCATE ON {} FROM {}, PUBLIC").format(sql.Identifier(table), app))
+
+
+def _keep_non_tenant_tables(conn: psycopg.Connection, app: sql.Identifier) -> None:
+    """Tables without organization_id declared read-only, append-only or no-access
+    (NON_TENANT_TABLES): take back what the blanket grants above gave the runtime role.
+    A table not created yet (before the first migrate) is skipped; run db_roles again."""
+    for declaration in non_tenant.declarations().values():
+        if not declaration.revoke:
+            continue
+        (regclass,) = conn.execute("SELECT to_regclass(%s)::text", [declaration.table]).fetchone()
+        if regclass is None:
+            continue
+        revoke = sql.SQL("REVOKE {} ON {} FROM {}, PUBLIC").format(
+            sql.SQL(", ").join(sql.SQL(p) for p in declaration.revoke), sql.SQL(regclass), app
+        )
+        conn.execute(revoke)
+
+
+def _hide_other_sessions_queries(conn: psycopg.Connection, app: sql.Identifier) -> list[str]:
+    """Every web and worker connection is the runtime role, and PostgreSQL shows a role
+    its own sessions' queries: revoke what shows them (tenancy.session_activity) from
+    PUBLIC, and from the runtime role (pg_stat_statements' view, when the extension is
+    in public, got the blanket grants above). They are per-database catalog objects, owned by the bootstrap
+    superuser; a connecting role that is not one cannot revoke (PostgreSQL then only
+    warns), so the result is checked, and what is still open is returned as a warning
+    (`rls_audit` fails on it)."""
+    sources = session_activity.query_text_sources(conn.cursor())
+    for source in sources:
+        revoke = sql.SQL("REVOKE {} ON {} {} FROM PUBLIC, {}").format(
+            sql.SQL(source.privilege), sql.SQL(source.object_type), sql.SQL(source.name), app
+        )
+        try:
+            with conn.transaction():
+                conn.execute(revoke)
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # reported below, with anything else that is still open
+    still_open = session_activity.usable_by(conn.cursor(), "public")
+    if not still_open:
+        return []
+    return [
+        f"{conn.info.user} may not revoke PUBLIC's access to other sessions' query text "
+        f"({', '.join(still_open)}); run db_roles as a superuser, or the runtime role can read "
+        "every request's SQL as it runs (rls_audit fails until then)."
+    ]
 
 
 def _grant_lookup_functions(conn: psycopg.Connection, roles: dict, app: sql.Identifier) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
-from tenancy import introspection
-from tenancy.database import AUDIT_ALIAS
+from tenancy import introspection, non_tenant, session_activity
+from tenancy.database import APP_ALIAS, AUDIT_ALIAS
 
 
 def collect_findings(using: str = AUDIT_ALIAS) -> dict:
@@ -44,6 +45,7 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
             # Not findings: tables declared append-only (INSERT and SELECT only).
             "append_only_tables": [t.table for t in append_only],
             "append_only_tables_rewritable": [f"{t.table} ({', '.join(t.writers)})" for t in append_only if t.writers],
+            **_non_tenant_findings(cursor),
         }
     covered = sum(1 for t in tables if t.covered)
     report["coverage"] = {
@@ -53,6 +55,27 @@ def collect_findings(using: str = AUDIT_ALIAS) -> dict:
     }
     report["ok"] = bool(tables) and not any(report[key] for key in FINDING_TITLES)
     return report
+
+
+def _non_tenant_findings(cursor) -> dict:
+    """What SQL run as the runtime role reaches beyond the tenant tables: every table
+    without organization_id against its declaration (NON_TENANT_TABLES), and other
+    sessions' query text."""
+    runtime = settings.DATABASE_ROLES[APP_ALIAS].user
+    declared = non_tenant.declarations()
+    rows = non_tenant.review(introspection.non_tenant_table_facts(cursor, runtime), declared)
+    found = {row["table"] for row in rows}
+    return {
+        # Not a finding: the report of every table without organization_id.
+        "non_tenant_tables": rows,
+        "non_tenant_tables_undeclared": [row["table"] for row in rows if row["kind"] is None],
+        "non_tenant_tables_not_as_declared": [
+            f"{row['table']}: {row['check']}" for row in rows if row["kind"] is not None and row["check"] != "ok"
+        ],
+        # Not a finding: a declaration for a table this database does not have.
+        "non_tenant_declared_but_absent": sorted(set(declared) - found),
+        "runtime_role_reads_other_sessions_queries": session_activity.usable_by(cursor, runtime),
+    }
 
 
 FINDING_TITLES = {
@@ -70,6 +93,9 @@ FINDING_TITLES = {
     "security_definer_without_search_path": "SECURITY DEFINER functions without a fixed search_path",
     "security_definer_executable_by_public": "SECURITY DEFINER functions PUBLIC may execute",
     "append_only_tables_rewritable": "Append-only tables another role than the owner may UPDATE, DELETE or TRUNCATE",
+    "non_tenant_tables_undeclared": "Tables without organization_id not declared in NON_TENANT_TABLES",
+    "non_tenant_tables_not_as_declared": "Tables without organization_id whose declared protection does not hold",
+    "runtime_role_reads_other_sessions_queries": "Other sessions' query text the runtime role may read",
 }
 
 
@@ -109,6 +135,7 @@ class Command(BaseCommand):
             )
         for table in report["append_only_tables"]:
             self.stdout.write(f"  note  Append-only table (INSERT and SELECT only, but for the owner): {table}")
+        self._print_non_tenant_tables(report)
         lookups = ", ".join(report["pre_tenant_lookups"]) or "none"
         self.stdout.write(f"\nPre-tenant lookups (SECURITY DEFINER): {lookups}")
         proofs = ", ".join(report["tenant_proof_functions"]) or "none"
@@ -118,6 +145,18 @@ class Command(BaseCommand):
         self.stdout.write(line)
         verdict = self.style.SUCCESS("PASS") if report["ok"] else self.style.ERROR("FAIL")
         self.stdout.write(f"Result: {verdict}")
+
+    def _print_non_tenant_tables(self, report: dict) -> None:
+        """Every table without organization_id: its protection, the reason it is enough,
+        and whether the catalog agrees."""
+        self.stdout.write("\nTables without organization_id (NON_TENANT_TABLES):")
+        for row in report["non_tenant_tables"]:
+            if row["check"] == "ok":
+                self.stdout.write(f"  ok    {row['table']}: {row['kind']} ({row['reason']})")
+            else:
+                self.stdout.write(self.style.ERROR(f"  FAIL  {row['table']}: {row['kind'] or '-'}: {row['check']}"))
+        for table in report["non_tenant_declared_but_absent"]:
+            self.stdout.write(f"  note  Declared but not in this database: {table}")
 
 
 def _dumps(report: dict) -> str:
