@@ -115,7 +115,7 @@ def workers_running(env, arguments: list[list[str]]) -> Iterator[None]:
             worker.send_signal(signal.SIGINT)
         for worker in workers:
             try:
-                worker.wait(timeout=30)
+                worker.wait(timeout=10)  # a job hanging on a silent server is not waited for
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
