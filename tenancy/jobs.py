@@ -100,7 +100,10 @@ def tenant_task(
 def _defer_again(app, job, seconds: float) -> None:
     """The same job once more, `seconds` from now; this one ends without running. Its
     queueing lock allows it (it guards jobs waiting, and this one is running); if the
-    same work is already waiting again, that one will do."""
+    same work is already waiting again, that one will do. The copy starts with
+    procrastinate's attempt count at zero (defer() cannot set it), so the bodies keep
+    their own count where it decides anything: a webhook delivery's attempts, a CalDAV
+    connection's failures in a row."""
     from procrastinate import exceptions
 
     deferrer = app.configure_task(
