@@ -1,7 +1,7 @@
 """A clinic has at most WEBHOOK_ENDPOINTS_MAX_PER_CLINIC webhook endpoints: each event
 is one delivery job per endpoint, and endpoints are what a clinic could multiply to
-tie the worker up. The service refuses one more (the API answers 400, the staff page
-shows why); another clinic's endpoints do not count, and deleting one makes room."""
+tie the worker up. The service refuses one more (the API answers 400, the staff page and
+the admin show why); another clinic's endpoints do not count, and deleting one makes room."""
 
 from __future__ import annotations
 
@@ -62,5 +62,16 @@ def test_the_staff_page_shows_the_refusal(client, owner_a, org_a):
         create(org_a, number)
     response = client.post("/settings/webhooks/new/", {"url": f"{URL}/3", "event_types": ["appointment.created"]})
     assert response.status_code == 400
+    assert REFUSAL in response.content.decode()
+    assert count(org_a) == 3
+
+
+def test_the_admin_shows_the_refusal(admin_client, org_a):
+    for number in range(3):
+        create(org_a, number)
+    response = admin_client.post(
+        "/admin/api/webhookendpoint/add/", {"url": f"{URL}/3", "event_types": ["appointment.created"]}
+    )
+    assert response.status_code == 200  # the form again, with the reason
     assert REFUSAL in response.content.decode()
     assert count(org_a) == 3

@@ -110,13 +110,19 @@ def _turn_on(endpoint: WebhookEndpoint) -> None:
 
 
 def _check_room_for_another() -> None:
-    """Refuse an endpoint over the clinic's limit: each event is one delivery job per
-    endpoint, so endpoints are what a clinic could multiply to tie the worker up.
-    Creations of one clinic take turns (a lock for this transaction), so two at once
-    cannot both take the last place."""
-    limit = settings.WEBHOOK_ENDPOINTS_MAX_PER_CLINIC
+    """Refuse an endpoint over the clinic's limit. Creations of one clinic take turns
+    (a lock for this transaction), so two at once cannot both take the last place."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('webhook-endpoints:' || %s))", [str(current_org_id())])
+    check_room_for_another_endpoint()
+
+
+def check_room_for_another_endpoint() -> None:
+    """ValidationError if the current clinic has WEBHOOK_ENDPOINTS_MAX_PER_CLINIC
+    endpoints already: each event is one delivery job per endpoint, so endpoints are
+    what a clinic could multiply to tie the worker up. (Forms ask early; the service
+    asks again under its lock.)"""
+    limit = settings.WEBHOOK_ENDPOINTS_MAX_PER_CLINIC
     if WebhookEndpoint.objects.count() >= limit:
         message = f"This clinic has {limit} webhook endpoints, the most it may have; delete one before adding another."
         raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="too_many_endpoints")})
