@@ -122,3 +122,40 @@ def machine_cpu() -> tuple[int, int]:
 def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
     total = after[1] - before[1]
     return (after[0] - before[0]) / total if total else 0.0
+
+
+def start_workers(arguments: list[list[str]], env: dict[str, str]) -> list[subprocess.Popen]:
+    """A `manage.py` worker process per entry of `arguments` (e.g.
+    clinic.worker_queues.worker_arguments), left running; returns once each has
+    registered with procrastinate (its first heartbeat), so start-up is not timed."""
+    from django.db import connections
+
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "60", **env}
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_workers")
+        before = cursor.fetchone()[0]
+    processes = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for args in arguments
+    ]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM procrastinate_workers")
+            if cursor.fetchone()[0] >= before + len(processes):
+                break
+        time.sleep(0.2)
+    return processes
+
+
+def stop_workers(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

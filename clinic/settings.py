@@ -336,10 +336,13 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 if SMS_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
     raise ImproperlyConfigured("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
-# A call to the provider gives up after this long. A text still `sending` after
-# SMS_LOST_SEND_AFTER_SECONDS lost its worker mid-call; the provider's record then says
-# whether it went (clinic.messaging.delivery), so the second must exceed the first.
+# A call to the provider gives up after this long in all (a total deadline, however
+# the provider answers; connecting: SMS_PROVIDER_CONNECT_TIMEOUT_SECONDS). A text still
+# `sending` after SMS_LOST_SEND_AFTER_SECONDS lost its worker mid-call; the provider's
+# record then says whether it went (clinic.messaging.delivery), so the second must
+# exceed the first.
 SMS_PROVIDER_TIMEOUT_SECONDS = env.int("SMS_PROVIDER_TIMEOUT_SECONDS", default=30)
+SMS_PROVIDER_CONNECT_TIMEOUT_SECONDS = _env_int("SMS_PROVIDER_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 SMS_LOST_SEND_AFTER_SECONDS = env.int("SMS_LOST_SEND_AFTER_SECONDS", default=600)
 if not 0 < 2 * SMS_PROVIDER_TIMEOUT_SECONDS < SMS_LOST_SEND_AFTER_SECONDS:
     raise ImproperlyConfigured("SMS_LOST_SEND_AFTER_SECONDS must be over twice SMS_PROVIDER_TIMEOUT_SECONDS.")
@@ -358,6 +361,10 @@ for _name in ("SMS_WEBHOOK_BASE_URL", "SMS_LINK_BASE_URL", "INVITATION_LINK_BASE
     if globals()[_name] and not globals()[_name].startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{_name} must be an http:// or https:// URL")
 PROCRASTINATE_DATABASE_ALIAS = "default"  # the runtime role: jobs run under RLS like requests
+# Jobs of one kind (webhook deliveries, calendar writes and fetches: the calls to
+# addresses clinics chose) that one clinic may have running at once, across every
+# worker; its others wait their turn without taking a worker slot (tenancy.jobs).
+JOBS_IN_FLIGHT_PER_CLINIC = _env_int("JOBS_IN_FLIGHT_PER_CLINIC", 2, minimum=1)
 
 
 # --- Integrator API (/api/v1/) ----------------------------------------------------
@@ -399,8 +406,10 @@ for _key in CALENDAR_CREDENTIALS_KEYS:
         raise ImproperlyConfigured(
             "CALENDAR_CREDENTIALS_KEYS must be Fernet keys (44 characters of url-safe base64), comma-separated"
         )
-# How long one request to a CalDAV server may take (connect, then the answer), in seconds.
+# How long one request to a CalDAV server may take in all (lookup, connect, the answer),
+# and connecting alone, in seconds: a total deadline (clinic.outbound_deadline).
 CALDAV_TIMEOUT_SECONDS = _env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
+CALDAV_CONNECT_TIMEOUT_SECONDS = _env_int("CALDAV_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 # A connection whose pushes fail this many times in a row is marked broken and left alone.
 CALDAV_BROKEN_AFTER_FAILURES = _env_int("CALDAV_BROKEN_AFTER_FAILURES", 5, minimum=1)
 # Plain http:// calendar URLs send the password unencrypted: refused unless this is on
@@ -413,6 +422,7 @@ CALENDAR_FETCH_ALLOW_LOOPBACK = _env_bool("CALENDAR_FETCH_ALLOW_LOOPBACK", False
 # The largest calendar fetched, in bytes, and the time one fetch may take in all (seconds).
 CALENDAR_FETCH_MAX_BYTES = _env_int("CALENDAR_FETCH_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 CALENDAR_FETCH_TIMEOUT_SECONDS = _env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 20, minimum=1)
+CALENDAR_FETCH_CONNECT_TIMEOUT_SECONDS = _env_int("CALENDAR_FETCH_CONNECT_TIMEOUT_SECONDS", 5, minimum=1)
 # Throttling counts in the cache: per process by default; give several app servers one
 # shared cache (e.g. memcached) through CACHE_URL.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
@@ -453,8 +463,13 @@ READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
 # (SSRF: a clinic must not make the worker call the internal network) unless this is
 # on, for local development, the demo and tests. Plain http is also allowed with DEBUG.
 WEBHOOK_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
-# How long one delivery may take (connect and answer), in seconds.
+# How long one delivery may take in all (lookup, connect, the answer's status), and
+# connecting alone, in seconds: a total deadline, not a per-read timeout, so an endpoint
+# answering a byte at a time is cut off too (clinic.outbound_deadline).
 WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = _env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+# Endpoints one clinic may register: each event is one delivery job per endpoint.
+WEBHOOK_ENDPOINTS_MAX_PER_CLINIC = _env_int("WEBHOOK_ENDPOINTS_MAX_PER_CLINIC", 10, minimum=1)
 # An endpoint whose deliveries fail for good this many times in a row is disabled.
 WEBHOOK_DISABLE_AFTER_FAILURES = _env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
 

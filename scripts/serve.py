@@ -1,6 +1,8 @@
-"""`make run`: the web server and the worker together, in the foreground. Ctrl-C (or
-either process ending) stops both. The embedded PostgreSQL keeps running; `make
-stop-db` stops it."""
+"""`make run`: the web server and the workers together, in the foreground: one worker
+for texts alone and one for webhooks, calendars and housekeeping
+(clinic/worker_queues.py: texts never wait behind a slow endpoint). Ctrl-C (or any
+process ending) stops them all. The embedded PostgreSQL keeps running; `make stop-db`
+stops it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, for clinic.worker_queues
+
+from clinic.worker_queues import WORKERS, worker_arguments  # noqa: E402 (after the path)
 
 # Credentials only the setup commands need (the owner and audit roles); the web
 # server and the worker run without them.
@@ -40,7 +47,7 @@ def main() -> int:
     manage = [sys.executable, "manage.py"]
     env = runtime_environment(os.environ)
     processes = [
-        subprocess.Popen([*manage, "procrastinate", "worker"], env=env),  # noqa: S603 (our own manage.py)
+        *(subprocess.Popen([*manage, *worker_arguments(name)], env=env) for name in WORKERS),  # noqa: S603 (our own manage.py)
         subprocess.Popen([*manage, "runserver", f"{host}:{port}"], env=env),  # noqa: S603
     ]
     stopping = False

@@ -19,9 +19,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from procrastinate import JobContext
 
-from tenancy import status
+from tenancy import job_slots, status
 from tenancy.context import tenant_context
 from tenancy.models import Organization
 
@@ -42,7 +44,14 @@ def organization_id_of(kwargs: dict[str, Any]) -> uuid.UUID:
         raise JobWithoutTenant(f"organization_id {raw!r} is not a UUID.") from None
 
 
-def tenant_task(app, *, per_step: bool = False, **task_options) -> Callable:
+def tenant_task(
+    app,
+    *,
+    per_step: bool = False,
+    in_flight: str | None = None,
+    lease_seconds: Callable[[], float] | None = None,
+    **task_options,
+) -> Callable:
     """Like `app.task(...)`, but the body runs as the job's clinic:
 
         @tenant_task(app, queue="sms")
@@ -52,7 +61,13 @@ def tenant_task(app, *, per_step: bool = False, **task_options) -> Callable:
     Django's ORM and RLS both see only that clinic. A body that must commit between
     steps (to claim work before calling a provider) asks for `per_step=True` and gets
     `step`: each `with step():` is a tenant transaction of the job's clinic, and
-    between them nothing of any clinic is visible."""
+    between them nothing of any clinic is visible.
+
+    `in_flight="webhooks"` bounds how many jobs of that kind one clinic runs at once
+    (settings.JOBS_IN_FLIGHT_PER_CLINIC, across all workers; tenancy.job_slots): a job
+    that finds its clinic's slots all held is deferred again a moment later, the same
+    task, arguments and locks, and returns without running. `lease_seconds()` is the
+    longest such a job can take (a killed worker's slot frees itself after it)."""
 
     def decorate(body: Callable) -> Any:
         # procrastinate names the task after the wrapped function.
@@ -74,7 +89,27 @@ def tenant_task(app, *, per_step: bool = False, **task_options) -> Callable:
                     return None
                 return body(*args, **kwargs)
 
-        return app.task(name=name, **task_options)(run_in_tenant)
+        if in_flight is None:
+            return app.task(name=name, **task_options)(run_in_tenant)
+        if lease_seconds is None:
+            raise TypeError("tenant_task(in_flight=...) needs lease_seconds.")
+
+        @functools.wraps(body)
+        def run_in_turn(*args, **kwargs):
+            if not (args and isinstance(args[0], JobContext)):
+                # Called as a function (a test, a shell), not run by a worker: there is
+                # no job to defer again, and no worker slot to spare.
+                return run_in_tenant(*args, **kwargs)
+            context, *args = args
+            org_id = organization_id_of(kwargs)
+            limit = settings.JOBS_IN_FLIGHT_PER_CLINIC
+            with job_slots.held(org_id, in_flight, limit=limit, lease_seconds=lease_seconds()) as running:
+                if running:
+                    return run_in_tenant(*args, **kwargs)
+            _defer_again(app, context.job, job_slots.retry_delay())
+            return None
+
+        return app.task(name=name, pass_context=True, **task_options)(run_in_turn)
 
     return decorate
 
@@ -88,6 +123,29 @@ def job_refused(task_name: str, org_id: uuid.UUID) -> bool:
     if refused:
         logger.info("job %s of organization %s not run: the organization is %s", task_name, org_id, refused)
     return bool(refused)
+
+
+def _defer_again(app, job, seconds: float) -> None:
+    """The same job once more, `seconds` from now; this one ends without running. Its
+    queueing lock allows it (it guards jobs waiting, and this one is running); if the
+    same work is already waiting again, that one will do. The copy starts with
+    procrastinate's attempt count at zero (defer() cannot set it), so the bodies keep
+    their own count where it decides anything: a webhook delivery's attempts, a CalDAV
+    connection's failures in a row."""
+    from procrastinate import exceptions
+
+    deferrer = app.configure_task(
+        name=job.task_name,
+        queue=job.queue,
+        lock=job.lock,
+        queueing_lock=job.queueing_lock,
+        priority=job.priority,
+        schedule_in={"seconds": seconds},
+    )
+    try:
+        deferrer.defer(**job.task_kwargs)
+    except exceptions.AlreadyEnqueued:
+        pass
 
 
 def defer_on_commit(task, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs) -> None:

@@ -263,3 +263,22 @@ class Invitation(TenantModel):
     def is_pending(self) -> bool:
         """Open to be accepted: not accepted, not revoked and not expired."""
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class JobSlot(TenantModel):
+    """One of a clinic's places for running jobs of one kind at once, held by one job
+    until `held_until` (tenancy.job_slots). Rows come and go with the jobs."""
+
+    kind = models.CharField(max_length=40, editable=False)
+    slot = models.PositiveSmallIntegerField(editable=False)
+    holder = models.UUIDField(editable=False)
+    held_until = models.DateTimeField(editable=False)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "kind", "slot"], name="tenancy_jobslot_kind_slot_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} slot {self.slot}"

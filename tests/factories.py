@@ -190,6 +190,17 @@ def invitation(**fields) -> Model:
         return Invitation.objects.create(**{**values, **fields})
 
 
+def job_slot(**fields) -> Model:
+    import uuid
+
+    from django.utils import timezone
+
+    from tenancy.models import JobSlot
+
+    values = {"kind": "webhooks", "slot": next(_counter), "holder": uuid.uuid4(), "held_until": timezone.now()}
+    return JobSlot.objects.create(**{**values, **fields})
+
+
 def security_settings(**fields) -> Model:
     from clinic.accounts.models import SecuritySettings
 
@@ -277,6 +288,7 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "api.WebhookDelivery": webhook_delivery,
     "audit.AuditEvent": audit_event,
     "tenancy.Invitation": invitation,
+    "tenancy.JobSlot": job_slot,
     "accounts.SecuritySettings": security_settings,
     "calendars.CalendarFeed": calendar_feed,
     "calendars.CalendarSettings": calendar_settings,

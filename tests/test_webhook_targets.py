@@ -163,6 +163,6 @@ def test_the_delivery_connects_to_the_address_it_checked(monkeypatch, settings):
         raise ConnectionRefusedError("refused")
 
     monkeypatch.setattr(socket, "create_connection", fake_connection)
-    outcome = http.post("https://hooks.example.org/clinic", b"{}", {}, timeout=1)
+    outcome = http.post("https://hooks.example.org/clinic", b"{}", {}, connect_timeout=1, timeout=1)
     assert connected == [(PUBLIC, 443)]
     assert outcome.status_code is None and "refused" in outcome.error

@@ -91,3 +91,41 @@ def sql(env: dict[str, str], query: str) -> list:
         f"c.execute({query!r}); print(json.dumps([list(map(str, r)) for r in c.fetchall()]))"
     )
     return shell_json({**env, "DJANGO_SETTINGS_MODULE": "tests.settings"}, code)
+
+
+@contextmanager
+def workers_running(env, arguments: list[list[str]]) -> Iterator[None]:
+    """A `manage.py` worker process per entry of `arguments` (e.g. from
+    clinic.worker_queues.worker_arguments), running until the block ends."""
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env}
+    workers = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", *args, "-p", "0.2"],
+            cwd=settings.BASE_DIR,
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for args in arguments
+    ]
+    try:
+        yield
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGINT)
+        for worker in workers:
+            try:
+                worker.wait(timeout=10)  # a job hanging on a silent server is not waited for
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+def wait_until(check, *, what: str, timeout: float = 60) -> None:
+    """Poll `check()` until it is true; fail after `timeout` seconds (a guard against a
+    hung test, not a measure: the benchmarks time things)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting, after {timeout:g} s, for {what}")
+        time.sleep(0.2)

@@ -17,7 +17,12 @@ from clinic.api.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from clinic.api.serializers.webhooks import EVENT_CHOICES
 from clinic.api.services import api_key_create, api_key_revoke
 from clinic.api.webhooks import targets
-from clinic.api.webhooks.services import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_update
+from clinic.api.webhooks.services import (
+    check_room_for_another_endpoint,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+)
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm
 
 
@@ -87,6 +92,11 @@ class WebhookEndpointForm(TenantModelForm):
     def clean_url(self) -> str:
         # The service's check (https, public addresses), as a field error here.
         return targets.check_url(self.cleaned_data["url"])
+
+    def clean(self) -> dict:
+        if self.instance._state.adding:  # the service's limit, as a form error here
+            check_room_for_another_endpoint()
+        return super().clean()
 
 
 @admin.register(WebhookEndpoint)

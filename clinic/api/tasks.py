@@ -5,6 +5,7 @@ function that returns clinic ids and nothing else (migration api/0004)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from procrastinate import RetryStrategy
@@ -20,7 +21,15 @@ RETRY = RetryStrategy(
 )
 
 
-@tenant_task(app, queue=QUEUE, retry=RETRY, per_step=True)
+def delivery_lease() -> float:
+    """The longest a delivery job can take: its call's deadline, and the margin after
+    which its delivery is taken to be lost."""
+    return settings.WEBHOOK_TIMEOUT_SECONDS + delivery.IN_FLIGHT_MARGIN.total_seconds()
+
+
+# At most JOBS_IN_FLIGHT_PER_CLINIC of a clinic's deliveries run at once: endpoints
+# that never answer take that many worker slots, not all of them (tenancy.job_slots).
+@tenant_task(app, queue=QUEUE, retry=RETRY, per_step=True, in_flight=QUEUE, lease_seconds=delivery_lease)
 def deliver_webhook(*, organization_id: str, delivery_id: str, step) -> None:
     delivery.deliver(delivery_id, step)
 

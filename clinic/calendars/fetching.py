@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import http.client
 import ssl
-import time
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urljoin, urlsplit
 
@@ -47,7 +46,7 @@ class Limits:
         total = float(settings.CALENDAR_FETCH_TIMEOUT_SECONDS)
         return cls(
             max_bytes=settings.CALENDAR_FETCH_MAX_BYTES,
-            connect_timeout=min(5.0, total),
+            connect_timeout=min(float(settings.CALENDAR_FETCH_CONNECT_TIMEOUT_SECONDS), total),
             total_timeout=total,
             allow_loopback=bool(settings.CALENDAR_FETCH_ALLOW_LOOPBACK),
         )
@@ -72,10 +71,16 @@ def check_url(url: str) -> SplitResult:
 def fetch(url: str, *, limits: Limits | None = None, accept: str = "text/calendar, */*;q=0.5") -> bytes:
     """The body of `url` after at most MAX_REDIRECTS redirects; FetchError otherwise."""
     limits = limits or Limits.from_settings()
-    deadline = time.monotonic() + limits.total_timeout
+    # One deadline for every hop: its timer cuts a socket still open when time is up
+    # (a server dripping its headers a byte at a time; clinic.outbound_deadline).
+    with outbound.Deadline(limits.total_timeout) as guard:
+        return _fetch(url, limits, guard, accept)
+
+
+def _fetch(url: str, limits: Limits, guard: outbound.Deadline, accept: str) -> bytes:
     for _hop in range(MAX_REDIRECTS + 1):
         parts = check_url(url)
-        status, location, body = _get(parts, limits, deadline, accept)
+        status, location, body = _get(parts, limits, guard, accept)
         if status in (301, 302, 303, 307, 308):
             if not location:
                 raise FetchError(f"{parts.hostname} answered a redirect without a Location.")
@@ -94,9 +99,12 @@ def _address(parts: SplitResult, limits: Limits) -> tuple[int, str]:
         return port, outbound.resolve_public(parts.hostname, port, also_allow=also)[0]
     except outbound.UnsafeTarget as exc:
         raise FetchError(str(exc)) from None
+    except TimeoutError:  # the name lookup
+        raise FetchError(f"{parts.hostname} did not answer within {limits.total_timeout:g} s.") from None
 
 
-def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tuple[int, str, bytes]:
+def _get(parts: SplitResult, limits: Limits, guard: outbound.Deadline, accept: str) -> tuple[int, str, bytes]:
+    deadline = guard.at
     port, address = _address(parts, limits)
     connection = outbound.connection_for(
         parts.scheme, parts.hostname, port, address=address, timeout=limits.connect_timeout
@@ -117,9 +125,11 @@ def _get(parts: SplitResult, limits: Limits, deadline: float, accept: str) -> tu
         return 200, "", _read_body(response, sock, limits, deadline)
     except TimeoutError:
         raise FetchError(f"{parts.hostname} did not answer within {limits.total_timeout:g} s.") from None
-    except ssl.SSLError as exc:
-        raise FetchError(f"TLS error with {parts.hostname}: {exc.reason or type(exc).__name__}.") from None
     except (OSError, http.client.HTTPException) as exc:
+        if guard.expired:  # the deadline's timer cut the socket
+            raise FetchError(f"{parts.hostname} did not answer within {limits.total_timeout:g} s.") from None
+        if isinstance(exc, ssl.SSLError):
+            raise FetchError(f"TLS error with {parts.hostname}: {exc.reason or type(exc).__name__}.") from None
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise FetchError(f"Could not fetch from {parts.hostname}: {reason}.") from None
     finally:

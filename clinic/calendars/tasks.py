@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
@@ -37,7 +38,17 @@ def refresh_clinic(*, organization_id: str) -> int:
     return len(calendars)
 
 
-@tenant_task(app, queue=QUEUE, per_step=True)
+# Beyond the fetch's deadline: the job's own transactions and the parsing.
+LEASE_MARGIN_SECONDS = 30
+
+
+def refresh_lease() -> float:
+    fetch = max(settings.CALENDAR_FETCH_TIMEOUT_SECONDS, settings.CALDAV_TIMEOUT_SECONDS)
+    return fetch + LEASE_MARGIN_SECONDS
+
+
+# The same bound as CalDAV pushes, of the same kind (clinic.calendars.caldav.tasks).
+@tenant_task(app, queue=QUEUE, per_step=True, in_flight=QUEUE, lease_seconds=refresh_lease)
 def refresh_busy_calendar(*, organization_id: str, busy_calendar_id: str, step) -> str:
     """Read where the calendar is (its URL, or its CalDAV connection and password), read
     it with no transaction open (it may take the whole time limit), then store the

@@ -119,12 +119,17 @@ class TwilioBackend(SmsBackend):
 
     def __init__(self, client=None) -> None:
         if client is None:
-            from twilio.http.http_client import TwilioHttpClient
             from twilio.rest import Client
 
-            # A call never outlives SMS_PROVIDER_TIMEOUT_SECONDS, so a send still
-            # `sending` after SMS_LOST_SEND_AFTER_SECONDS has no live worker behind it.
-            http = TwilioHttpClient(timeout=settings.SMS_PROVIDER_TIMEOUT_SECONDS)
+            from clinic.messaging.provider_http import DeadlineHttpClient
+
+            # A call never outlives SMS_PROVIDER_TIMEOUT_SECONDS in all (a deadline, not
+            # a per-read timeout), so a send still `sending` after
+            # SMS_LOST_SEND_AFTER_SECONDS has no live worker behind it.
+            http = DeadlineHttpClient(
+                connect_timeout=settings.SMS_PROVIDER_CONNECT_TIMEOUT_SECONDS,
+                timeout=settings.SMS_PROVIDER_TIMEOUT_SECONDS,
+            )
             client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
         self.client = client
 

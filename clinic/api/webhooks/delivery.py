@@ -3,7 +3,7 @@
 1. In a tenant transaction of the job's clinic: lock the delivery, check it is still
    pending and its endpoint on, count the attempt, mark it in flight (another worker
    running the same delivery leaves it be) and sign the body. Commit.
-2. Outside any transaction: POST it (http.post; a short timeout, no redirects, the
+2. Outside any transaction: POST it (http.post; a total deadline, no redirects, the
    checked address only). Nothing is locked or open while the endpoint takes its time.
 3. In a second tenant transaction: record the answer. A 2xx delivered it; anything
    else is retried with exponential backoff (the job raises RetryLater once the failure
@@ -70,7 +70,13 @@ def deliver(delivery_id, step: Step) -> None:
         outgoing = _claim(delivery_id)
     if outgoing is None:
         return
-    outcome = http.post(outgoing.url, outgoing.body, outgoing.headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    outcome = http.post(
+        outgoing.url,
+        outgoing.body,
+        outgoing.headers,
+        connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+    )
     with step():
         commit_without_waiting_for_disk()
         retry = _record(delivery_id, outcome)

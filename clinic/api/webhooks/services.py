@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic.api.models import SUBSCRIBABLE_EVENT_TYPES, EventType, WebhookDelivery, WebhookEndpoint
 from clinic.api.webhooks import events, signing, targets
+from tenancy.context import current_org_id
 
 ENDPOINT_FIELDS = frozenset({"url", "description", "event_types", "active"})
 
@@ -25,7 +27,9 @@ def webhook_endpoint_create(
     created_by=None,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint of the current clinic, and its secret (shown to the caller once;
-    pages and the API never show it again). Subscribed to every event unless told."""
+    pages and the API never show it again). Subscribed to every event unless told.
+    A clinic has at most WEBHOOK_ENDPOINTS_MAX_PER_CLINIC endpoints."""
+    _check_room_for_another()
     secret = signing.new_secret()
     endpoint = WebhookEndpoint(
         url=_checked_url(url),
@@ -103,6 +107,25 @@ def _turn_off(endpoint: WebhookEndpoint, reason: str) -> None:
 def _turn_on(endpoint: WebhookEndpoint) -> None:
     endpoint.active, endpoint.disabled_at, endpoint.disabled_reason = True, None, ""
     endpoint.consecutive_failures = 0
+
+
+def _check_room_for_another() -> None:
+    """Refuse an endpoint over the clinic's limit. Creations of one clinic take turns
+    (a lock for this transaction), so two at once cannot both take the last place."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('webhook-endpoints:' || %s))", [str(current_org_id())])
+    check_room_for_another_endpoint()
+
+
+def check_room_for_another_endpoint() -> None:
+    """ValidationError if the current clinic has WEBHOOK_ENDPOINTS_MAX_PER_CLINIC
+    endpoints already: each event is one delivery job per endpoint, so endpoints are
+    what a clinic could multiply to tie the worker up. (Forms ask early; the service
+    asks again under its lock.)"""
+    limit = settings.WEBHOOK_ENDPOINTS_MAX_PER_CLINIC
+    if WebhookEndpoint.objects.count() >= limit:
+        message = f"This clinic has {limit} webhook endpoints, the most it may have; delete one before adding another."
+        raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="too_many_endpoints")})
 
 
 def _checked_url(url: str) -> str:

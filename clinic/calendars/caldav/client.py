@@ -7,7 +7,8 @@ silently replaces one it has not seen: a new event is PUT with `If-None-Match: *
 a known one with `If-Match: <its ETag>`. When the server answers 412 (the event was
 changed in the calendar app, or an earlier write reached it but its answer was lost),
 the current ETag is read and the write repeated once with it: the clinic's copy of an
-appointment wins. Redirects are not followed and every request has a timeout.
+appointment wins. Redirects are not followed and every request has a total deadline
+(CALDAV_TIMEOUT_SECONDS; connecting: CALDAV_CONNECT_TIMEOUT_SECONDS).
 
 The worker calls a URL a clinic typed, so it goes through clinic.outbound as busy
 calendars and webhooks do: the host is resolved once and refused unless every address is
@@ -24,7 +25,6 @@ import datetime as dt
 import enum
 import http.client
 import ssl
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
@@ -174,8 +174,15 @@ def _put(url: str, body: bytes, headers: dict[str, str], account: Account) -> An
 def _send(
     method: str, url: str, account: Account, *, body: bytes | None = None, headers=None, read_limit: int = 0
 ) -> Answer:
-    """One request; the answer's body is read (at most `read_limit` bytes) only if asked."""
-    timeout = settings.CALDAV_TIMEOUT_SECONDS
+    """One request, within CALDAV_TIMEOUT_SECONDS in all (a total deadline: a server
+    answering a byte at a time is cut off too); the answer's body is read (at most
+    `read_limit` bytes) only if asked."""
+    with outbound.Deadline(settings.CALDAV_TIMEOUT_SECONDS) as deadline:
+        return _request(method, url, account, body=body, headers=headers, read_limit=read_limit, deadline=deadline)
+
+
+def _request(method: str, url: str, account: Account, *, body, headers, read_limit: int, deadline) -> Answer:
+    late = Answer(Kind.FAILED, error=f"The calendar server did not answer within {deadline.seconds} s.")
     parts = urlsplit(url)
     port = parts.port or outbound.DEFAULT_PORTS[parts.scheme]
     also = outbound.is_loopback if settings.CALENDAR_FETCH_ALLOW_LOOPBACK else None
@@ -183,9 +190,13 @@ def _send(
         address = outbound.resolve_public(parts.hostname, port, also_allow=also)[0]
     except outbound.UnsafeTarget as exc:
         return Answer(Kind.REFUSED, error=str(exc))
+    except TimeoutError:  # the name lookup
+        return late
     basic = base64.b64encode(f"{account.username}:{account.password}".encode()).decode("ascii")
     headers = {**(headers or {}), "User-Agent": USER_AGENT, "Authorization": f"Basic {basic}"}
-    connection = outbound.connection_for(parts.scheme, parts.hostname, port, address=address, timeout=timeout)
+    connection = outbound.connection_for(
+        parts.scheme, parts.hostname, port, address=address, timeout=settings.CALDAV_CONNECT_TIMEOUT_SECONDS
+    )
     try:
         connection.connect()
         sock = connection.sock  # kept for reading the body (see outbound.read_body)
@@ -195,13 +206,16 @@ def _send(
         status, etag = response.status, response.getheader("ETag", "")
         content = b""
         if read_limit and 200 <= status < 300:
-            content = outbound.read_body(response, sock, limit=read_limit, deadline=time.monotonic() + timeout)
+            content = outbound.read_body(response, sock, limit=read_limit, deadline=deadline.at)
     except TimeoutError:
-        return Answer(Kind.FAILED, error=f"The calendar server did not answer within {timeout} s.")
+        return late
     except ssl.SSLError:
+        if deadline.expired:
+            return late
         return Answer(Kind.FAILED, error="The calendar server's TLS certificate was not accepted.")
     except (OSError, http.client.HTTPException):
-        return Answer(Kind.FAILED, error="Could not connect to the calendar server.")
+        # The deadline's timer cut the socket: the read ends as a closed connection.
+        return late if deadline.expired else Answer(Kind.FAILED, error="Could not connect to the calendar server.")
     except outbound.BodyTooLarge as exc:
         return Answer(Kind.FAILED, error=f"The calendar server's answer is larger than {exc.limit // 1024} KB.")
     finally:

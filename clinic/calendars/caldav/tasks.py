@@ -8,6 +8,7 @@ them one at a time, so two writes of one event never race."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
@@ -26,7 +27,20 @@ BACKOFF_BASE = 5
 RETRY = RetryStrategy(max_attempts=MAX_ATTEMPTS, exponential_wait=BACKOFF_BASE, retry_exceptions={push.RetryLater})
 
 
-@tenant_task(app, queue=QUEUE, retry=RETRY, per_step=True)
+# A write is at most three requests (a 412 reads the ETag and writes again).
+REQUESTS_PER_PUSH = 3
+# Beyond the requests' deadlines: the job's own transactions.
+LEASE_MARGIN_SECONDS = 30
+
+
+def push_lease() -> float:
+    return REQUESTS_PER_PUSH * settings.CALDAV_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS
+
+
+# At most JOBS_IN_FLIGHT_PER_CLINIC calendar jobs of a clinic (pushes and busy-calendar
+# fetches, the "calendars" kind) run at once: a calendar server that never answers
+# takes that many worker slots, not all of them (tenancy.job_slots).
+@tenant_task(app, queue=QUEUE, retry=RETRY, per_step=True, in_flight=QUEUE, lease_seconds=push_lease)
 def push_appointment(*, organization_id: str, connection_id: str, appointment_id: str, step) -> None:
     push.push(connection_id, appointment_id, step)
 
