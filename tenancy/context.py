@@ -127,11 +127,18 @@ def acting_user(user, *, using: str = "default") -> Iterator[TenantState | None]
         yield state
 
 
-def grant_in_transaction(grant: str, *, using: str = "default") -> None:
-    """Give the open transaction one named grant, signed like the tenant: a trigger or
-    policy asking `tenancy_proven_grant()` sees it; SQL running as the runtime role
-    cannot forge it. Forgotten at COMMIT or ROLLBACK, like the tenant."""
+@contextmanager
+def granted(grant: str, *, using: str = "default") -> Iterator[None]:
+    """Give the block one named grant, signed like the tenant: a trigger or policy
+    asking `tenancy_proven_grant()` sees it; SQL running as the runtime role cannot
+    forge it. Withdrawn when the block ends, so the rest of the transaction (the rest
+    of a request) has it no more."""
     if not connections[using].in_atomic_block:
         raise TenantContextError("A grant needs a transaction to live in.")
     proof = sign_grant(grant, using=using)
     set_transaction_settings({GRANT_SETTING: grant, GRANT_PROOF_SETTING: proof}, using=using)
+    try:
+        yield
+    finally:
+        if not connections[using].needs_rollback:
+            set_transaction_settings({GRANT_SETTING: "", GRANT_PROOF_SETTING: ""}, using=using)

@@ -45,7 +45,7 @@ BEGIN
 END
 $$"""
 
-# A grant (tenancy.context.grant_in_transaction): the named grant when the app server
+# A grant (tenancy.context.granted): the named grant when the app server
 # signed it for this transaction, else NULL. The same HMAC over another message.
 _PROVEN_GRANT_FUNCTION = """CREATE OR REPLACE FUNCTION tenancy_proven_grant() RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

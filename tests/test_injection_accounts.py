@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.session_store import SessionStore, stored_key
-from tenancy.context import acting_user, tenant_context
+from tenancy.context import acting_user, granted, tenant_context
 from tests.conftest import PASSWORD, login, make_user
 from tests.two_factor_support import enrol
 
@@ -81,6 +81,20 @@ def test_no_one_adds_a_superuser_or_staff_user(db, flag):
             " VALUES (%s, '!', 'mallory', '', '', 'm@example.test', true, now(), false, %s, %s)",
             [uuid.uuid4(), flags["is_superuser"], flags["is_staff"]],
         )
+
+
+def test_a_grant_set_by_sql_is_no_grant(in_staff_request, staff_a):
+    sql("SELECT set_config('app.grant', 'platform_roles', true), set_config('app.grant_proof', %s, true)", ["0" * 64])
+    with pytest.raises(DatabaseError, match="platform roles"), transaction.atomic():
+        sql("UPDATE accounts_user SET is_superuser = true WHERE id = %s", [staff_a.pk])
+
+
+def test_a_grant_ends_with_its_block(in_staff_request, staff_a):
+    with granted("platform_roles"):
+        assert sql("SELECT tenancy_proven_grant()") == [("platform_roles",)]
+    assert sql("SELECT tenancy_proven_grant()") == [(None,)]
+    with pytest.raises(DatabaseError, match="platform roles"), transaction.atomic():
+        sql("UPDATE accounts_user SET is_staff = true WHERE id = %s", [staff_a.pk])
 
 
 def test_the_app_still_grants_platform_roles_through_its_own_save(outsider):

@@ -148,16 +148,20 @@ def test_a_clinic_closed_by_sql_still_gets_its_whole_grace_period(org_a, staff_a
             "UPDATE tenancy_organization SET status_changed_at = now() - interval '40 days'",
             match="set by the database",
         )
-        sql(
-            "UPDATE tenancy_organization SET status = 'closed', "
-            "status_changed_at = now() - interval '40 days' WHERE id = %s",
-            [org_a.id],
-        )
+
+
+@pytest.mark.parametrize("status", ["closed", "suspended"])
+def test_a_clinics_status_changes_only_through_the_lifecycle_services(org_a, owner_a, staff_a, status):
+    for user in (staff_a, owner_a):
+        with tenant_context(org=org_a, user=user):
+            assert refused("UPDATE tenancy_organization SET status = %s", [status], match="only through the app")
+    closed = clinic_close(organization_id=org_a.id, changed_by=owner_a, reason="Moving on")
+    assert closed.status == "closed"
+    with tenant_context(org=org_a, user=owner_a):
+        assert refused("UPDATE tenancy_organization SET status = 'active'", match="only through the app")
         with connection.cursor() as cursor:
             cursor.execute("SELECT status, status_changed_at = now() FROM tenancy_organization")
             assert cursor.fetchone() == ("closed", True)
-            cursor.execute("SELECT count(*) FROM tenancy_closed_clinics(now() - interval '30 days')")
-            assert cursor.fetchone()[0] == 0
 
 
 def overview_slugs() -> list[str]:

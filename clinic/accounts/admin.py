@@ -15,6 +15,15 @@ class PlatformUserAdmin(UserAdmin):
     admins manage who belongs to their clinic through memberships."""
 
     actions = ["remove_two_factor"]
+    # No groups or global permissions: what a user may do comes from their clinic
+    # memberships, and the runtime role may not write Django's permission tables.
+    fieldsets = [
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Platform access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    ]
+    list_filter = ("is_staff", "is_superuser", "is_active")
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_superuser
@@ -29,7 +38,9 @@ class PlatformUserAdmin(UserAdmin):
         return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
+        # People leave by being deactivated ("Active" off), not deleted: the admin's
+        # log names them, and the runtime role may only add to that log.
+        return False
 
     @admin.action(description="Remove two-factor sign-in (a lost phone)", permissions=["change"])
     def remove_two_factor(self, request, queryset) -> None:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models, router, transaction
 
 from clinic.accounts import passwords
-from tenancy.context import acting_user, grant_in_transaction
+from tenancy.context import acting_user, granted
 from tenancy.models import TenantModel
 
 # The grant a transaction needs to change anyone's is_staff or is_superuser (the
@@ -52,11 +52,13 @@ class User(AbstractUser):
         # outside any request's user (signing in, a password reset link, a command)
         # is made as the user saved.
         with acting_user(self, using=using), transaction.atomic(using=using):
-            if roles != stored:
+            if roles == stored:
+                super().save(*args, **kwargs)
+            else:
                 # Only the app server's own save may change platform roles: SQL running
                 # as the runtime role cannot sign the grant the database's trigger asks for.
-                grant_in_transaction(PLATFORM_ROLES_GRANT, using=using)
-            super().save(*args, **kwargs)
+                with granted(PLATFORM_ROLES_GRANT, using=using):
+                    super().save(*args, **kwargs)
         self._stored_platform_roles = roles
 
     def check_password(self, raw_password: str) -> bool:
