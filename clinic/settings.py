@@ -63,6 +63,10 @@ def _secret_key() -> str:
 
 DEBUG = _env_bool("DEBUG", False)
 SECRET_KEY = _secret_key()
+# Earlier keys, comma-separated, while SECRET_KEY is being changed: sessions, signed links
+# and sealed password hashes made under them still open (a hash is resealed under the
+# new key at its user's next sign-in). Remove a key once nothing needs it.
+SECRET_KEY_FALLBACKS = [key.strip() for key in env.str("SECRET_KEY_FALLBACKS", default="").split(",") if key.strip()]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
