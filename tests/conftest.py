@@ -127,7 +127,8 @@ def delete_committed_clinics(*org_ids, users=()) -> None:
                 prove_tenant(conn, org_id)
                 conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_id])
     if users:
-        with raw_connection() as conn:
+        # Users, too: only a user's own row is the runtime role's to delete.
+        with raw_connection(OWNER_ALIAS) as conn:
             conn.execute("DELETE FROM accounts_user WHERE id = ANY(%s)", [list(users)])
             conn.commit()
 

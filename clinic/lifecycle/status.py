@@ -287,10 +287,6 @@ TASKS: dict[str, Held | NoClinic] = {
         "Not run: busy calendars are not fetched; reactivation refreshes them."
     ),
     "clinic.calendars.tasks.refresh_busy_calendar": Held("Not run: reactivation refreshes the clinic's calendars."),
-    "clinic.lifecycle.tasks.purge_closed": NoClinic(
-        "Deletes closed clinics past their grace period: acting on closed clinics is its purpose, each deletion "
-        "in the clinic's own tenant context."
-    ),
     "procrastinate.builtin_tasks.remove_old_jobs": MAINTENANCE,
     "builtin:procrastinate.builtin_tasks.remove_old_jobs": MAINTENANCE,
 }
