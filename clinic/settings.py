@@ -157,7 +157,16 @@ TEMPLATES = [
 # could bypass tenant isolation (the owner and audit roles, and DATABASE_URL's own
 # user, allowed to create roles) are read only by the commands that need them.
 PRIVILEGED_COMMANDS = frozenset(
-    {"db_roles", "migrate", "showmigrations", "sqlmigrate", "rls_audit", "audit_prune", "purge_closed_clinics"}
+    {
+        "db_roles",
+        "migrate",
+        "showmigrations",
+        "sqlmigrate",
+        "rls_audit",
+        "audit_prune",
+        "purge_closed_clinics",
+        "messaging_prune",
+    }
 )
 
 
@@ -476,6 +485,16 @@ WEBHOOK_CONNECT_TIMEOUT_SECONDS = _env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3,
 WEBHOOK_ENDPOINTS_MAX_PER_CLINIC = _env_int("WEBHOOK_ENDPOINTS_MAX_PER_CLINIC", 10, minimum=1)
 # An endpoint whose deliveries fail for good this many times in a row is disabled.
 WEBHOOK_DISABLE_AFTER_FAILURES = _env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20, minimum=1)
+# After "Rotate secret" the replaced secret still signs deliveries (beside the new one)
+# for this many hours unless the rotation names another time, within
+# WEBHOOK_SECRET_ROTATION_MAX_HOURS: the time an integrator has to deploy the new one.
+WEBHOOK_SECRET_ROTATION_MAX_HOURS = _env_int("WEBHOOK_SECRET_ROTATION_MAX_HOURS", 7 * 24, minimum=1)
+WEBHOOK_SECRET_ROTATION_HOURS = _env_int("WEBHOOK_SECRET_ROTATION_HOURS", 24, minimum=0)
+if WEBHOOK_SECRET_ROTATION_HOURS > WEBHOOK_SECRET_ROTATION_MAX_HOURS:
+    raise ImproperlyConfigured("WEBHOOK_SECRET_ROTATION_HOURS must not exceed WEBHOOK_SECRET_ROTATION_MAX_HOURS.")
+# Webhook events and their deliveries are deleted this many days after they were made
+# (`manage.py messaging_prune`, as the owner role, run daily like `audit_prune`).
+WEBHOOK_RETENTION_DAYS = _env_int("WEBHOOK_RETENTION_DAYS", 90, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic API",

@@ -71,6 +71,12 @@ WEBHOOK_ENDPOINT = {
     "disabled_reason": "",
     "consecutive_failures": 0,
     "created_at": "2030-01-02T10:00:00-05:00",
+    "rotation_ends_at": None,
+}
+WEBHOOK_ENDPOINT_ROTATED = {
+    **WEBHOOK_ENDPOINT,
+    "rotation_ends_at": "2030-01-10T09:00:00-05:00",
+    "secret": "whsec_2Yk4nQ0bW8rVg1uTq6sXe3pLm9aZc7dHf5jKo8iN0yE=",
 }
 WEBHOOK_ENDPOINT_CREATED = {**WEBHOOK_ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3vLvgtpt0fA="}
 WEBHOOK_ENDPOINT_OFF = {

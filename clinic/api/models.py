@@ -120,7 +120,12 @@ SUBSCRIBABLE_EVENT_TYPES = tuple(value for value in EventType.values if value !=
 class WebhookEndpoint(TenantModel):
     """A URL of an integrator that receives the clinic's events, signed with the
     endpoint's own secret (Standard Webhooks). The secret is kept as it is, because
-    the worker signs with it; it is shown once, when the endpoint is created."""
+    the worker signs with it; it is shown once, when the endpoint is created.
+
+    While an integrator rotates the secret, the one it replaced still signs too, until
+    `previous_secret_expires_at` (decided at each delivery: nothing needs to run when
+    it passes). It is stored like the current one, for the same reason, and cleared by
+    the next rotation or `manage.py messaging_prune`."""
 
     url = models.URLField(max_length=500, help_text="Where the events are POSTed (https).")
     description = models.CharField(max_length=200, blank=True)
@@ -131,6 +136,8 @@ class WebhookEndpoint(TenantModel):
     )
     # "whsec_" + base64 of 32 random bytes.
     secret = models.CharField(max_length=100, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -158,6 +165,19 @@ class WebhookEndpoint(TenantModel):
     @property
     def event_type_labels(self) -> list[str]:
         return [EventType(value).label for value in self.event_types]
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets a delivery signed at `now` is signed with: the current one, and
+        the one it replaced while that is still within its rotation window."""
+        if self.previous_secret and self.previous_secret_expires_at and now < self.previous_secret_expires_at:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
+
+    @property
+    def rotation_ends_at(self):
+        """While a rotation is under way, when the replaced secret stops signing; else None."""
+        now = timezone.now()
+        return self.previous_secret_expires_at if len(self.signing_secrets(now)) > 1 else None
 
 
 class WebhookEvent(TenantModel):

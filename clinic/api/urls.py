@@ -61,6 +61,7 @@ webhook_page_urls = (
         path("<uuid:pk>/off/", webhook_pages.webhook_turn_off, name="turn_off"),
         path("<uuid:pk>/on/", webhook_pages.webhook_turn_on, name="turn_on"),
         path("<uuid:pk>/ping/", webhook_pages.webhook_ping, name="ping"),
+        path("<uuid:pk>/rotate-secret/", webhook_pages.webhook_rotate_secret, name="rotate_secret"),
         path("<uuid:pk>/delete/", webhook_pages.webhook_delete, name="delete"),
     ],
     "webhooks",

@@ -1,11 +1,13 @@
 """Settings → Webhooks, for the clinic's owners and admins: the clinic's endpoints, a
 new one (its signing secret shown once, on the page that created it), each endpoint's
-delivery log with its settings, turning it off and on, a test event, and deleting it.
-Anyone else gets a 404 (tenancy.decorators.manager_required)."""
+delivery log with its settings, turning it off and on, a test event, rotating its
+secret (the new one shown once, on the page that made it), and deleting it. Anyone
+else gets a 404 (tenancy.decorators.manager_required)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,6 +22,7 @@ from clinic.api.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_ping,
+    webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
 from tenancy.decorators import manager_required
@@ -47,6 +50,19 @@ class WebhookEndpointForm(forms.Form):
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
             return None
+
+
+class RotateSecretForm(forms.Form):
+    overlap_hours = forms.IntegerField(
+        label="Old secret keeps signing for (hours)",
+        min_value=0,
+        max_value=settings.WEBHOOK_SECRET_ROTATION_MAX_HOURS,
+        help_text="Time to deploy the new secret; 0 stops the old one at once (if it leaked).",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("initial", {"overlap_hours": settings.WEBHOOK_SECRET_ROTATION_HOURS})
+        super().__init__(*args, **kwargs)
 
 
 def _endpoint(pk) -> WebhookEndpoint:
@@ -93,13 +109,46 @@ def webhook_detail(request: HttpRequest, pk) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("webhooks:detail", pk=endpoint.pk)
         endpoint.refresh_from_db()  # the refused values were rolled back; show the stored ones
+    status = 400 if form.is_bound and form.errors else 200
+    return _render_detail(request, endpoint, form=form, status=status)
+
+
+def _render_detail(request, endpoint, *, form=None, rotate_form=None, new_secret=None, status=200) -> HttpResponse:
+    if form is None:
+        initial = {"url": endpoint.url, "description": endpoint.description, "event_types": endpoint.event_types}
+        form = WebhookEndpointForm(initial=initial)
     deliveries = (
         WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event").order_by("-created_at", "-id")
     )
     page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
-    status = 400 if form.is_bound and form.errors else 200
-    context = {"endpoint": endpoint, "form": form, "page": page}
+    context = {
+        "endpoint": endpoint,
+        "form": form,
+        "rotate_form": rotate_form or RotateSecretForm(),
+        "new_secret": new_secret,
+        "page": page,
+    }
     return render(request, "api/webhook_detail.html", context, status=status)
+
+
+@never_cache
+@manager_required
+@require_POST
+def webhook_rotate_secret(request: HttpRequest, pk) -> HttpResponse:
+    endpoint = _endpoint(pk)
+    rotate_form = RotateSecretForm(request.POST)
+    if not rotate_form.is_valid():
+        return _render_detail(request, endpoint, rotate_form=rotate_form, status=400)
+    try:
+        endpoint, secret = webhook_endpoint_rotate_secret(
+            endpoint=endpoint, overlap_hours=rotate_form.cleaned_data["overlap_hours"]
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            rotate_form.add_error(field if field in rotate_form.fields else None, errors)
+        return _render_detail(request, endpoint, rotate_form=rotate_form, status=400)
+    # Rendered here rather than redirected, as for a new endpoint: the secret is kept nowhere.
+    return _render_detail(request, endpoint, new_secret=secret)
 
 
 @manager_required

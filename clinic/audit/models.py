@@ -53,6 +53,9 @@ class AuditEvent(TenantModel):
         CLINIC_REACTIVATED = "clinic_reactivated", "Clinic reactivated"
         CLINIC_CLOSED = "clinic_closed", "Clinic closed"
         CLINIC_ACTIVATED = "clinic_activated", "Trial ended: clinic active"
+        WEBHOOK_SECRET_ROTATED = "webhook_rotated", "Webhook secret rotated"
+        # `manage.py messaging_prune`: what it removed is in changed_fields, as counts.
+        RETENTION_PRUNED = "retention_pruned", "Old texts and webhook data removed"
 
     class Actor(models.TextChoices):
         USER = "user", "User"

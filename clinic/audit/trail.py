@@ -68,10 +68,13 @@ def record(
     changed_fields: Iterable[str] = (),
     actor: ActorInfo | None = None,
     user=None,
+    using: str = "default",
 ) -> AuditEvent | None:
     """Add one event to the current clinic. `obj` gives the object type and id; a
     Patient is also the patient concerned. `user` names the actor when the request
-    has none yet (a sign-in), `actor` when there is no request (a job, a webhook)."""
+    has none yet (a sign-in), `actor` when there is no request (a job, a webhook).
+    `using`: the connection whose tenant transaction the event joins (the owner
+    role's, for a privileged command working as each clinic)."""
     if not settings.AUDIT_ENABLED:
         return None
     if obj is not None:
@@ -94,7 +97,7 @@ def record(
         changed_fields=sorted(set(changed_fields)),
         **_request_details(request),
     )
-    event.save(force_insert=True)
+    event.save(force_insert=True, using=using)
     return event
 
 

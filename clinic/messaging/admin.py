@@ -60,7 +60,9 @@ class SmsSettingsAdmin(TenantModelAdmin):
     def save_model(self, request: HttpRequest, obj: SmsSettings, form, change: bool) -> None:
         # Through the service: it locks the row, checks the sender number against
         # every clinic, and re-plans the upcoming requests.
-        saved = sms_settings_save(**{name: form.cleaned_data[name] for name in SETTINGS_FIELDS})
+        # (The text retention period is chosen on the SMS settings page, not here.)
+        fields = {name: form.cleaned_data[name] for name in SETTINGS_FIELDS if name in form.cleaned_data}
+        saved = sms_settings_save(**fields)
         obj.pk = saved.pk  # a new row: the admin's redirect names the saved one
 
 

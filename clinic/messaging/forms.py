@@ -13,7 +13,7 @@ from django import forms
 from clinic.appointments.forms import check_day_in_range, date_input, time_input
 from clinic.appointments.phones import format_phone
 from clinic.appointments.timezones import local_day_bounds
-from clinic.messaging.models import TEMPLATE_FIELDS, SmsMessage, SmsSettings
+from clinic.messaging.models import MIN_TEXT_RETENTION_DAYS, TEMPLATE_FIELDS, SmsMessage, SmsSettings
 
 ANY = ""
 PLACEHOLDER_HELP = {
@@ -139,6 +139,13 @@ class SmsSettingsForm(forms.Form):
         max_length=SmsSettings._meta.get_field("template").max_length,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    text_retention_days = forms.IntegerField(
+        label="Keep texts' words for (days)",
+        required=False,
+        min_value=MIN_TEXT_RETENTION_DAYS,
+        help_text="After this the log keeps who, when and the status, not what was written; "
+        "texts from unknown numbers are deleted.",
+    )
 
     @classmethod
     def initial_from(cls, sms_settings: SmsSettings) -> dict:
@@ -150,6 +157,7 @@ class SmsSettingsForm(forms.Form):
             "send_from": sms_settings.send_from,
             "send_until": sms_settings.send_until,
             "template": sms_settings.template,
+            "text_retention_days": sms_settings.text_retention_days,
         }
 
     def clean_lead_hours(self) -> list[int]:
@@ -157,7 +165,10 @@ class SmsSettingsForm(forms.Form):
 
     def service_fields(self) -> dict:
         data = self.cleaned_data
+        # Left empty: the period stays as it is.
+        keep = {} if data["text_retention_days"] is None else {"text_retention_days": data["text_retention_days"]}
         return {
+            **keep,
             "enabled": data["enabled"],
             "sender_number": data["sender_number"].strip(),
             "clinic_phone": data["clinic_phone"].strip(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,6 +27,10 @@ DEFAULT_TEMPLATE = (
 )
 TEMPLATE_FIELDS = ("first_name", "clinic", "date", "time", "link", "clinic_phone")
 SENDER_CONSTRAINT = "messaging_smssettings_sender_uniq"
+# How long a text's words are kept (`manage.py messaging_prune` then blanks the body of
+# the log entry and deletes unmatched inbound texts), unless the clinic chooses.
+DEFAULT_TEXT_RETENTION_DAYS = 365
+MIN_TEXT_RETENTION_DAYS = 30
 
 
 def validate_template(value: str) -> None:
@@ -65,6 +70,12 @@ class SmsSettings(TenantModel):
     send_from = models.TimeField(default=dt.time(8, 0), help_text="Earliest local time to text patients.")
     send_until = models.TimeField(default=dt.time(21, 0), help_text="Latest local time to text patients.")
     template = models.TextField(default=DEFAULT_TEMPLATE, validators=[validate_template], max_length=480)
+    # At most AUDIT_RETENTION_DAYS (checked in clean: a setting, not a migration).
+    text_retention_days = models.PositiveIntegerField(
+        default=DEFAULT_TEXT_RETENTION_DAYS,
+        validators=[MinValueValidator(MIN_TEXT_RETENTION_DAYS)],
+        help_text="Days a text's words are kept; then the log keeps only who, when and its status.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantModel.Meta):
@@ -101,6 +112,11 @@ class SmsSettings(TenantModel):
             errors["sender_number"] = "A clinic needs a sender number before texts can be enabled."
         if self.send_from >= self.send_until:
             errors["send_until"] = "The sending window must end after it starts (e.g. 08:00 to 21:00)."
+        longest = settings.AUDIT_RETENTION_DAYS
+        if self.text_retention_days is not None and self.text_retention_days > longest:
+            errors["text_retention_days"] = (
+                f"Texts may be kept at most {longest} days, as long as the audit trail that records them."
+            )
         self.lead_minutes = sorted(set(self.lead_minutes or []), reverse=True)
         if errors:
             raise ValidationError(errors)

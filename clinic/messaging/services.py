@@ -7,15 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.api.webhooks.services import webhook_data_prune
 from clinic.appointments.errors import violated_constraint
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.audit.trail import Action, record
 from clinic.messaging import inbound
 from clinic.messaging.models import (
     DEFAULT_LEAD_MINUTES,
+    DEFAULT_TEXT_RETENTION_DAYS,
     SENDER_CONSTRAINT,
     ConfirmationRequest,
     SmsMessage,
@@ -28,7 +32,16 @@ if TYPE_CHECKING:
     from clinic.accounts.models import User
 
 SETTINGS_FIELDS = frozenset(
-    {"enabled", "sender_number", "clinic_phone", "lead_minutes", "send_from", "send_until", "template"}
+    {
+        "enabled",
+        "sender_number",
+        "clinic_phone",
+        "lead_minutes",
+        "send_from",
+        "send_until",
+        "template",
+        "text_retention_days",
+    }
 )
 # How far ahead a settings change re-plans requests (the longest lead time allowed).
 REPLAN_HORIZON = dt.timedelta(days=15)
@@ -147,3 +160,43 @@ def respond_by_link(*, request: ConfirmationRequest, confirm: bool) -> Appointme
     """The patient's answer on the confirmation page (the view checked the token)."""
     status = Appointment.Status.CONFIRMED if confirm else Appointment.Status.CANCELLED
     return inbound.respond(request, status, via=AppointmentStatusChange.Via.LINK)
+
+
+def sms_texts_prune(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
+    """The current clinic's text retention (its `text_retention_days`): texts older
+    than that keep their log entry (who, when, status, patient) with the body blanked,
+    and inbound texts no patient matched are deleted. Texts still queued or sending
+    keep their words until they are sent. What was (or would be) removed, by name."""
+    days = SmsSettings.objects.using(using).values_list("text_retention_days", flat=True).first()
+    old = SmsMessage.objects.using(using).filter(
+        created_at__lt=now - dt.timedelta(days=days or DEFAULT_TEXT_RETENTION_DAYS)
+    )
+    unmatched = old.filter(direction=SmsMessage.Direction.INBOUND, patient__isnull=True)
+    bodies = (
+        old.exclude(body="")
+        .exclude(direction=SmsMessage.Direction.INBOUND, patient__isnull=True)
+        .exclude(status__in=[SmsMessage.Status.QUEUED, SmsMessage.Status.SENDING])
+    )
+    if dry_run:
+        return {"sms_bodies_blanked": bodies.count(), "unmatched_texts_deleted": unmatched.count()}
+    return {
+        "sms_bodies_blanked": bodies.update(body=""),
+        "unmatched_texts_deleted": unmatched.delete()[1].get(SmsMessage._meta.label, 0),
+    }
+
+
+def messaging_prune_clinic(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
+    """Apply the retention periods to the current clinic's texts and webhook data, and
+    record what was removed in its audit trail: one event, the counts in its
+    changed_fields ("sms_bodies_blanked=12"). Nothing is recorded for a dry run or
+    when nothing was due. Runs in the tenant transaction the caller opened on `using`."""
+    before = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    with transaction.atomic(using=using):
+        counts = {
+            **sms_texts_prune(now=now, dry_run=dry_run, using=using),
+            **webhook_data_prune(before=before, now=now, dry_run=dry_run, using=using),
+        }
+        if not dry_run and any(counts.values()):
+            removed = [f"{name}={count}" for name, count in counts.items() if count]
+            record(Action.RETENTION_PRUNED, object_type="messaging.Retention", changed_fields=removed, using=using)
+    return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from clinic.api.models import SUBSCRIBABLE_EVENT_TYPES, EventType, WebhookDelivery
@@ -24,12 +25,35 @@ class WebhookEndpointOut(serializers.Serializer):
         read_only=True, help_text="Deliveries that failed for good since the last one that succeeded."
     )
     created_at = LocalDateTimeField()
+    rotation_ends_at = LocalDateTimeField(
+        allow_null=True,
+        help_text="While a secret rotation is under way, when the replaced secret stops signing deliveries; else null.",
+    )
 
 
 class WebhookEndpointCreatedOut(WebhookEndpointOut):
     secret = serializers.CharField(
         read_only=True,
         help_text="The signing secret (whsec_…). Shown in this response only: store it now.",
+    )
+
+
+class WebhookEndpointRotatedOut(WebhookEndpointCreatedOut):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The new signing secret (whsec_…). Shown in this response only: store it now.",
+    )
+
+
+class WebhookSecretRotateIn(InputSerializer):
+    overlap_hours = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=settings.WEBHOOK_SECRET_ROTATION_MAX_HOURS,
+        help_text=(
+            f"How long the replaced secret keeps signing beside the new one, in hours "
+            f"(default {settings.WEBHOOK_SECRET_ROTATION_HOURS}; 0 stops it at once, for a leaked secret)."
+        ),
     )
 
 

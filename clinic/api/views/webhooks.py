@@ -17,13 +17,16 @@ from clinic.api.serializers.webhooks import (
     WebhookEndpointCreatedOut,
     WebhookEndpointCreateIn,
     WebhookEndpointOut,
+    WebhookEndpointRotatedOut,
     WebhookEndpointUpdateIn,
+    WebhookSecretRotateIn,
 )
 from clinic.api.views.base import ApiViewSet
 from clinic.api.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_ping,
+    webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
 from tenancy.drf import HasScope
@@ -148,3 +151,25 @@ class WebhookEndpointViewSet(ApiViewSet):
         delivery = webhook_endpoint_ping(endpoint=self.get_object())
         row = WebhookDelivery.objects.filter(pk=delivery.pk).values(*WebhookDeliveryOut.COLUMNS).get()
         return Response(WebhookDeliveryOut(row).data, status=202)
+
+    @extend_schema(
+        summary="Rotate the signing secret",
+        description=(
+            "Makes a new secret, in this response only. Until `rotation_ends_at` (`overlap_hours` from now, "
+            "24 by default) every delivery carries two signatures in `webhook-signature`, one per secret, "
+            "space-separated; then only the new secret signs. Deploy the new secret to the receiver (accepting "
+            "either signature) before then. A rotation during another ends the older secret at once."
+        ),
+        request=WebhookSecretRotateIn,
+        responses={200: WebhookEndpointRotatedOut, **error_responses(*UPDATE_ERRORS)},
+        examples=[
+            examples.request("Overlap for two days", {"overlap_hours": 48}),
+            examples.response("Rotated", examples.WEBHOOK_ENDPOINT_ROTATED),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk):
+        endpoint = self.get_object()
+        options = self.parse(WebhookSecretRotateIn)
+        endpoint, secret = webhook_endpoint_rotate_secret(endpoint=endpoint, **options)
+        return Response({**self.output_serializer(endpoint).data, "secret": secret})

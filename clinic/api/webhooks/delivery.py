@@ -104,8 +104,13 @@ def _claim(delivery_id) -> Outgoing | None:
     delivery.in_flight_until = now + dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + IN_FLIGHT_MARGIN
     delivery.save(update_fields=["attempts", "in_flight_until"])
     body = delivery.event.payload.encode()
+    # Both secrets while a rotation is under way: decided now, so nothing has to run
+    # when the previous one expires.
     headers = signing.headers(
-        secret=endpoint.secret, message_id=delivery.event.public_id, timestamp=int(now.timestamp()), body=body
+        secrets=endpoint.signing_secrets(now),
+        message_id=delivery.event.public_id,
+        timestamp=int(now.timestamp()),
+        body=body,
     )
     return Outgoing(url=endpoint.url, body=body, headers=headers)
 

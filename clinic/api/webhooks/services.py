@@ -4,6 +4,7 @@ transaction inside the clinic's tenant context."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -11,8 +12,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.api.models import SUBSCRIBABLE_EVENT_TYPES, EventType, WebhookDelivery, WebhookEndpoint
+from clinic.api.models import SUBSCRIBABLE_EVENT_TYPES, EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from clinic.api.webhooks import events, signing, targets
+from clinic.audit.trail import Action, record
 from tenancy.context import current_org_id
 
 ENDPOINT_FIELDS = frozenset({"url", "description", "event_types", "active"})
@@ -67,6 +69,55 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, changed_by=None, **fie
     endpoint.full_clean()
     endpoint.save()
     return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, overlap_hours: int | None = None
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret for the endpoint, returned to be shown once. The secret it replaces
+    keeps signing beside it for `overlap_hours` (WEBHOOK_SECRET_ROTATION_HOURS unless
+    given, at most WEBHOOK_SECRET_ROTATION_MAX_HOURS; 0 ends it at once, for a leaked
+    secret), so the integrator can deploy the new one without dropping deliveries. A
+    rotation during another forgets the oldest secret. Recorded in the audit trail."""
+    overlap_hours = settings.WEBHOOK_SECRET_ROTATION_HOURS if overlap_hours is None else overlap_hours
+    most = settings.WEBHOOK_SECRET_ROTATION_MAX_HOURS
+    if isinstance(overlap_hours, bool) or not isinstance(overlap_hours, int) or not 0 <= overlap_hours <= most:
+        message = f"The old secret may keep signing for 0 to {most} hours."
+        raise ValidationError({"overlap_hours": ValidationError(message, code="overlap_out_of_range")})
+    current = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+    if current is None:
+        raise ValidationError("This webhook endpoint has been deleted.", code="endpoint_gone")
+    secret = signing.new_secret()
+    current.previous_secret, current.secret = current.secret, secret
+    current.previous_secret_expires_at = timezone.now() + dt.timedelta(hours=overlap_hours)
+    current.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    record(Action.WEBHOOK_SECRET_ROTATED, obj=current, changed_fields=("secret", "previous_secret_expires_at"))
+    return current, secret
+
+
+def webhook_data_prune(*, before: dt.datetime, now: dt.datetime, dry_run: bool = False, using: str = "default"):
+    """The current clinic's retention (`manage.py messaging_prune`, as the owner role on
+    `using`, in the clinic's tenant context): delete the deliveries and events made
+    before `before`, and clear the replaced secrets whose rotation window ended by
+    `now` (they sign nothing already). What was (or, `dry_run`, would be) removed, by
+    name. Deliveries go first: an event's delete would cascade to them uncounted."""
+    deliveries = WebhookDelivery.objects.using(using).filter(created_at__lt=before)
+    events = WebhookEvent.objects.using(using).filter(created_at__lt=before)
+    expired = (
+        WebhookEndpoint.objects.using(using).exclude(previous_secret="").filter(previous_secret_expires_at__lte=now)
+    )
+    if dry_run:
+        return {
+            "webhook_deliveries_deleted": deliveries.count(),
+            "webhook_events_deleted": events.count(),
+            "webhook_secrets_cleared": expired.count(),
+        }
+    return {
+        "webhook_deliveries_deleted": deliveries.delete()[0],
+        "webhook_events_deleted": events.delete()[1].get(WebhookEvent._meta.label, 0),
+        "webhook_secrets_cleared": expired.update(previous_secret="", previous_secret_expires_at=None),
+    }
 
 
 @transaction.atomic

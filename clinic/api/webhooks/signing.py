@@ -6,7 +6,10 @@ Each endpoint has a secret `whsec_` + base64 of 32 random bytes. A delivery carr
     webhook-timestamp: 1767776400     Unix seconds when this attempt was signed
     webhook-signature: v1,<base64 of HMAC-SHA256(key, "{id}.{timestamp}.{body}")>
 
-where the key is the secret's base64 part, decoded, and body the exact bytes sent."""
+where the key is the secret's base64 part, decoded, and body the exact bytes sent.
+While an endpoint's secret is being rotated the header carries one signature per
+secret, space-separated (`v1,<new> v1,<old>`): a receiver accepts the delivery if any
+of them matches a secret it holds (`verify`, the documented algorithm)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -33,10 +37,22 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def headers(*, secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def headers(*, secrets: Iterable[str], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The headers of one attempt, signed with each of `secrets` (the current first)."""
+    signatures = " ".join(signature(secret, message_id, timestamp, body) for secret in secrets)
+    if not signatures:
+        raise ValueError("A delivery is signed with at least one secret.")
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, message_id, timestamp, body),
+        "webhook-signature": signatures,
         "Content-Type": "application/json",
     }
+
+
+def verify(secret: str, *, message_id: str, timestamp: str, signature_header: str, body: bytes) -> bool:
+    """What a receiver does: True if any `v1,` signature in the header is the one
+    `secret` makes (compared in constant time). Receivers also check the timestamp is
+    recent; that is theirs to choose."""
+    expected = signature(secret, message_id, int(timestamp), body)
+    return any(hmac.compare_digest(expected, given) for given in signature_header.split(" ") if given)
