@@ -28,6 +28,7 @@ FIELDS = {
     "disabled_reason",
     "consecutive_failures",
     "created_at",
+    "rotation_ends_at",
 }
 
 
