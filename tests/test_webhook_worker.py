@@ -54,3 +54,19 @@ def test_a_booking_is_delivered_to_its_clinics_endpoint_and_retried_after_a_500(
     assert sql(worker_db, "SELECT status FROM procrastinate_jobs WHERE task_name LIKE '%deliver_webhook'") == [
         ["succeeded"]
     ]
+
+
+def test_during_a_secret_rotation_the_worker_signs_with_both_secrets(worker_db):
+    with Receiver() as server_a, Receiver() as server_b:
+        seed = f"from tests.webhook_worker_seed import seed; seed({server_a.url!r}, {server_b.url!r})"
+        clinic_a, _ = shell_json(worker_db, seed)
+        rotate = f"rotate({clinic_a['org']!r}, {clinic_a['endpoint']!r})"
+        new = shell_json(worker_db, f"from tests.webhook_worker_seed import rotate; {rotate}")["secret"]
+        shell_json(worker_db, f"from tests.webhook_worker_seed import book; book({clinic_a['org']!r})")
+        run_workers(worker_db)
+        assert len(server_a.requests) == 1 and server_b.requests == []
+    (request,) = server_a.requests
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    assert verify(new, request.headers, request.body)
+    assert verify(clinic_a["secret"], request.headers, request.body)  # the replaced secret, until its window ends
+    assert sql(worker_db, "SELECT status FROM api_webhookdelivery") == [["succeeded"]]

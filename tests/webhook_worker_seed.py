@@ -46,6 +46,16 @@ def book(org_id: str) -> None:
     print(json.dumps({"appointment": str(appointment.id)}))  # noqa: T201
 
 
+def rotate(org_id: str, endpoint_id: str) -> None:
+    """Rotate the endpoint's secret (committed): prints the new one."""
+    from clinic.api.models import WebhookEndpoint
+    from clinic.api.webhooks.services import webhook_endpoint_rotate_secret
+
+    with tenant_context(org=org_id):
+        _, secret = webhook_endpoint_rotate_secret(endpoint=WebhookEndpoint.objects.get(pk=endpoint_id))
+    print(json.dumps({"secret": secret}))  # noqa: T201
+
+
 def seed(url_a: str, url_b: str) -> None:
     clinics = [clinic_with_endpoint("hooks-a", url_a), clinic_with_endpoint("hooks-b", url_b)]
     print(json.dumps(clinics))  # noqa: T201
