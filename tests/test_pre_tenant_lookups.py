@@ -65,6 +65,7 @@ def test_the_lookup_functions_are_fixed_search_path_security_definers():
         "messaging_clinic_for_sender",
         "messaging_clinic_for_token",
         "messaging_due_clinics",
+        "messaging_retention_clinics",
         "tenancy_closed_clinics",
         "tenancy_invitation_for_token",
         # Not a lookup but the trigger that keeps a clinic's last owner (tenancy/0010),
