@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.appointments.models import Appointment, Patient
+from clinic.messaging.template_variables import TEMPLATE_FIELDS, clinical_refusal, placeholders_in
 from tenancy.models import TenantModel
 
 DEFAULT_LEAD_MINUTES = [48 * 60, 2 * 60]
@@ -24,15 +25,12 @@ DEFAULT_TEMPLATE = (
     "Hi {first_name}, this is {clinic} confirming your appointment on {date} at {time}. "
     "Reply C to confirm or N to cancel, or use {link} . Questions: {clinic_phone}. Reply STOP to opt out."
 )
-TEMPLATE_FIELDS = ("first_name", "clinic", "date", "time", "link", "clinic_phone")
 SENDER_CONSTRAINT = "messaging_smssettings_sender_uniq"
 
 
 def validate_template(value: str) -> None:
-    import string
-
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        names = placeholders_in(value)
     except ValueError as exc:
         raise ValidationError(f"The template has a stray brace: {exc}.", code="bad_template") from None
     unknown = names - set(TEMPLATE_FIELDS)
@@ -65,6 +63,12 @@ class SmsSettings(TenantModel):
     send_from = models.TimeField(default=dt.time(8, 0), help_text="Earliest local time to text patients.")
     send_until = models.TimeField(default=dt.time(21, 0), help_text="Latest local time to text patients.")
     template = models.TextField(default=DEFAULT_TEMPLATE, validators=[validate_template], max_length=480)
+    # Off: the text names no provider, specialty, appointment type or notes (see
+    # template_variables); a template using them is refused, and they render empty.
+    clinical_details = models.BooleanField(
+        default=False,
+        help_text="Allow placeholders that reveal clinical details (provider, specialty, type, notes).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantModel.Meta):
@@ -102,6 +106,9 @@ class SmsSettings(TenantModel):
         if self.send_from >= self.send_until:
             errors["send_until"] = "The sending window must end after it starts (e.g. 08:00 to 21:00)."
         self.lead_minutes = sorted(set(self.lead_minutes or []), reverse=True)
+        refusal = "" if self.clinical_details else clinical_refusal(self.template)
+        if refusal:
+            errors["template"] = refusal
         if errors:
             raise ValidationError(errors)
 
@@ -226,6 +233,9 @@ class ConfirmationRequest(TenantModel):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     skip_reason = models.CharField(max_length=200, blank=True)
+    # Why `due_at` is later than the lead time says, when the recipient's clock made
+    # it wait (clinic.messaging.quiet_hours): shown to staff, naming the zone.
+    window_note = models.CharField(max_length=300, blank=True)
     message = models.ForeignKey(
         SmsMessage, on_delete=models.SET_NULL, null=True, blank=True, db_constraint=False, related_name="+"
     )
