@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -55,3 +56,43 @@ def seed(count: int = 1) -> None:
         clinic_with_due_texts("worker-b", "+12025550162", count, phone_offset=5000),
     ]
     print(json.dumps(clinics))  # noqa: T201
+
+
+def seed_night_for_the_patient(opens_in_seconds: int) -> None:
+    """A clinic (in UTC) whose patient lives where the sending window opens in
+    `opens_in_seconds`: their zone is the fixed-offset one where it is about noon
+    now, and the window starts that many seconds after the patient's "now". Their
+    appointment's request is due at once by its lead time, so only the patient's
+    quiet hours hold it. Prints the clinic, the phone and the request."""
+    from clinic.appointments.models import AppointmentType, Provider
+
+    now = timezone.now()
+    offset = 12 - now.hour  # hours east of UTC where it is about noon: -11 to +12
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX names: the sign is reversed
+    local = now.astimezone(ZoneInfo(zone)) + dt.timedelta(seconds=opens_in_seconds)
+    owner = get_user_model().objects.create_user(
+        username="night-owner", email="night@example.test", password="x-unused-x"
+    )
+    org = organization_create(name="Night", slug="worker-night", timezone="UTC", owner=owner)
+    with tenant_context(org=org):
+        sms_settings_save(
+            enabled=True,
+            sender_number="+12025550163",
+            lead_minutes=[12 * 60],
+            send_from=local.time().replace(microsecond=0),
+            send_until=dt.time(23, 0),
+        )
+        patient = patient_create(
+            first_name="Nia", last_name="Ght", date_of_birth=dt.date(1980, 1, 1), phone="+12025550170", timezone=zone
+        )
+        appointment_book(
+            patient=patient,
+            provider=Provider.objects.create(name="Provider"),
+            appointment_type=AppointmentType.objects.create(name="Visit", default_duration=30),
+            starts_at=now.replace(microsecond=0) + dt.timedelta(hours=3),
+            booked_by=None,
+        )
+        request = ConfirmationRequest.objects.get()
+    print(  # noqa: T201
+        json.dumps({"org": str(org.id), "phone": patient.phone, "due_at": request.due_at.isoformat(), "zone": zone})
+    )

@@ -99,7 +99,8 @@ def test_no_button_once_the_appointment_is_no_longer_waiting(as_staff, people_a)
 
 def test_send_confirmation_now_creates_a_request_sent_by_hand(as_staff, people_a):
     with tenant_context(org=people_a.org):
-        factories.sms_settings(lead_minutes=[])
+        # Open all day: "send now" keeps the patient's quiet hours (test_sms_quiet_hours.py).
+        factories.sms_settings(lead_minutes=[], send_from=dt.time(0, 0), send_until=dt.time(23, 59, 59))
     visit = book(people_a)
     response = as_staff.post(f"/sms/appointments/{visit.pk}/confirmation/")
     assert response["Location"] == f"/appointments/{visit.pk}/"

@@ -4,7 +4,9 @@ tests cannot run inside a test transaction)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -134,3 +136,22 @@ def test_the_worker_refuses_a_job_without_a_clinic(worker_db):
         ["failed"]
     ]
     assert sql(worker_db, "SELECT count(*) FROM messaging_smsmessage") == [["0"]]
+
+
+def test_a_text_held_by_the_patients_quiet_hours_goes_once_their_window_opens(worker_db):
+    """Real time, real workers: the patient's sending window (in their own zone) opens
+    a little after the seed. Before, the worker's dispatch finds nothing due and sends
+    nothing; after, the next tick sends the text once."""
+    out = shell(worker_db, "from tests.sms_worker_seed import seed_night_for_the_patient as s; s(40)")
+    night = json.loads(out.strip().splitlines()[-1])
+    opens = dt.datetime.fromisoformat(night["due_at"])
+    assert opens > dt.datetime.now(dt.UTC)  # held: due at once by its lead time, but not yet for the patient
+    defer_tick(worker_db)
+    output = run_workers(worker_db)
+    assert texts_to(output, night["phone"]) == 0
+    assert sql(worker_db, "SELECT status FROM messaging_confirmationrequest") == [["pending"]]
+    time.sleep(max(0.0, (opens - dt.datetime.now(dt.UTC)).total_seconds()) + 1)
+    defer_tick(worker_db)
+    output = run_workers(worker_db)
+    assert texts_to(output, night["phone"]) == 1
+    assert sql(worker_db, "SELECT status FROM messaging_smsmessage") == [["sent"]]

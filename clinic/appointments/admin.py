@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
 from clinic.admin_search import SearchByPostMixin
-from clinic.appointments.forms import add_service_errors
+from clinic.appointments.forms import ZoneInput, add_service_errors
 from clinic.appointments.models import (
     Appointment,
     AppointmentStatusChange,
@@ -159,7 +159,12 @@ class PatientAdmin(SearchByPostMixin, ServiceAdmin):
     # Consent changes come from the patient (STOP/START) through the services,
     # which record when; the admin shows it but cannot opt anyone back in.
     readonly_fields = ("sms_consent", "sms_consent_changed_at", *TIMESTAMPS)
-    fields = ("first_name", "last_name", "date_of_birth", "phone", "email", "notes", *readonly_fields)
+    fields = ("first_name", "last_name", "date_of_birth", "phone", "email", "timezone", "notes", *readonly_fields)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "timezone":
+            kwargs["widget"] = ZoneInput()  # the IANA zones, searchable as one types
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False

@@ -22,7 +22,7 @@ from clinic.appointments.errors import SlotConflict, is_exclusion_violation, vio
 from clinic.appointments.phones import clinic_phone_region, normalize_phone
 from clinic.appointments.querysets import ActiveManager, AppointmentManager, PatientManager, search_key
 from clinic.appointments.timezones import format_span
-from tenancy.models import Organization, TenantModel
+from tenancy.models import Organization, TenantModel, validate_timezone
 
 PHONE_TAKEN = "Another patient of this clinic already has this phone number."
 
@@ -49,6 +49,15 @@ class Patient(TenantModel):
     sms_consent = models.CharField(max_length=10, choices=SmsConsent.choices, default=SmsConsent.OPTED_IN)
     sms_consent_changed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # Where the patient lives, when the phone number does not say (a US toll-free
+    # number, a country of many zones) or says wrong (a number kept after a move).
+    # Empty: the number's own zones. Texts respect quiet hours in this zone.
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="IANA time zone, e.g. America/New_York. Empty: taken from the phone number.",
+    )
     # Set by clinic.audit.patient_rights.patient_erase(): the row stays, pseudonymised,
     # for the appointments that must be kept.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.timezone import now as current_time
 
 from clinic.appointments import signals
 from clinic.appointments.errors import SlotConflict, violated_constraint
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 APPOINTMENT_FIELDS = frozenset({"patient", "provider", "appointment_type", "starts_at", "ends_at", "notes"})
-PATIENT_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "phone", "email", "notes"})
+PATIENT_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "phone", "email", "notes", "timezone"})
 PROVIDER_FIELDS = frozenset({"title", "name", "specialty", "active"})
 APPOINTMENT_TYPE_FIELDS = frozenset({"name", "default_duration", "colour", "active"})
 
@@ -315,6 +316,7 @@ def patient_create(
     email: str = "",
     notes: str = "",
     sms_consent: str = Patient.SmsConsent.OPTED_IN,
+    timezone: str = "",  # the field's name (the module is `current_time` here)
 ) -> Patient:
     """Register a patient. The phone is normalised to E.164 and must be unique in the
     clinic (the same number in another clinic is a different patient)."""
@@ -326,7 +328,8 @@ def patient_create(
         email=email,
         notes=notes,
         sms_consent=sms_consent,
-        sms_consent_changed_at=timezone.now(),
+        sms_consent_changed_at=current_time(),
+        timezone=timezone,
     )
     patient.claim_for_current_org()
     patient.full_clean()
@@ -351,6 +354,7 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
     changed = [name for name in fields if getattr(patient, name) != before[name]]
     if changed:
         record(Action.UPDATE, obj=patient, changed_fields=changed)
+        signals.patient_changed.send(sender=Patient, patient=patient, changed_fields=tuple(changed))
     return patient
 
 

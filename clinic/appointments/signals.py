@@ -13,6 +13,10 @@ from django.dispatch import Signal
 # (the status before, "" for a booking), changed_fields (names), via
 # (AppointmentStatusChange.Via value), changed_by (a User or None).
 appointment_changed = Signal()
+# Keyword arguments: patient, changed_fields (names). Sent by patient_update() after
+# the row is saved, when something changed: texts planned for the patient follow
+# their number and time zone (quiet hours are the patient's).
+patient_changed = Signal()
 
 BOOKED = "booked"
 UPDATED = "updated"  # moved, or patient/provider/type/notes changed

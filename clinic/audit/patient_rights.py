@@ -4,7 +4,7 @@ clinic's tenant context, and audited with the patient's id (never their name).
 
 Erasure keeps what a clinic must keep and pseudonymises it: the patient row stays
 (its appointments point at it), with the name replaced, the phone replaced by a
-placeholder no real number can equal, and email, birth date and notes cleared.
+placeholder no real number can equal, and email, birth date, notes and time zone cleared.
 Appointments keep their times, provider, type and status history; their notes are
 cleared. Texts to and from the patient lose their bodies and the patient's number,
 and stored API responses that may repeat the patient's details are deleted."""
@@ -34,6 +34,7 @@ PROFILE_FIELDS = (
     "phone",
     "email",
     "notes",
+    "timezone",
     "sms_consent",
     "sms_consent_changed_at",
     "created_at",
@@ -110,6 +111,7 @@ def patient_erase(*, patient: Patient) -> Patient:
     patient.phone = f"+0{patient.pk.hex[:20]}"
     patient.email = ""
     patient.notes = ""
+    patient.timezone = ""  # where they live
     patient.date_of_birth = None
     patient.sms_consent = Patient.SmsConsent.OPTED_OUT
     patient.sms_consent_changed_at = patient.erased_at = timezone.now()

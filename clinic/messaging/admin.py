@@ -46,6 +46,7 @@ class SmsSettingsAdmin(TenantModelAdmin):
         "send_from",
         "send_until",
         "template",
+        "clinical_details",
         "updated_at",
     )
     readonly_fields = ("updated_at",)
@@ -130,6 +131,7 @@ class ConfirmationRequestAdmin(ReadOnlyMixin, TenantModelAdmin):
         "expires_at",
         "status",
         "skip_reason",
+        "window_note",
         "message",
         "response",
         "responded_at",

@@ -45,6 +45,7 @@ from clinic.lifecycle.selectors import current_clinic
 from clinic.messaging import tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
+from clinic.messaging.quiet_hours import send_time
 from clinic.messaging.rendering import render_confirmation
 from tenancy.jobs import commit_without_waiting_for_disk
 from tenancy.models import Organization
@@ -100,13 +101,32 @@ def queue_confirmations(request_ids, *, now: dt.datetime | None = None) -> list[
         if problem:
             request.status, request.skip_reason = ConfirmationRequest.Status.SKIPPED, problem
             continue
+        if _held_by_quiet_hours(request, clinic, sms_settings, now):
+            continue
         token, request.token_hash = tokens.new_token()
         request.message = _confirmation_message(request.appointment, clinic, sms_settings, token)
         request.status = ConfirmationRequest.Status.QUEUED
         new_messages.append(request.message)
     SmsMessage.objects.bulk_create(new_messages)
-    ConfirmationRequest.objects.bulk_update(pending, ["status", "skip_reason", "message", "token_hash"])
+    ConfirmationRequest.objects.bulk_update(
+        pending, ["status", "skip_reason", "message", "token_hash", "due_at", "window_note"]
+    )
     return [*SmsMessage.objects.filter(pk__in=already), *new_messages]
+
+
+def _held_by_quiet_hours(request: ConfirmationRequest, clinic, sms_settings: SmsSettings, now: dt.datetime) -> bool:
+    """Whether the recipient's window is shut now (the request was planned before the
+    patient's zone or number, or the window, changed): it then waits for the window
+    to open, or is skipped when that is after the appointment. The same decision as
+    planning's (quiet_hours.send_time), asked again at the last moment."""
+    when = send_time(now, window=sms_settings, clinic_zone=clinic.zone, patient=request.appointment.patient)
+    if when.at <= now:
+        return False
+    request.due_at, request.window_note = when.at, when.note
+    if when.at >= request.appointment.starts_at:
+        request.status = ConfirmationRequest.Status.SKIPPED
+        request.skip_reason = "Due in quiet hours, and the next allowed time is after the appointment."
+    return True
 
 
 def _confirmation_message(appointment: Appointment, clinic, sms_settings: SmsSettings, token: str) -> SmsMessage:

@@ -13,17 +13,10 @@ from django import forms
 from clinic.appointments.forms import check_day_in_range, date_input, time_input
 from clinic.appointments.phones import format_phone
 from clinic.appointments.timezones import local_day_bounds
-from clinic.messaging.models import MIN_TEXT_RETENTION_DAYS, TEMPLATE_FIELDS, SmsMessage, SmsSettings
+from clinic.messaging.models import MIN_TEXT_RETENTION_DAYS, SmsMessage, SmsSettings
+from clinic.messaging.template_variables import CLINICAL_WARNING, TEMPLATE_VARIABLES, clinical_refusal
 
 ANY = ""
-PLACEHOLDER_HELP = {
-    "first_name": "the patient's first name",
-    "clinic": "the clinic's name",
-    "date": "the appointment's day, e.g. Mon 4 Mar",
-    "time": "its time, e.g. 09:30",
-    "link": "the confirmation link (required)",
-    "clinic_phone": "the clinic's phone number",
-}
 # The model's limits on lead times: 15 minutes to 14 days, at most four.
 MIN_LEAD_MINUTES, MAX_LEAD_MINUTES, MAX_LEADS = 15, 14 * 24 * 60, 4
 
@@ -146,6 +139,11 @@ class SmsSettingsForm(forms.Form):
         help_text="After this the log keeps who, when and the status, not what was written; "
         "texts from unknown numbers are deleted.",
     )
+    clinical_details = forms.BooleanField(
+        label="Include clinical details",
+        required=False,
+        help_text=f"Lets the text name the provider, specialty, appointment type or notes. {CLINICAL_WARNING}",
+    )
 
     @classmethod
     def initial_from(cls, sms_settings: SmsSettings) -> dict:
@@ -158,7 +156,16 @@ class SmsSettingsForm(forms.Form):
             "send_until": sms_settings.send_until,
             "template": sms_settings.template,
             "text_retention_days": sms_settings.text_retention_days,
+            "clinical_details": sms_settings.clinical_details,
         }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # The model refuses the same (any path); said here before anything is saved.
+        refusal = "" if data.get("clinical_details") else clinical_refusal(data.get("template", ""))
+        if refusal:
+            self.add_error("template", refusal)
+        return data
 
     def clean_lead_hours(self) -> list[int]:
         return parse_lead_hours(self.cleaned_data["lead_hours"])
@@ -176,9 +183,11 @@ class SmsSettingsForm(forms.Form):
             "send_from": data["send_from"],
             "send_until": data["send_until"],
             "template": data["template"],
+            "clinical_details": data["clinical_details"],
         }
 
 
-def placeholders() -> list[tuple[str, str]]:
-    """The template's placeholders, as written in it, and what each becomes."""
-    return [("{" + name + "}", PLACEHOLDER_HELP.get(name, "")) for name in TEMPLATE_FIELDS]
+def placeholders() -> list[tuple[str, str, bool]]:
+    """The template's placeholders, as written in it, what each becomes, and whether
+    it reveals clinical detail (template_variables)."""
+    return [("{" + variable.name + "}", variable.meaning, variable.clinical) for variable in TEMPLATE_VARIABLES]

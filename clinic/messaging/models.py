@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.appointments.models import Appointment, Patient
+from clinic.messaging.template_variables import TEMPLATE_FIELDS, clinical_refusal, placeholders_in
 from tenancy.models import TenantModel
 
 DEFAULT_LEAD_MINUTES = [48 * 60, 2 * 60]
@@ -25,7 +26,6 @@ DEFAULT_TEMPLATE = (
     "Hi {first_name}, this is {clinic} confirming your appointment on {date} at {time}. "
     "Reply C to confirm or N to cancel, or use {link} . Questions: {clinic_phone}. Reply STOP to opt out."
 )
-TEMPLATE_FIELDS = ("first_name", "clinic", "date", "time", "link", "clinic_phone")
 SENDER_CONSTRAINT = "messaging_smssettings_sender_uniq"
 # How long a text's words are kept (`manage.py messaging_prune` then blanks the body of
 # the log entry and deletes unmatched inbound texts), unless the clinic chooses.
@@ -34,10 +34,8 @@ MIN_TEXT_RETENTION_DAYS = 30
 
 
 def validate_template(value: str) -> None:
-    import string
-
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        names = placeholders_in(value)
     except ValueError as exc:
         raise ValidationError(f"The template has a stray brace: {exc}.", code="bad_template") from None
     unknown = names - set(TEMPLATE_FIELDS)
@@ -75,6 +73,12 @@ class SmsSettings(TenantModel):
         default=DEFAULT_TEXT_RETENTION_DAYS,
         validators=[MinValueValidator(MIN_TEXT_RETENTION_DAYS)],
         help_text="Days a text's words are kept; then the log keeps only who, when and its status.",
+    )
+    # Off: the text names no provider, specialty, appointment type or notes (see
+    # template_variables); a template using them is refused, and they render empty.
+    clinical_details = models.BooleanField(
+        default=False,
+        help_text="Allow placeholders that reveal clinical details (provider, specialty, type, notes).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,6 +122,9 @@ class SmsSettings(TenantModel):
                 f"Texts may be kept at most {longest} days, as long as the audit trail that records them."
             )
         self.lead_minutes = sorted(set(self.lead_minutes or []), reverse=True)
+        refusal = "" if self.clinical_details else clinical_refusal(self.template)
+        if refusal:
+            errors["template"] = refusal
         if errors:
             raise ValidationError(errors)
 
@@ -242,6 +249,9 @@ class ConfirmationRequest(TenantModel):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     skip_reason = models.CharField(max_length=200, blank=True)
+    # Why `due_at` is later than the lead time says, when the recipient's clock made
+    # it wait (clinic.messaging.quiet_hours): shown to staff, naming the zone.
+    window_note = models.CharField(max_length=300, blank=True)
     message = models.ForeignKey(
         SmsMessage, on_delete=models.SET_NULL, null=True, blank=True, db_constraint=False, related_name="+"
     )

@@ -13,3 +13,12 @@ def plan_requests(sender, *, appointment, change: str, **details) -> None:
     from clinic.messaging.scheduling import plan_confirmation_requests
 
     plan_confirmation_requests(appointment)
+
+
+@receiver(signals.patient_changed, dispatch_uid="messaging.replan_patient")
+def replan_patient(sender, *, patient, changed_fields, **details) -> None:
+    """A new number or time zone may move the patient's quiet hours."""
+    from clinic.messaging.scheduling import plan_patient_requests
+
+    if {"phone", "timezone"} & set(changed_fields):
+        plan_patient_requests(patient)

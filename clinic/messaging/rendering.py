@@ -1,26 +1,54 @@
 """The words of the texts: the minimum a patient needs, nothing clinical (no
-provider specialty, no appointment type)."""
+provider, specialty, appointment type or notes) unless the clinic opted in
+(template_variables declares which placeholder is which)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.formats import date_format
 
 from clinic.appointments.models import Appointment
 from clinic.appointments.phones import format_phone
 from clinic.messaging.models import SmsSettings
+from clinic.messaging.template_variables import CLINICAL_FIELDS
 from tenancy.models import Organization
+
+NOTES_IN_TEXT = 160
 
 
 def render_confirmation(appointment: Appointment, clinic: Organization, sms_settings: SmsSettings, *, link: str) -> str:
+    return sms_settings.template.format(**template_values(appointment, clinic, sms_settings, link=link))
+
+
+def template_values(appointment: Appointment, clinic: Organization, sms_settings: SmsSettings, *, link: str) -> dict:
+    """Each declared placeholder's text for this appointment. Clinical ones are empty
+    unless the clinic opted in: a template saved with them (before the opt-in was
+    turned off, or by a path that skipped the checks) still reveals nothing."""
     local = appointment.starts_at.astimezone(clinic.zone)
-    return sms_settings.template.format(
-        first_name=appointment.patient.first_name,
-        clinic=clinic.name,
-        date=date_format(local, "D j M"),
-        time=date_format(local, "H:i"),
-        link=link,
-        clinic_phone=_clinic_phone(sms_settings),
-    )
+    values = {
+        "first_name": appointment.patient.first_name,
+        "clinic": clinic.name,
+        "date": date_format(local, "D j M"),
+        "time": date_format(local, "H:i"),
+        "link": link,
+        "clinic_phone": _clinic_phone(sms_settings),
+        "provider": _related(appointment, "provider", "display_name"),
+        "specialty": _related(appointment, "provider", "specialty"),
+        "appointment_type": _related(appointment, "appointment_type", "name"),
+        "notes": " ".join(appointment.notes.split())[:NOTES_IN_TEXT],
+    }
+    if not sms_settings.clinical_details:
+        values.update(dict.fromkeys(CLINICAL_FIELDS, ""))
+    return values
+
+
+def _related(appointment: Appointment, relation: str, attribute: str) -> str:
+    """An attribute of a related row, or "" when there is none (the settings page's
+    example appointment has no provider)."""
+    try:
+        return getattr(getattr(appointment, relation), attribute) or ""
+    except ObjectDoesNotExist:
+        return ""
 
 
 def _clinic_phone(sms_settings: SmsSettings) -> str:

@@ -110,7 +110,10 @@ def _request_line(request: ConfirmationRequest, now: dt.datetime) -> RequestLine
     else:
         hours, minutes = divmod(request.lead_minutes, 60)
         lead = f"{hours} h before" if not minutes else f"{hours} h {minutes} min before"
-    return RequestLine(request=request, lead=lead, state=_request_state(request, now), note=request.skip_reason)
+    note = request.skip_reason
+    if request.status == ConfirmationRequest.Status.PENDING and request.window_note:
+        note = request.window_note  # the recipient's clock made it wait: the zone is named
+    return RequestLine(request=request, lead=lead, state=_request_state(request, now), note=note)
 
 
 def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:

@@ -26,7 +26,9 @@ from clinic.messaging.models import (
     SmsSettings,
 )
 from clinic.messaging.outbox import queue_text
+from clinic.messaging.quiet_hours import send_time
 from clinic.messaging.scheduling import plan_confirmation_requests
+from tenancy.models import Organization
 
 if TYPE_CHECKING:
     from clinic.accounts.models import User
@@ -41,6 +43,7 @@ SETTINGS_FIELDS = frozenset(
         "send_until",
         "template",
         "text_retention_days",
+        "clinical_details",
     }
 )
 # How far ahead a settings change re-plans requests (the longest lead time allowed).
@@ -84,8 +87,10 @@ def sms_settings_save(**fields) -> SmsSettings:
 
 @transaction.atomic
 def send_confirmation_now(*, appointment: Appointment, requested_by: User | None) -> ConfirmationRequest:
-    """A confirmation request sent at once, by hand (besides the scheduled ones): claimed
-    here, texted by the worker as soon as this transaction commits."""
+    """A confirmation request sent by hand (besides the scheduled ones): claimed here
+    and texted by the worker as soon as this transaction commits, or, when it is
+    night for the patient, planned for the moment their sending window opens (the
+    returned request is then pending, its `window_note` says why)."""
     from clinic.messaging import delivery, tasks
 
     appointment = Appointment.objects.select_related("patient").get(pk=appointment.pk)
@@ -93,13 +98,23 @@ def send_confirmation_now(*, appointment: Appointment, requested_by: User | None
     if problem:
         raise ValidationError(problem, code="cannot_text")
     now = timezone.now()
+    clinic = Organization.objects.get(pk=appointment.organization_id)
+    when = send_time(now, window=SmsSettings.objects.get(), clinic_zone=clinic.zone, patient=appointment.patient)
+    if when.at >= appointment.starts_at:
+        raise ValidationError(
+            f"It is quiet hours for {appointment.patient.first_name} until after the appointment. {when.note}".strip(),
+            code="quiet_hours",
+        )
     request = ConfirmationRequest.objects.create(
         appointment=appointment,
         lead_minutes=None,
         appointment_starts_at=appointment.starts_at,
-        due_at=now,
+        due_at=when.at,
         expires_at=appointment.starts_at,
+        window_note=when.note,
     )
+    if when.at > now:
+        return request  # the worker's minute tick claims it once due
     message = delivery.queue_confirmation(request.id, now=now)
     if message is None:
         request.refresh_from_db()

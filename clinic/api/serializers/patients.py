@@ -20,6 +20,7 @@ class PatientOut(serializers.ModelSerializer):
             "email",
             "sms_consent",
             "sms_consent_changed_at",
+            "timezone",
             "notes",
             "created_at",
             "updated_at",
@@ -44,6 +45,15 @@ class PatientUpdateIn(InputSerializer):
     )
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    timezone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text=(
+            "The patient's IANA time zone (America/New_York), whose quiet hours texts respect; "
+            "empty: the zones of the phone number."
+        ),
+    )
 
 
 class PatientCreateIn(PatientUpdateIn):
