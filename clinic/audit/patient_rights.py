@@ -22,8 +22,10 @@ from django.utils import timezone
 
 from clinic.api.models import IdempotencyRecord, WebhookEvent
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.appointments.services import patient_set_sms_consent
 from clinic.audit.models import AuditEvent
 from clinic.audit.trail import Action, record
+from clinic.messaging.compliance_models import ConsentSource
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
 
 PROFILE_FIELDS = (
@@ -97,6 +99,7 @@ def _consent_history(patient: Patient) -> list[dict]:
 @transaction.atomic
 def patient_erase(*, patient: Patient) -> Patient:
     """Remove the patient's personal data, keeping pseudonymised appointments."""
+    patient_set_sms_consent(patient=patient, opted_in=False, source=ConsentSource.SYSTEM, note="Personal data erased.")
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     phone, email = patient.phone, patient.email
     SmsMessage.objects.filter(_messages_filter(patient, phone)).update(body="", from_number="", to_number="")

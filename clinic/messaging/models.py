@@ -24,6 +24,12 @@ DEFAULT_TEMPLATE = (
     "Hi {first_name}, this is {clinic} confirming your appointment on {date} at {time}. "
     "Reply C to confirm or N to cancel, or use {link} . Questions: {clinic_phone}. Reply STOP to opt out."
 )
+# What a patient agrees to when they accept appointment texts; each consent record
+# keeps the wording in force when it was given.
+DEFAULT_CONSENT_WORDING = (
+    "I agree to receive appointment confirmation and reminder texts from the clinic at this number. "
+    "Message frequency varies; message and data rates may apply. Reply STOP to opt out, HELP for help."
+)
 TEMPLATE_FIELDS = ("first_name", "clinic", "date", "time", "link", "clinic_phone")
 SENDER_CONSTRAINT = "messaging_smssettings_sender_uniq"
 
@@ -65,6 +71,11 @@ class SmsSettings(TenantModel):
     send_from = models.TimeField(default=dt.time(8, 0), help_text="Earliest local time to text patients.")
     send_until = models.TimeField(default=dt.time(21, 0), help_text="Latest local time to text patients.")
     template = models.TextField(default=DEFAULT_TEMPLATE, validators=[validate_template], max_length=480)
+    consent_wording = models.TextField(
+        default=DEFAULT_CONSENT_WORDING,
+        max_length=1000,
+        help_text="What a patient agrees to when they accept texts; kept with each consent record.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantModel.Meta):
@@ -265,3 +276,7 @@ class ConfirmationRequest(TenantModel):
     @property
     def answered(self) -> bool:
         return bool(self.response)
+
+
+# The opt-out list and the consent records (their own module, one concern each).
+from clinic.messaging.compliance_models import SmsConsentRecord, SmsOptOut  # noqa: E402, F401

@@ -8,12 +8,14 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic.appointments.errors import violated_constraint
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
-from clinic.messaging import inbound
+from clinic.audit.trail import current_actor
+from clinic.messaging import inbound, optouts
+from clinic.messaging.compliance_models import OptOutMethod, SmsOptOut
 from clinic.messaging.models import (
     DEFAULT_LEAD_MINUTES,
     SENDER_CONSTRAINT,
@@ -28,7 +30,16 @@ if TYPE_CHECKING:
     from clinic.accounts.models import User
 
 SETTINGS_FIELDS = frozenset(
-    {"enabled", "sender_number", "clinic_phone", "lead_minutes", "send_from", "send_until", "template"}
+    {
+        "enabled",
+        "sender_number",
+        "clinic_phone",
+        "lead_minutes",
+        "send_from",
+        "send_until",
+        "template",
+        "consent_wording",
+    }
 )
 # How far ahead a settings change re-plans requests (the longest lead time allowed).
 REPLAN_HORIZON = dt.timedelta(days=15)
@@ -104,8 +115,8 @@ def _why_not_text(appointment: Appointment) -> str:
         return f"Only a scheduled appointment can be confirmed; this one is {appointment.get_status_display().lower()}."
     if appointment.starts_at <= timezone.now():
         return "The appointment has already started."
-    if appointment.patient.sms_consent != Patient.SmsConsent.OPTED_IN:
-        return f"{appointment.patient.first_name} opted out of texts."
+    if not optouts.may_text(appointment.patient):
+        return f"{appointment.patient.first_name} gets no texts: {optouts.texts_off_reason(appointment.patient)}"
     return ""
 
 
@@ -120,8 +131,10 @@ def send_text_by_hand(*, patient: Patient, body: str, sent_by: User, appointment
     sms_settings = SmsSettings.objects.first()
     if sms_settings is None or not sms_settings.sender_number:
         raise ValidationError("The clinic has no sender number (see SMS settings).", code="no_sender")
-    if patient.sms_consent != Patient.SmsConsent.OPTED_IN:
-        raise ValidationError(f"{patient.first_name} opted out of texts.", code="opted_out")
+    if not optouts.may_text(patient):
+        raise ValidationError(
+            f"{patient.first_name} gets no texts: {optouts.texts_off_reason(patient)}", code="opted_out"
+        )
     return queue_text(
         to_number=patient.phone,
         from_number=sms_settings.sender_number,
@@ -147,3 +160,54 @@ def respond_by_link(*, request: ConfirmationRequest, confirm: bool) -> Appointme
     """The patient's answer on the confirmation page (the view checked the token)."""
     status = Appointment.Status.CONFIRMED if confirm else Appointment.Status.CANCELLED
     return inbound.respond(request, status, via=AppointmentStatusChange.Via.LINK)
+
+
+@transaction.atomic
+def sms_number_set_opt_out(
+    *,
+    phone: str,
+    opted_out: bool,
+    method: str,
+    keyword: str = "",
+    reason: str = "",
+    sender_number: str | None = None,
+) -> SmsOptOut | None:
+    """Put `phone` on the clinic's opt-out list for its sender number (`sender_number`,
+    by default the clinic's current one), or lift it (`opted_out=False`): one more row
+    of its history, naming who acted. Returns None, writing nothing, when the number
+    is already in that state. Staff and API lifting an opt-out must give a reason."""
+    from clinic.appointments.phones import normalize_phone
+
+    if method not in OptOutMethod.values:
+        raise ValueError(f"Unknown opt-out method {method!r}.")
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+    sender_number = sender_number if sender_number is not None else optouts.clinic_sender()
+    if not sender_number:
+        raise ValidationError("The clinic has no sender number (see SMS settings).", code="no_sender")
+    reason = reason.strip()
+    if not opted_out and method in (OptOutMethod.STAFF, OptOutMethod.API) and not reason:
+        raise ValidationError({"reason": "Say why texts may go to this number again."}, code="reason_required")
+    # One change at a time per number and sender: two STOPs at once write one row.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"optout|{sender_number}|{phone}"])
+    latest = optouts.latest_event(phone, sender_number)
+    if (latest.opted_out if latest else False) == opted_out:
+        return None
+    actor = current_actor()
+    event = SmsOptOut(
+        phone=phone,
+        sender_number=sender_number,
+        opted_out=opted_out,
+        method=method,
+        keyword=keyword[:20],
+        reason=reason[:300],
+        actor_type=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
+        actor_label=actor.label[:150],
+    )
+    event.save()
+    return event

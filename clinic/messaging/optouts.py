@@ -1,0 +1,87 @@
+"""Reading the opt-out list (clinic.messaging.compliance_models.SmsOptOut): whether a
+number may be texted from a sender number, and why not. Writes go through
+clinic.messaging.services.sms_number_set_opt_out.
+
+The rule, in one place for Python (`blocking_opt_out`, `opted_out_among`) and one
+for SQL (`NUMBER_OPTED_OUT_SQL`, used by the worker's claim in delivery.py): the
+latest row of the (sender, phone) pair decides, and it blocks when it is an opt-out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from clinic.messaging.compliance_models import SmsOptOut
+
+# True when message `m`'s recipient has opted out of its sender number (`m` is a
+# messaging_smsmessage row; RLS and the organization check keep it to its clinic).
+NUMBER_OPTED_OUT_SQL = """
+EXISTS (SELECT 1 FROM (
+        SELECT o.opted_out FROM messaging_smsoptout o
+         WHERE o.organization_id = m.organization_id AND o.phone = m.to_number AND o.sender_number = m.from_number
+         ORDER BY o.at DESC LIMIT 1) latest
+     WHERE latest.opted_out)
+"""
+
+
+def latest_event(phone: str, sender_number: str) -> SmsOptOut | None:
+    """The number's latest opt-out or opt-in for the sender, if any."""
+    if not phone or not sender_number:
+        return None
+    return SmsOptOut.objects.filter(phone=phone, sender_number=sender_number).order_by("-at").first()
+
+
+def blocking_opt_out(phone: str, sender_number: str) -> SmsOptOut | None:
+    """The opt-out that keeps texts from `sender_number` off `phone`; None if it may be texted."""
+    event = latest_event(phone, sender_number)
+    return event if event is not None and event.opted_out else None
+
+
+def opted_out_among(phones: Iterable[str], sender_number: str) -> set[str]:
+    """Those of `phones` opted out of `sender_number`: one query, however many."""
+    phones = set(phones)
+    if not phones or not sender_number:
+        return set()
+    latest = (
+        SmsOptOut.objects.filter(phone__in=phones, sender_number=sender_number)
+        .order_by("phone", "-at")
+        .distinct("phone")
+        .values_list("phone", "opted_out")
+    )
+    return {phone for phone, opted_out in latest if opted_out}
+
+
+def number_history(phone: str) -> list[SmsOptOut]:
+    """Every opt-out and opt-in of `phone`, for any of the clinic's sender numbers, oldest first."""
+    return list(SmsOptOut.objects.filter(phone=phone).order_by("at", "id"))
+
+
+def clinic_sender() -> str:
+    from clinic.messaging.models import SmsSettings
+
+    return SmsSettings.objects.values_list("sender_number", flat=True).first() or ""
+
+
+def may_text(patient) -> bool:
+    """Whether the patient may be texted from the clinic's sender number: their own
+    consent and their number's place on the opt-out list."""
+    if patient.sms_consent != patient.SmsConsent.OPTED_IN:
+        return False
+    return blocking_opt_out(patient.phone, clinic_sender()) is None
+
+
+def texts_off_reason(patient, clinic_zone=None) -> str:
+    """Why the patient gets no texts, in a sentence for staff; "" if they do.
+    The number's opt-out comes first: it is what a STOP leaves."""
+    from django.utils.formats import date_format
+
+    def when(moment) -> str:
+        return date_format(moment.astimezone(clinic_zone) if clinic_zone else moment, "j M Y")
+
+    opt_out = blocking_opt_out(patient.phone, clinic_sender())
+    if opt_out is not None:
+        reason = f": {opt_out.reason}" if opt_out.reason else ""
+        return f"This number opted out {opt_out.how} on {when(opt_out.at)}{reason}."
+    if patient.sms_consent != patient.SmsConsent.OPTED_IN:
+        since = f" on {when(patient.sms_consent_changed_at)}" if patient.sms_consent_changed_at else ""
+        return f"The patient withdrew consent to texts{since}."
+    return ""
