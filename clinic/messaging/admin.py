@@ -46,6 +46,7 @@ class SmsSettingsAdmin(TenantModelAdmin):
         "send_from",
         "send_until",
         "template",
+        "consent_wording",
         "updated_at",
     )
     readonly_fields = ("updated_at",)

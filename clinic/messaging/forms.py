@@ -139,6 +139,16 @@ class SmsSettingsForm(forms.Form):
         max_length=SmsSettings._meta.get_field("template").max_length,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    consent_wording = forms.CharField(
+        label="Consent wording",
+        required=False,
+        max_length=SmsSettings._meta.get_field("consent_wording").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "What a patient agrees to when they accept texts; each consent record keeps the wording then "
+            "in force. Empty: the default wording."
+        ),
+    )
 
     @classmethod
     def initial_from(cls, sms_settings: SmsSettings) -> dict:
@@ -150,6 +160,7 @@ class SmsSettingsForm(forms.Form):
             "send_from": sms_settings.send_from,
             "send_until": sms_settings.send_until,
             "template": sms_settings.template,
+            "consent_wording": sms_settings.consent_wording,
         }
 
     def clean_lead_hours(self) -> list[int]:
@@ -165,6 +176,7 @@ class SmsSettingsForm(forms.Form):
             "send_from": data["send_from"],
             "send_until": data["send_until"],
             "template": data["template"],
+            "consent_wording": data["consent_wording"].strip(),
         }
 
 

@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
-from clinic.appointments.services import appointment_set_status, patient_set_sms_consent
+from clinic.appointments.services import appointment_set_status
 from clinic.audit.trail import Action, Actor, ActorInfo, acting_as, record
 from clinic.messaging import rendering
-from clinic.messaging.compliance_models import ConsentSource, OptOutMethod
+from clinic.messaging.compliance_models import OptOutMethod
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.outbox import queue_reply
 from clinic.messaging.replies import Intent, keyword_of, parse_reply
@@ -104,17 +104,14 @@ def _act_on(message: SmsMessage, patient: Patient | None) -> None:
 def _opt_out(message: SmsMessage, clinic: Organization) -> None:
     """The number leaves the sender's list, whoever it belongs to (a patient registered
     with it later is not texted), and each of its patients withdraws consent."""
-    from clinic.messaging.services import sms_number_set_opt_out
+    from clinic.messaging.services import sms_number_opt_out
 
-    word = keyword_of(message.body)
-    added = sms_number_set_opt_out(
+    added, withdrawn = sms_number_opt_out(
         phone=message.from_number,
-        opted_out=True,
         method=OptOutMethod.KEYWORD,
-        keyword=word,
+        keyword=keyword_of(message.body),
         sender_number=message.to_number,
     )
-    withdrawn = _set_consent_of_number(message.from_number, opted_in=False, word=word)
     if added or withdrawn:  # one confirmation, then silence
         queue_reply(message, rendering.opted_out_text(clinic), keyword_answer=True)
 
@@ -122,32 +119,16 @@ def _opt_out(message: SmsMessage, clinic: Organization) -> None:
 def _opt_in(message: SmsMessage, clinic: Organization) -> None:
     """START and UNSTOP always confirm; a YES (no appointment awaiting) only when it
     lifted something, else it goes to the inbox as any other stray reply."""
-    from clinic.messaging.services import sms_number_set_opt_out
+    from clinic.messaging.services import sms_number_opt_in
 
     word = keyword_of(message.body)
-    lifted = sms_number_set_opt_out(
-        phone=message.from_number,
-        opted_out=False,
-        method=OptOutMethod.KEYWORD,
-        keyword=word,
-        sender_number=message.to_number,
+    lifted, given = sms_number_opt_in(
+        phone=message.from_number, method=OptOutMethod.KEYWORD, keyword=word, sender_number=message.to_number
     )
-    given = _set_consent_of_number(message.from_number, opted_in=True, word=word)
     if word == "YES" and not (lifted or given):
         _to_inbox(message, "No open confirmation request for this number.")
         return
     queue_reply(message, rendering.opted_in_text(clinic), keyword_answer=True)
-
-
-def _set_consent_of_number(phone: str, *, opted_in: bool, word: str) -> list[Patient]:
-    """Each patient with this number whose consent the keyword changes, changed."""
-    wanted = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
-    changed = list(Patient.objects.filter(phone=phone).exclude(sms_consent=wanted).order_by("created_at"))
-    for patient in changed:
-        patient_set_sms_consent(
-            patient=patient, opted_in=opted_in, source=ConsentSource.KEYWORD, note=f"Replied {word}."
-        )
-    return changed
 
 
 def _answer(message: SmsMessage, open_requests: list, intent: Intent, clinic, sms_settings) -> None:

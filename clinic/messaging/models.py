@@ -73,6 +73,7 @@ class SmsSettings(TenantModel):
     template = models.TextField(default=DEFAULT_TEMPLATE, validators=[validate_template], max_length=480)
     consent_wording = models.TextField(
         default=DEFAULT_CONSENT_WORDING,
+        blank=True,  # saved empty, it is the default again (clean)
         max_length=1000,
         help_text="What a patient agrees to when they accept texts; kept with each consent record.",
     )
@@ -113,6 +114,7 @@ class SmsSettings(TenantModel):
         if self.send_from >= self.send_until:
             errors["send_until"] = "The sending window must end after it starts (e.g. 08:00 to 21:00)."
         self.lead_minutes = sorted(set(self.lead_minutes or []), reverse=True)
+        self.consent_wording = (self.consent_wording or "").strip() or DEFAULT_CONSENT_WORDING
         if errors:
             raise ValidationError(errors)
 

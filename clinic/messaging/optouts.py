@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from clinic.messaging.compliance_models import SmsOptOut
+from clinic.messaging.compliance_models import ConsentSource, SmsConsentRecord, SmsOptOut
 
 # True when message `m`'s recipient has opted out of its sender number (`m` is a
 # messaging_smsmessage row; RLS and the organization check keep it to its clinic).
@@ -82,6 +82,46 @@ def texts_off_reason(patient, clinic_zone=None) -> str:
         reason = f": {opt_out.reason}" if opt_out.reason else ""
         return f"This number opted out {opt_out.how} on {when(opt_out.at)}{reason}."
     if patient.sms_consent != patient.SmsConsent.OPTED_IN:
-        since = f" on {when(patient.sms_consent_changed_at)}" if patient.sms_consent_changed_at else ""
-        return f"The patient withdrew consent to texts{since}."
+        record = SmsConsentRecord.objects.filter(patient_id=patient.pk).order_by("-at").first()
+        if record is None or record.consented:  # from before consent records were kept
+            since = f" on {when(patient.sms_consent_changed_at)}" if patient.sms_consent_changed_at else ""
+            return f"The patient withdrew consent to texts{since}."
+        note = f": {record.note.rstrip('.')}" if record.note else ""
+        how = _consent_how(record)
+        return f"The patient withdrew consent to texts{' ' + how if how else ''} on {when(record.at)}{note}."
     return ""
+
+
+def _consent_how(record: SmsConsentRecord) -> str:
+    who = f" ({record.actor_label})" if record.actor_label else ""
+    return {
+        ConsentSource.STAFF: f"through staff{who}",
+        ConsentSource.API: f"through the API{who}",
+        ConsentSource.KEYWORD: "by text reply",
+        ConsentSource.LINK: "on the confirmation page",
+        ConsentSource.IMPORT: "by import",
+    }.get(record.source, "")
+
+
+def consent_state(patient) -> tuple[str | None, bool]:
+    """(the source of the patient's latest consent record, whether their number is
+    opted out of the clinic's sender): what the API shows on one patient."""
+    record = SmsConsentRecord.objects.filter(patient_id=patient.pk).order_by("-at").values_list("source", flat=True)
+    return record.first(), blocking_opt_out(patient.phone, clinic_sender()) is not None
+
+
+def with_consent_state(patients):
+    """`patients` annotated with `consent_source` and `number_opted_out` (as
+    consent_state, for a whole page in its one query)."""
+    from django.db.models import OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from clinic.messaging.models import SmsSettings
+
+    sender = SmsSettings.objects.values("sender_number")[:1]
+    latest_record = SmsConsentRecord.objects.filter(patient_id=OuterRef("pk")).order_by("-at")
+    latest_opt_out = SmsOptOut.objects.filter(phone=OuterRef("phone"), sender_number=Subquery(sender)).order_by("-at")
+    return patients.annotate(
+        consent_source=Subquery(latest_record.values("source")[:1]),
+        number_opted_out=Coalesce(Subquery(latest_opt_out.values("opted_out")[:1]), Value(False)),
+    )

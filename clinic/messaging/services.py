@@ -15,7 +15,7 @@ from clinic.appointments.errors import violated_constraint
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
 from clinic.audit.trail import current_actor
 from clinic.messaging import inbound, optouts
-from clinic.messaging.compliance_models import OptOutMethod, SmsOptOut
+from clinic.messaging.compliance_models import ConsentSource, OptOutMethod, SmsOptOut
 from clinic.messaging.models import (
     DEFAULT_LEAD_MINUTES,
     SENDER_CONSTRAINT,
@@ -180,10 +180,11 @@ def sms_number_set_opt_out(
 
     if method not in OptOutMethod.values:
         raise ValueError(f"Unknown opt-out method {method!r}.")
-    try:
-        phone = normalize_phone(phone)
-    except ValidationError as exc:
-        raise ValidationError({"phone": exc.messages}) from None
+    if method != OptOutMethod.KEYWORD:  # a keyword's number is as the provider gave it
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from None
     sender_number = sender_number if sender_number is not None else optouts.clinic_sender()
     if not sender_number:
         raise ValidationError("The clinic has no sender number (see SMS settings).", code="no_sender")
@@ -211,3 +212,61 @@ def sms_number_set_opt_out(
     )
     event.save()
     return event
+
+
+# How a number's opt-out was recorded, to how the patients' consent changed with it.
+CONSENT_SOURCE_OF_METHOD = {
+    OptOutMethod.KEYWORD: ConsentSource.KEYWORD,
+    OptOutMethod.STAFF: ConsentSource.STAFF,
+    OptOutMethod.API: ConsentSource.API,
+    OptOutMethod.IMPORT: ConsentSource.IMPORT,
+}
+
+
+@transaction.atomic
+def sms_number_opt_out(
+    *, phone: str, method: str, keyword: str = "", reason: str = "", sender_number=None, patient: Patient | None = None
+) -> tuple[SmsOptOut | None, list[Patient]]:
+    """Stop texts to a number: it goes on the sender's opt-out list (a patient who
+    registers with it later is not texted either), and consent is withdrawn for
+    `patient`, or, without one (a STOP from the phone itself), for every patient with
+    the number. Returns the new list row (None if already opted out) and the patients
+    whose consent changed."""
+    event = _set_number(phone, True, method=method, keyword=keyword, reason=reason, sender_number=sender_number)
+    note = f"Replied {keyword}." if keyword else reason.strip()
+    changed = _set_consent(phone, patient, opted_in=False, source=CONSENT_SOURCE_OF_METHOD[method], note=note)
+    return event, changed
+
+
+@transaction.atomic
+def sms_number_opt_in(
+    *, phone: str, method: str, keyword: str = "", reason: str = "", sender_number=None, patient: Patient | None = None
+) -> tuple[SmsOptOut | None, list[Patient]]:
+    """Lift a number's opt-out (staff and the API give a reason) and give consent for
+    `patient`, or every patient with the number (a START from the phone itself)."""
+    if method != OptOutMethod.KEYWORD and not reason.strip():
+        raise ValidationError({"reason": "Say why texts may go to this number again."}, code="reason_required")
+    event = _set_number(phone, False, method=method, keyword=keyword, reason=reason, sender_number=sender_number)
+    note = f"Replied {keyword}." if keyword else reason.strip()
+    changed = _set_consent(phone, patient, opted_in=True, source=CONSENT_SOURCE_OF_METHOD[method], note=note)
+    return event, changed
+
+
+def _set_number(phone: str, opted_out: bool, *, sender_number, **details) -> SmsOptOut | None:
+    """The list row, when the clinic has a sender number for it to apply to; a clinic
+    that has none yet keeps only the patient's consent (it texts nobody anyway)."""
+    sender_number = sender_number if sender_number is not None else optouts.clinic_sender()
+    if not sender_number:
+        return None
+    return sms_number_set_opt_out(phone=phone, opted_out=opted_out, sender_number=sender_number, **details)
+
+
+def _set_consent(phone: str, patient: Patient | None, *, opted_in: bool, source: str, note: str) -> list[Patient]:
+    from clinic.appointments.services import patient_set_sms_consent
+
+    wanted = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
+    patients = Patient.objects.filter(pk=patient.pk) if patient is not None else Patient.objects.filter(phone=phone)
+    changed = list(patients.exclude(sms_consent=wanted).order_by("created_at"))
+    for each in changed:
+        patient_set_sms_consent(patient=each, opted_in=opted_in, source=source, note=note)
+    return changed

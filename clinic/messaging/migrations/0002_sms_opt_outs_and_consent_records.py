@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
             model_name="smssettings",
             name="consent_wording",
             field=models.TextField(
+                blank=True,
                 default="I agree to receive appointment confirmation and reminder texts from the clinic at this number. Message frequency varies; message and data rates may apply. Reply STOP to opt out, HELP for help.",
                 help_text="What a patient agrees to when they accept texts; kept with each consent record.",
                 max_length=1000,
