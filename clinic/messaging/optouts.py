@@ -69,6 +69,13 @@ def may_text(patient) -> bool:
     return blocking_opt_out(patient.phone, clinic_sender()) is None
 
 
+def refusal(patient) -> str:
+    """Why a text to the patient is refused, for the page or API that asked."""
+    if patient.sms_consent != patient.SmsConsent.OPTED_IN:
+        return f"{patient.first_name} opted out of texts."
+    return f"{patient.first_name} gets no texts: {texts_off_reason(patient)}"
+
+
 def texts_off_reason(patient, clinic_zone=None) -> str:
     """Why the patient gets no texts, in a sentence for staff; "" if they do.
     The number's opt-out comes first: it is what a STOP leaves."""

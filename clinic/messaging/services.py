@@ -116,7 +116,7 @@ def _why_not_text(appointment: Appointment) -> str:
     if appointment.starts_at <= timezone.now():
         return "The appointment has already started."
     if not optouts.may_text(appointment.patient):
-        return f"{appointment.patient.first_name} gets no texts: {optouts.texts_off_reason(appointment.patient)}"
+        return optouts.refusal(appointment.patient)
     return ""
 
 
@@ -132,9 +132,7 @@ def send_text_by_hand(*, patient: Patient, body: str, sent_by: User, appointment
     if sms_settings is None or not sms_settings.sender_number:
         raise ValidationError("The clinic has no sender number (see SMS settings).", code="no_sender")
     if not optouts.may_text(patient):
-        raise ValidationError(
-            f"{patient.first_name} gets no texts: {optouts.texts_off_reason(patient)}", code="opted_out"
-        )
+        raise ValidationError(optouts.refusal(patient), code="opted_out")
     return queue_text(
         to_number=patient.phone,
         from_number=sms_settings.sender_number,
