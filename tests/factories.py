@@ -161,6 +161,28 @@ def webhook_delivery(**fields) -> Model:
     return WebhookDelivery.objects.create(**{**related, **fields})
 
 
+def sms_opt_out(**fields) -> Model:
+    from clinic.messaging.models import SmsOptOut
+
+    values = {
+        "phone": f"+1202555{next(_counter) % 10000:04d}",
+        "sender_number": "+12025550199",
+        "opted_out": True,
+        "method": "keyword",
+        "keyword": "STOP",
+    }
+    return SmsOptOut.objects.create(**{**values, **fields})
+
+
+def sms_consent_record(**fields) -> Model:
+    from clinic.messaging.models import SmsConsentRecord
+
+    values = {"consented": True, "source": "staff", "wording": "I agree to texts."}
+    if "patient_id" not in fields:
+        values["patient_id"] = patient().pk
+    return SmsConsentRecord.objects.create(**{**values, **fields})
+
+
 def audit_event(**fields) -> Model:
     from clinic.audit.models import AuditEvent
 
@@ -281,6 +303,8 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "messaging.SmsSettings": sms_settings,
     "messaging.SmsMessage": sms_message,
     "messaging.ConfirmationRequest": confirmation_request,
+    "messaging.SmsOptOut": sms_opt_out,
+    "messaging.SmsConsentRecord": sms_consent_record,
     "api.ApiKey": api_key,
     "api.IdempotencyRecord": idempotency_record,
     "api.WebhookEndpoint": webhook_endpoint,

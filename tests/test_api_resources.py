@@ -54,10 +54,10 @@ def test_a_patient_update_changes_only_what_is_sent(api_a, people_a):
     assert response.json()["first_name"] == "Jane"
 
 
-def test_sms_consent_is_not_changed_through_the_api(api_a, people_a):
+def test_sms_consent_is_not_patched_but_changed_through_its_own_actions(api_a, people_a):
     response = api_a.patch(f"patients/{people_a.jane.pk}/", {"sms_consent": "opted_out"})
     assert response.status_code == 400
-    assert "STOP" in response.json()["error"]["fields"]["sms_consent"][0]
+    assert "sms-opt-out" in response.json()["error"]["fields"]["sms_consent"][0]
 
 
 def test_patients_are_never_deleted(api_a, people_a):

@@ -202,14 +202,18 @@ def test_booking_from_the_patient_page_prefills_the_patient(as_staff, people_a):
     assert f'<option value="{people_a.john.pk}" selected>' in body
 
 
-def test_staff_can_record_an_opt_out_but_not_an_opt_in(as_staff, people_a):
+def test_staff_record_an_opt_out_and_an_opt_in_only_with_a_reason(as_staff, people_a):
     response = as_staff.post(f"/patients/{people_a.jane.pk}/sms-opt-out/")
     assert response["Location"] == f"/patients/{people_a.jane.pk}/"
     assert [p.sms_consent for p in patients(people_a.org) if p.pk == people_a.jane.pk] == ["opted_out"]
     body = as_staff.get(f"/patients/{people_a.jane.pk}/").content.decode()
     assert "Record opt-out" not in body
-    assert "replying START" in body
+    assert "The patient withdrew consent to texts through staff" in body
     assert as_staff.get(f"/patients/{people_a.jane.pk}/sms-opt-out/").status_code == 405
+    as_staff.post(f"/patients/{people_a.jane.pk}/sms-opt-in/", {"reason": "  "})
+    assert [p.sms_consent for p in patients(people_a.org) if p.pk == people_a.jane.pk] == ["opted_out"]
+    as_staff.post(f"/patients/{people_a.jane.pk}/sms-opt-in/", {"reason": "Asked at the desk"})
+    assert [p.sms_consent for p in patients(people_a.org) if p.pk == people_a.jane.pk] == ["opted_in"]
 
 
 # --- access -------------------------------------------------------------------------------
@@ -221,6 +225,7 @@ def test_another_clinics_patient_is_a_404(as_staff, people_a, people_b, suffix):
     assert as_staff.get(url).status_code == 404
     assert as_staff.post(url, new_patient()).status_code in (404, 405)
     assert as_staff.post(f"/patients/{people_b.jane.pk}/sms-opt-out/").status_code == 404
+    assert as_staff.post(f"/patients/{people_b.jane.pk}/sms-opt-in/", {"reason": "x"}).status_code == 404
     [jane] = [p for p in patients(people_b.org) if p.pk == people_b.jane.pk]
     assert (jane.first_name, jane.sms_consent) == ("OtherJane", "opted_in")
 

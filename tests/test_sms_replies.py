@@ -1,5 +1,5 @@
-"""Patients' replies: C/Y/YES/1 confirm, N/NO/2 cancel, the opt-out words (CANCEL
-among them) opt out, START opts back in, HELP answers, anything else goes to the
+"""Patients' replies: C/Y/YES/1 confirm, N/NO/2 cancel (CANCEL is always an opt-out),
+the opt-out words opt out, START opts back in, HELP answers, anything else goes to the
 inbox. A reply only ever touches the clinic whose number it was sent to."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
 from clinic.messaging import delivery
-from clinic.messaging.models import ConfirmationRequest, SmsMessage
+from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsOptOut
 from clinic.messaging.replies import Intent, parse_reply
 from tenancy.context import tenant_context
 from tests.sms_helpers import book_in, enable_sms, reply
@@ -18,28 +18,32 @@ SENDER_A, SENDER_B = "+12025550199", "+12025550177"
 
 
 @pytest.mark.parametrize(
-    ("body", "intent"),
+    ("body", "awaiting", "intent"),
     [
-        ("C", Intent.CONFIRM),
-        (" y ", Intent.CONFIRM),
-        ("Yes", Intent.CONFIRM),
-        ("1", Intent.CONFIRM),
-        ("n", Intent.CANCEL),
-        ("No.", Intent.CANCEL),
-        ("2", Intent.CANCEL),
-        ("CANCEL", Intent.OPT_OUT),
-        ("stop", Intent.OPT_OUT),
-        ("Stop All", Intent.OPT_OUT),
-        ("unsubscribe", Intent.OPT_OUT),
-        ("START", Intent.OPT_IN),
-        ("unstop", Intent.OPT_IN),
-        ("help", Intent.HELP),
-        ("can I come at 3?", Intent.OTHER),
-        ("", Intent.OTHER),
+        ("C", True, Intent.CONFIRM),
+        (" y ", True, Intent.CONFIRM),
+        ("Yes", True, Intent.CONFIRM),
+        ("Yes", False, Intent.OPT_IN),
+        ("1", False, Intent.CONFIRM),
+        ("n", True, Intent.CANCEL),
+        ("No.", True, Intent.CANCEL),
+        ("2", False, Intent.CANCEL),
+        ("CANCEL", True, Intent.OPT_OUT),
+        ("Cancel", False, Intent.OPT_OUT),
+        ("stop", True, Intent.OPT_OUT),
+        ("Stop All", True, Intent.OPT_OUT),
+        ("unsubscribe", False, Intent.OPT_OUT),
+        ("end", True, Intent.OPT_OUT),
+        ("Quit!", False, Intent.OPT_OUT),
+        ("START", True, Intent.OPT_IN),
+        ("unstop", False, Intent.OPT_IN),
+        ("help", True, Intent.HELP),
+        ("can I come at 3?", True, Intent.OTHER),
+        ("", False, Intent.OTHER),
     ],
 )
-def test_replies_are_read_ignoring_case_and_spaces(body, intent):
-    assert parse_reply(body) is intent
+def test_replies_are_read_ignoring_case_and_spaces(body, awaiting, intent):
+    assert parse_reply(body, awaiting_answer=awaiting) is intent
 
 
 def texted(org, people, *, hours: float = 1.0, patient=None, provider=None) -> Appointment:
@@ -93,12 +97,25 @@ def test_n_cancels_and_frees_the_slot(client, org_a, clinic_a):
     assert "is cancelled" in outbound_bodies(org_a)[0]
 
 
-def test_cancel_is_an_opt_out_not_a_cancellation(client, org_a, clinic_a):
+def test_cancel_is_an_opt_out_not_a_cancellation_even_with_an_appointment_awaiting_an_answer(client, org_a, clinic_a):
     appointment = texted(org_a, clinic_a)
     reply(client, to=SENDER_A, from_=clinic_a.jane.phone, body="CANCEL")
     assert status_of(org_a, appointment) == "scheduled"
     with tenant_context(org=org_a):
         assert Patient.objects.get(pk=clinic_a.jane.pk).sms_consent == "opted_out"
+        assert SmsOptOut.objects.get().keyword == "CANCEL"
+    assert len(outbound_bodies(org_a)) == 1
+    assert "no more texts" in outbound_bodies(org_a)[0]
+
+
+def test_cancel_with_nothing_awaiting_an_answer_is_an_opt_out(client, org_a, clinic_a):
+    with tenant_context(org=org_a):
+        appointment = book_in(clinic_a, hours=80)  # requests planned, none texted yet
+    reply(client, to=SENDER_A, from_=clinic_a.jane.phone, body="CANCEL")
+    assert status_of(org_a, appointment) == "scheduled"
+    with tenant_context(org=org_a):
+        assert Patient.objects.get(pk=clinic_a.jane.pk).sms_consent == "opted_out"
+        assert SmsOptOut.objects.get().keyword == "CANCEL"
     assert len(outbound_bodies(org_a)) == 1
     assert "no more texts" in outbound_bodies(org_a)[0]
 

@@ -18,6 +18,8 @@ PATIENT = {
     "email": "jane.doe@example.org",
     "sms_consent": "opted_in",
     "sms_consent_changed_at": "2030-01-02T10:15:00-05:00",
+    "sms_consent_source": "staff",
+    "sms_number_opted_out": False,
     "notes": "",
     "created_at": "2030-01-02T10:15:00-05:00",
     "updated_at": "2030-01-02T10:15:00-05:00",

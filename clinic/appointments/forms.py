@@ -276,7 +276,7 @@ class NewPatientForm(PatientForm):
         required=False,
         initial=True,
         label="Agrees to appointment texts (SMS)",
-        help_text="Later changes come from the patient: replying STOP or START.",
+        help_text="Later changes: the patient replying STOP or START, or staff on the patient's page.",
     )
 
     def service_fields(self) -> dict:

@@ -335,6 +335,10 @@ def patient_create(
     patient.full_clean()
     _save_patient(patient, force_insert=True)
     record(Action.CREATE, obj=patient, changed_fields=[name for name in PATIENT_FIELDS if getattr(patient, name)])
+    from clinic.messaging.consent import consent_record_write
+
+    consented = patient.sms_consent == Patient.SmsConsent.OPTED_IN
+    consent_record_write(patient=patient, consented=consented, note="At registration.")
     return patient
 
 
@@ -359,9 +363,13 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
 
 
 @transaction.atomic
-def patient_set_sms_consent(*, patient: Patient, opted_in: bool) -> Patient:
-    """Record an opt-in or opt-out (STOP/START) and when it happened. Saying the same
-    twice keeps the original time."""
+def patient_set_sms_consent(*, patient: Patient, opted_in: bool, source: str | None = None, note: str = "") -> Patient:
+    """Record an opt-in or opt-out and when it happened, with a consent record
+    (clinic.messaging.consent): the one path for every change of a patient's consent.
+    `source` (a ConsentSource) defaults to who is acting. Saying the same twice keeps
+    the original time and writes no record."""
+    from clinic.messaging.consent import consent_record_write
+
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     consent = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
     if patient.sms_consent != consent:
@@ -369,6 +377,7 @@ def patient_set_sms_consent(*, patient: Patient, opted_in: bool) -> Patient:
         patient.sms_consent_changed_at = timezone.now()
         patient.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
         record(Action.UPDATE, obj=patient, changed_fields=["sms_consent"])
+        consent_record_write(patient=patient, consented=opted_in, source=source, note=note)
     return patient
 
 

@@ -31,6 +31,7 @@ patient_urls = (
         path("<uuid:pk>/", patients.patient_detail, name="detail"),
         path("<uuid:pk>/edit/", patients.patient_edit, name="edit"),
         path("<uuid:pk>/sms-opt-out/", patients.patient_sms_opt_out, name="sms_opt_out"),
+        path("<uuid:pk>/sms-opt-in/", patients.patient_sms_opt_in, name="sms_opt_in"),
         path("<uuid:pk>/export/", patient_pages.patient_export_view, name="export"),
         path("<uuid:pk>/erase/", patient_pages.patient_erase_view, name="erase"),
     ],

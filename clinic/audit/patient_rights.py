@@ -22,9 +22,13 @@ from django.utils import timezone
 
 from clinic.api.models import IdempotencyRecord, WebhookEvent
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.appointments.services import patient_set_sms_consent
 from clinic.audit.models import AuditEvent
 from clinic.audit.trail import Action, record
+from clinic.messaging.compliance_models import ConsentSource
+from clinic.messaging.consent import consent_records_of
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
+from clinic.messaging.optouts import number_history
 
 PROFILE_FIELDS = (
     "id",
@@ -43,6 +47,9 @@ PROFILE_FIELDS = (
 )
 APPOINTMENT_FIELDS = ("id", "starts_at", "ends_at", "status", "notes", "created_at")
 MESSAGE_FIELDS = ("id", "direction", "kind", "from_number", "to_number", "body", "status", "created_at")
+CONSENT_RECORD_FIELDS = ("at", "consented", "source", "wording", "note", "actor_type", "actor_label")
+# The number's opt-outs and opt-ins, any sender number of the clinic's (a family phone's are shared).
+OPT_OUT_FIELDS = ("at", "opted_out", "sender_number", "method", "keyword", "reason", "actor_type", "actor_label")
 EVENT_FIELDS = ("at", "action", "actor_type", "actor_label", "object_type", "object_id", "changed_fields")
 ERASED_NAME = "Erased"
 
@@ -78,6 +85,8 @@ def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str
             for r in requests
         ],
         "consent_history": _consent_history(patient),
+        "consent_records": [_fields(r, CONSENT_RECORD_FIELDS) for r in consent_records_of(patient)],
+        "number_opt_out_history": [_fields(e, OPT_OUT_FIELDS) for e in number_history(patient.phone)],
         "audit_events": [
             _fields(e, EVENT_FIELDS) for e in AuditEvent.objects.filter(patient_id=patient.pk).order_by("at", "id")
         ],
@@ -98,6 +107,7 @@ def _consent_history(patient: Patient) -> list[dict]:
 @transaction.atomic
 def patient_erase(*, patient: Patient) -> Patient:
     """Remove the patient's personal data, keeping pseudonymised appointments."""
+    patient_set_sms_consent(patient=patient, opted_in=False, source=ConsentSource.SYSTEM, note="Personal data erased.")
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     phone, email = patient.phone, patient.email
     SmsMessage.objects.filter(_messages_filter(patient, phone)).update(body="", from_number="", to_number="")

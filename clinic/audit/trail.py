@@ -125,6 +125,11 @@ def record_in(org_id, action: str, *, user, **details) -> None:
         transaction.on_commit(write)
 
 
+def current_actor() -> ActorInfo:
+    """Whoever is acting now, as record() would name them."""
+    return _actor_of(_request.get(), None)
+
+
 def user_actor(user) -> ActorInfo:
     return ActorInfo(Actor.USER, user_id=user.pk, label=user.get_username())
 

@@ -47,6 +47,7 @@ class SmsSettingsAdmin(TenantModelAdmin):
         "send_until",
         "template",
         "clinical_details",
+        "consent_wording",
         "updated_at",
     )
     readonly_fields = ("updated_at",)

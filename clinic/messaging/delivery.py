@@ -42,7 +42,7 @@ from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
 from clinic.lifecycle import status
 from clinic.lifecycle.selectors import current_clinic
-from clinic.messaging import tokens
+from clinic.messaging import optouts, tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.quiet_hours import send_time
@@ -95,9 +95,13 @@ def queue_confirmations(request_ids, *, now: dt.datetime | None = None) -> list[
         return list(SmsMessage.objects.filter(pk__in=already))
     sms_settings = SmsSettings.objects.first()
     clinic = Organization.objects.get(pk=pending[0].organization_id)
+    sender = sms_settings.sender_number if sms_settings else ""
+    opted_out = optouts.opted_out_among((request.appointment.patient.phone for request in pending), sender)
     new_messages = []
     for request in pending:
         problem = _why_not_send(request, request.appointment, sms_settings, now)
+        if not problem and request.appointment.patient.phone in opted_out:
+            problem = "The number opted out of texts from the clinic's sender number."
         if problem:
             request.status, request.skip_reason = ConfirmationRequest.Status.SKIPPED, problem
             continue
@@ -279,17 +283,25 @@ def _record_sent(message_id, provider_id: str, patient_id) -> None:
 
 
 # One statement: a queued message becomes `sending` only if it is still queued and,
-# for a confirmation request, its patient still takes texts. RLS scopes it to the
-# job's clinic like any other query.
-CLAIM_SQL = """
+# unless it is an automatic reply, its patient still takes texts and its number is not
+# on the opt-out list for its sender number (optouts.py). Every such
+# text passes here, whatever queued it, so none can skip the list. Automatic replies
+# are decided when queued (outbox.queue_reply): the answer to a STOP must reach the
+# number that just opted out. RLS scopes it to the job's clinic like any other query.
+CLAIM_SQL = (
+    """
 UPDATE messaging_smsmessage m
    SET status = 'sending', attempts = m.attempts + 1, status_changed_at = now()
  WHERE m.id = %s AND m.status = 'queued'
-   AND NOT (m.kind = 'confirmation' AND EXISTS (
+   AND NOT (m.kind <> 'reply' AND (EXISTS (
         SELECT 1 FROM appointments_patient p
-         WHERE p.organization_id = m.organization_id AND p.id = m.patient_id AND p.sms_consent <> 'opted_in'))
+         WHERE p.organization_id = m.organization_id AND p.id = m.patient_id AND p.sms_consent <> 'opted_in')
+       OR """
+    + optouts.NUMBER_OPTED_OUT_SQL.strip()
+    + """))
 RETURNING m.to_number, m.from_number, m.body, m.patient_id, m.created_at, m.attempts
 """
+)
 
 
 @dataclass(frozen=True)
@@ -320,10 +332,10 @@ def _claim_for_sending(message_id) -> Claim | None:
 
 
 def _fail_if_opted_out(message_id) -> None:
-    """A queued confirmation left unclaimed because its patient opted out meanwhile."""
+    """A queued text left unclaimed because its patient or number opted out meanwhile."""
     message = SmsMessage.objects.select_for_update().filter(pk=message_id, status=SmsMessage.Status.QUEUED).first()
     if message is not None:
-        _fail(message, "opted_out", "The patient opted out before the text went out; not sent.")
+        _fail(message, "opted_out", "The patient or their number opted out before the text went out; not sent.")
 
 
 def _record_failure(message_id, exc: SmsSendError) -> bool:

@@ -144,6 +144,16 @@ class SmsSettingsForm(forms.Form):
         required=False,
         help_text=f"Lets the text name the provider, specialty, appointment type or notes. {CLINICAL_WARNING}",
     )
+    consent_wording = forms.CharField(
+        label="Consent wording",
+        required=False,
+        max_length=SmsSettings._meta.get_field("consent_wording").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "What a patient agrees to when they accept texts; each consent record keeps the wording then "
+            "in force. Empty: the default wording."
+        ),
+    )
 
     @classmethod
     def initial_from(cls, sms_settings: SmsSettings) -> dict:
@@ -157,6 +167,7 @@ class SmsSettingsForm(forms.Form):
             "template": sms_settings.template,
             "text_retention_days": sms_settings.text_retention_days,
             "clinical_details": sms_settings.clinical_details,
+            "consent_wording": sms_settings.consent_wording,
         }
 
     def clean(self) -> dict:
@@ -184,6 +195,7 @@ class SmsSettingsForm(forms.Form):
             "send_until": data["send_until"],
             "template": data["template"],
             "clinical_details": data["clinical_details"],
+            "consent_wording": data["consent_wording"].strip(),
         }
 
 

@@ -12,12 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
-from clinic.appointments.services import appointment_set_status, patient_set_sms_consent
+from clinic.appointments.services import appointment_set_status
 from clinic.audit.trail import Action, Actor, ActorInfo, acting_as, record
 from clinic.messaging import rendering
+from clinic.messaging.compliance_models import OptOutMethod
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.outbox import queue_reply
-from clinic.messaging.replies import Intent, parse_reply
+from clinic.messaging.replies import Intent, keyword_of, parse_reply
 from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -71,57 +72,89 @@ def receive_text(
     return message
 
 
+def reading(from_number: str, body: str, now: dt.datetime | None = None) -> tuple[Intent, list[ConfirmationRequest]]:
+    """What the text means, and the open requests of the sender's number (all its
+    patients: a family phone): CANCEL and YES answer an appointment while one awaits."""
+    open_requests = list(open_requests_for(from_number, now or timezone.now()))
+    return parse_reply(body, awaiting_answer=bool(open_requests)), open_requests
+
+
 def _act_on(message: SmsMessage, patient: Patient | None) -> None:
-    intent = parse_reply(message.body)
+    intent, open_requests = reading(message.from_number, message.body)
     clinic = Organization.objects.get(pk=message.organization_id)
     sms_settings = SmsSettings.objects.first() or SmsSettings(organization_id=clinic.id)
+    if intent is Intent.OPT_OUT:
+        _opt_out(message, clinic)
+        return
+    if intent is Intent.OPT_IN:
+        _opt_in(message, clinic)
+        return
+    if intent is Intent.HELP:
+        queue_reply(message, rendering.help_text(clinic, sms_settings), keyword_answer=True)
+        return
     if patient is None:
         _to_inbox(message, "The number is not a patient of this clinic.")
         return
-    if intent is Intent.OPT_OUT:
-        if patient.sms_consent == Patient.SmsConsent.OPTED_IN:
-            patient_set_sms_consent(patient=patient, opted_in=False)
-            queue_reply(message, rendering.opted_out_text(clinic))
-        return
-    if intent is Intent.OPT_IN:
-        patient_set_sms_consent(patient=patient, opted_in=True)
-        queue_reply(message, rendering.opted_in_text(clinic))
-        return
-    if intent is Intent.HELP:
-        queue_reply(message, rendering.help_text(clinic, sms_settings))
-        return
     if intent in RESPONSES:
-        _answer(message, patient, intent, clinic, sms_settings)
+        _answer(message, open_requests, intent, clinic, sms_settings)
         return
     _to_inbox(message, "")
 
 
-def _answer(message: SmsMessage, patient: Patient, intent: Intent, clinic, sms_settings) -> None:
-    open_requests = list(open_requests_of(patient, timezone.now()))
+def _opt_out(message: SmsMessage, clinic: Organization) -> None:
+    """The number leaves the sender's list, whoever it belongs to (a patient registered
+    with it later is not texted), and each of its patients withdraws consent."""
+    from clinic.messaging.services import sms_number_opt_out
+
+    added, withdrawn = sms_number_opt_out(
+        phone=message.from_number,
+        method=OptOutMethod.KEYWORD,
+        keyword=keyword_of(message.body),
+        sender_number=message.to_number,
+    )
+    if added or withdrawn:  # one confirmation, then silence
+        queue_reply(message, rendering.opted_out_text(clinic), keyword_answer=True)
+
+
+def _opt_in(message: SmsMessage, clinic: Organization) -> None:
+    """START and UNSTOP always confirm; a YES (no appointment awaiting) only when it
+    lifted something, else it goes to the inbox as any other stray reply."""
+    from clinic.messaging.services import sms_number_opt_in
+
+    word = keyword_of(message.body)
+    lifted, given = sms_number_opt_in(
+        phone=message.from_number, method=OptOutMethod.KEYWORD, keyword=word, sender_number=message.to_number
+    )
+    if word == "YES" and not (lifted or given):
+        _to_inbox(message, "No open confirmation request for this number.")
+        return
+    queue_reply(message, rendering.opted_in_text(clinic), keyword_answer=True)
+
+
+def _answer(message: SmsMessage, open_requests: list, intent: Intent, clinic, sms_settings) -> None:
     appointments = {request.appointment_id for request in open_requests}
     if not appointments:
-        _to_inbox(message, "No open confirmation request for this patient.")
+        _to_inbox(message, "No open confirmation request for this number.")
         return
     if len(appointments) > 1:
         # Two appointments waiting for an answer: guessing could cancel the wrong one.
         _to_inbox(message, f"{len(appointments)} appointments are waiting for an answer; which one is unclear.")
-        if patient.sms_consent == Patient.SmsConsent.OPTED_IN:
-            queue_reply(message, rendering.ambiguous_text(clinic, sms_settings, len(appointments)))
+        queue_reply(message, rendering.ambiguous_text(clinic, sms_settings, len(appointments)))
         return
     request = open_requests[0]
     appointment = respond(request, RESPONSES[intent], via=AppointmentStatusChange.Via.SMS)
-    message.appointment = appointment
-    message.save(update_fields=["appointment"])
-    if patient.sms_consent == Patient.SmsConsent.OPTED_IN:
-        queue_reply(message, rendering.answered_text(clinic, appointment, RESPONSES[intent]))
+    # On a family phone the answer belongs to the patient whose appointment it was.
+    message.appointment, message.patient_id = appointment, appointment.patient_id
+    message.save(update_fields=["appointment", "patient"])
+    queue_reply(message, rendering.answered_text(clinic, appointment, RESPONSES[intent]))
 
 
-def open_requests_of(patient: Patient, now: dt.datetime):
-    """Requests texted to the patient, unanswered and unexpired, whose appointment
-    is still ahead and still as texted."""
+def open_requests_for(phone: str, now: dt.datetime):
+    """Requests texted to the number (any of its patients), unanswered and unexpired,
+    whose appointment is still ahead and still as texted."""
     return (
         ConfirmationRequest.objects.filter(
-            appointment__patient=patient,
+            appointment__patient__phone=phone,
             status=ConfirmationRequest.Status.QUEUED,
             response="",
             expires_at__gt=now,

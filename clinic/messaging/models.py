@@ -26,6 +26,12 @@ DEFAULT_TEMPLATE = (
     "Hi {first_name}, this is {clinic} confirming your appointment on {date} at {time}. "
     "Reply C to confirm or N to cancel, or use {link} . Questions: {clinic_phone}. Reply STOP to opt out."
 )
+# What a patient agrees to when they accept appointment texts; each consent record
+# keeps the wording in force when it was given.
+DEFAULT_CONSENT_WORDING = (
+    "I agree to receive appointment confirmation and reminder texts from the clinic at this number. "
+    "Message frequency varies; message and data rates may apply. Reply STOP to opt out, HELP for help."
+)
 SENDER_CONSTRAINT = "messaging_smssettings_sender_uniq"
 # How long a text's words are kept (`manage.py messaging_prune` then blanks the body of
 # the log entry and deletes unmatched inbound texts), unless the clinic chooses.
@@ -80,6 +86,12 @@ class SmsSettings(TenantModel):
         default=False,
         help_text="Allow placeholders that reveal clinical details (provider, specialty, type, notes).",
     )
+    consent_wording = models.TextField(
+        default=DEFAULT_CONSENT_WORDING,
+        blank=True,  # saved empty, it is the default again (clean)
+        max_length=1000,
+        help_text="What a patient agrees to when they accept texts; kept with each consent record.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantModel.Meta):
@@ -125,6 +137,7 @@ class SmsSettings(TenantModel):
         refusal = "" if self.clinical_details else clinical_refusal(self.template)
         if refusal:
             errors["template"] = refusal
+        self.consent_wording = (self.consent_wording or "").strip() or DEFAULT_CONSENT_WORDING
         if errors:
             raise ValidationError(errors)
 
@@ -291,3 +304,7 @@ class ConfirmationRequest(TenantModel):
     @property
     def answered(self) -> bool:
         return bool(self.response)
+
+
+# The opt-out list and the consent records (their own module, one concern each).
+from clinic.messaging.compliance_models import SmsConsentRecord, SmsOptOut  # noqa: E402, F401

@@ -25,8 +25,20 @@ def queue_text(*, to_number: str, from_number: str, body: str, kind: str, patien
     return message
 
 
-def queue_reply(inbound: SmsMessage, body: str) -> SmsMessage:
-    """Answer an inbound text from the number it was sent to."""
+def queue_reply(inbound: SmsMessage, body: str, *, keyword_answer: bool = False) -> SmsMessage | None:
+    """Answer an inbound text from the number it was sent to. The answer to STOP,
+    START or HELP (`keyword_answer`) goes out whatever the opt-out list says, as
+    carriers expect; any other reply only while the number and its patient may be
+    texted (None: not queued). The worker does not check replies again (delivery.py)."""
+    from clinic.appointments.models import Patient
+    from clinic.messaging import optouts
+
+    if not keyword_answer:
+        patient = inbound.patient
+        if patient is not None and patient.sms_consent != Patient.SmsConsent.OPTED_IN:
+            return None
+        if optouts.blocking_opt_out(inbound.from_number, inbound.to_number) is not None:
+            return None
     return queue_text(
         to_number=inbound.from_number,
         from_number=inbound.to_number,

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic.api.webhooks.services import webhook_data_prune
 from clinic.appointments.errors import violated_constraint
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
-from clinic.audit.trail import Action, record
-from clinic.messaging import inbound
+from clinic.audit.trail import Action, current_actor, record
+from clinic.messaging import inbound, optouts
+from clinic.messaging.compliance_models import ConsentSource, OptOutMethod, SmsOptOut
 from clinic.messaging.models import (
     DEFAULT_LEAD_MINUTES,
     DEFAULT_TEXT_RETENTION_DAYS,
@@ -44,6 +45,7 @@ SETTINGS_FIELDS = frozenset(
         "template",
         "text_retention_days",
         "clinical_details",
+        "consent_wording",
     }
 )
 # How far ahead a settings change re-plans requests (the longest lead time allowed).
@@ -132,8 +134,8 @@ def _why_not_text(appointment: Appointment) -> str:
         return f"Only a scheduled appointment can be confirmed; this one is {appointment.get_status_display().lower()}."
     if appointment.starts_at <= timezone.now():
         return "The appointment has already started."
-    if appointment.patient.sms_consent != Patient.SmsConsent.OPTED_IN:
-        return f"{appointment.patient.first_name} opted out of texts."
+    if not optouts.may_text(appointment.patient):
+        return optouts.refusal(appointment.patient)
     return ""
 
 
@@ -148,8 +150,8 @@ def send_text_by_hand(*, patient: Patient, body: str, sent_by: User, appointment
     sms_settings = SmsSettings.objects.first()
     if sms_settings is None or not sms_settings.sender_number:
         raise ValidationError("The clinic has no sender number (see SMS settings).", code="no_sender")
-    if patient.sms_consent != Patient.SmsConsent.OPTED_IN:
-        raise ValidationError(f"{patient.first_name} opted out of texts.", code="opted_out")
+    if not optouts.may_text(patient):
+        raise ValidationError(optouts.refusal(patient), code="opted_out")
     return queue_text(
         to_number=patient.phone,
         from_number=sms_settings.sender_number,
@@ -215,3 +217,113 @@ def messaging_prune_clinic(*, now: dt.datetime, dry_run: bool = False, using: st
             removed = [f"{name}={count}" for name, count in counts.items() if count]
             record(Action.RETENTION_PRUNED, object_type="messaging.Retention", changed_fields=removed, using=using)
     return counts
+
+
+@transaction.atomic
+def sms_number_set_opt_out(
+    *,
+    phone: str,
+    opted_out: bool,
+    method: str,
+    keyword: str = "",
+    reason: str = "",
+    sender_number: str | None = None,
+) -> SmsOptOut | None:
+    """Put `phone` on the clinic's opt-out list for its sender number (`sender_number`,
+    by default the clinic's current one), or lift it (`opted_out=False`): one more row
+    of its history, naming who acted. Returns None, writing nothing, when the number
+    is already in that state. Staff and API lifting an opt-out must give a reason."""
+    from clinic.appointments.phones import normalize_phone
+
+    if method not in OptOutMethod.values:
+        raise ValueError(f"Unknown opt-out method {method!r}.")
+    if method != OptOutMethod.KEYWORD:  # a keyword's number is as the provider gave it
+        try:
+            phone = normalize_phone(phone)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from None
+    sender_number = sender_number if sender_number is not None else optouts.clinic_sender()
+    if not sender_number:
+        raise ValidationError("The clinic has no sender number (see SMS settings).", code="no_sender")
+    reason = reason.strip()
+    if not opted_out and method in (OptOutMethod.STAFF, OptOutMethod.API) and not reason:
+        raise ValidationError({"reason": "Say why texts may go to this number again."}, code="reason_required")
+    # One change at a time per number and sender: two STOPs at once write one row.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"optout|{sender_number}|{phone}"])
+    latest = optouts.latest_event(phone, sender_number)
+    if (latest.opted_out if latest else False) == opted_out:
+        return None
+    actor = current_actor()
+    event = SmsOptOut(
+        phone=phone,
+        sender_number=sender_number,
+        opted_out=opted_out,
+        method=method,
+        keyword=keyword[:20],
+        reason=reason[:300],
+        actor_type=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
+        actor_label=actor.label[:150],
+    )
+    event.save()
+    return event
+
+
+# How a number's opt-out was recorded, to how the patients' consent changed with it.
+CONSENT_SOURCE_OF_METHOD = {
+    OptOutMethod.KEYWORD: ConsentSource.KEYWORD,
+    OptOutMethod.STAFF: ConsentSource.STAFF,
+    OptOutMethod.API: ConsentSource.API,
+    OptOutMethod.IMPORT: ConsentSource.IMPORT,
+}
+
+
+@transaction.atomic
+def sms_number_opt_out(
+    *, phone: str, method: str, keyword: str = "", reason: str = "", sender_number=None, patient: Patient | None = None
+) -> tuple[SmsOptOut | None, list[Patient]]:
+    """Stop texts to a number: it goes on the sender's opt-out list (a patient who
+    registers with it later is not texted either), and consent is withdrawn for
+    `patient`, or, without one (a STOP from the phone itself), for every patient with
+    the number. Returns the new list row (None if already opted out) and the patients
+    whose consent changed."""
+    event = _set_number(phone, True, method=method, keyword=keyword, reason=reason, sender_number=sender_number)
+    note = f"Replied {keyword}." if keyword else reason.strip()
+    changed = _set_consent(phone, patient, opted_in=False, source=CONSENT_SOURCE_OF_METHOD[method], note=note)
+    return event, changed
+
+
+@transaction.atomic
+def sms_number_opt_in(
+    *, phone: str, method: str, keyword: str = "", reason: str = "", sender_number=None, patient: Patient | None = None
+) -> tuple[SmsOptOut | None, list[Patient]]:
+    """Lift a number's opt-out (staff and the API give a reason) and give consent for
+    `patient`, or every patient with the number (a START from the phone itself)."""
+    if method != OptOutMethod.KEYWORD and not reason.strip():
+        raise ValidationError({"reason": "Say why texts may go to this number again."}, code="reason_required")
+    event = _set_number(phone, False, method=method, keyword=keyword, reason=reason, sender_number=sender_number)
+    note = f"Replied {keyword}." if keyword else reason.strip()
+    changed = _set_consent(phone, patient, opted_in=True, source=CONSENT_SOURCE_OF_METHOD[method], note=note)
+    return event, changed
+
+
+def _set_number(phone: str, opted_out: bool, *, sender_number, **details) -> SmsOptOut | None:
+    """The list row, when the clinic has a sender number for it to apply to; a clinic
+    that has none yet keeps only the patient's consent (it texts nobody anyway)."""
+    sender_number = sender_number if sender_number is not None else optouts.clinic_sender()
+    if not sender_number:
+        return None
+    return sms_number_set_opt_out(phone=phone, opted_out=opted_out, sender_number=sender_number, **details)
+
+
+def _set_consent(phone: str, patient: Patient | None, *, opted_in: bool, source: str, note: str) -> list[Patient]:
+    from clinic.appointments.services import patient_set_sms_consent
+
+    wanted = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
+    patients = Patient.objects.filter(pk=patient.pk) if patient is not None else Patient.objects.filter(phone=phone)
+    changed = list(patients.exclude(sms_consent=wanted).order_by("created_at"))
+    for each in changed:
+        patient_set_sms_consent(patient=each, opted_in=opted_in, source=source, note=note)
+    return changed

@@ -25,7 +25,6 @@ from django.views.decorators.http import require_POST
 from clinic.lifecycle.status import Surface, Verdict, decide
 from clinic.messaging import inbound
 from clinic.messaging.models import SmsMessage
-from clinic.messaging.replies import parse_reply
 from clinic.messaging.webhook_auth import is_signed_by_provider
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_for
@@ -89,7 +88,8 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         return _empty_reply()
     body = request.POST.get("Body", "")
     with tenant_context(org=org_id):
-        verdict = decide(Organization.objects.get(pk=org_id), Surface.INBOUND_SMS, parse_reply(body).value)
+        intent, _ = inbound.reading(request.POST.get("From", ""), body)
+        verdict = decide(Organization.objects.get(pk=org_id), Surface.INBOUND_SMS, intent.value)
         if verdict is Verdict.CLOSED:
             logger.info("SMS inbound %s to a closed clinic; dropped", sid)
             return _empty_reply()

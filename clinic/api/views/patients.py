@@ -13,11 +13,21 @@ from clinic.api.schema import (
     UPDATE_ERRORS,
     error_responses,
 )
-from clinic.api.serializers.patients import PatientCreateIn, PatientOut, PatientSearchIn, PatientUpdateIn
+from clinic.api.serializers.patients import (
+    PatientCreateIn,
+    PatientOut,
+    PatientSearchIn,
+    PatientUpdateIn,
+    SmsOptInIn,
+    SmsOptOutIn,
+)
 from clinic.api.views.base import ApiViewSet
 from clinic.appointments.models import Patient
 from clinic.appointments.services import patient_create, patient_update
 from clinic.audit.views import api_view_or_not_found
+from clinic.messaging.compliance_models import OptOutMethod
+from clinic.messaging.optouts import with_consent_state
+from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
 
 
 @extend_schema_view(
@@ -64,6 +74,43 @@ from clinic.audit.views import api_view_or_not_found
             examples.response("Registered", examples.PATIENT, 201),
         ],
     ),
+    sms_opt_out=extend_schema(
+        summary="Stop texts to a patient's number",
+        description=(
+            "Puts the patient's number on the clinic's opt-out list for its sender number (it then applies to "
+            "every patient with that number) and withdraws the patient's consent, recorded as given through the "
+            "API by this key. Asking again changes nothing."
+        ),
+        request=SmsOptOutIn,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: PatientOut, **error_responses(*UPDATE_ERRORS)},
+        examples=[
+            examples.request("At the patient's request", {"reason": "Asked by phone"}),
+            examples.response(
+                "Opted out",
+                {
+                    **examples.PATIENT,
+                    "sms_consent": "opted_out",
+                    "sms_consent_source": "api",
+                    "sms_number_opted_out": True,
+                },
+            ),
+        ],
+    ),
+    sms_opt_in=extend_schema(
+        summary="Texts again to a patient's number",
+        description=(
+            "Lifts the number's opt-out and gives the patient's consent (with the clinic's consent wording), "
+            "for the `reason` given, which is required and kept in the number's history."
+        ),
+        request=SmsOptInIn,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: PatientOut, **error_responses(*UPDATE_ERRORS)},
+        examples=[
+            examples.request("The patient asked", {"reason": "Asked at the desk to get texts again"}),
+            examples.response("Opted in", {**examples.PATIENT, "sms_consent_source": "api"}),
+        ],
+    ),
     partial_update=extend_schema(
         summary="Change a patient's details",
         request=PatientUpdateIn,
@@ -100,6 +147,23 @@ class PatientViewSet(ApiViewSet):
     def create(self, request):
         return self.render_one(patient_create(**self.parse(PatientCreateIn)), created=True)
 
-    def partial_update(self, request, pk):
+    def get_queryset(self):
+        return with_consent_state(super().get_queryset())
+
+    @action(detail=True, methods=["post"], url_path="sms-opt-out")
+    def sms_opt_out(self, request, pk):
         patient = self.get_object()
-        return self.render_one(patient_update(patient=patient, **self.parse(PatientUpdateIn)))
+        reason = self.parse(SmsOptOutIn).get("reason", "")
+        sms_number_opt_out(phone=patient.phone, method=OptOutMethod.API, reason=reason, patient=patient)
+        return self.render_one(self.get_queryset().get(pk=patient.pk))
+
+    @action(detail=True, methods=["post"], url_path="sms-opt-in")
+    def sms_opt_in(self, request, pk):
+        patient = self.get_object()
+        reason = self.parse(SmsOptInIn)["reason"]
+        sms_number_opt_in(phone=patient.phone, method=OptOutMethod.API, reason=reason, patient=patient)
+        return self.render_one(self.get_queryset().get(pk=patient.pk))
+
+    def partial_update(self, request, pk):
+        patient = patient_update(patient=self.get_object(), **self.parse(PatientUpdateIn))
+        return self.render_one(self.get_queryset().get(pk=patient.pk))  # a new phone may be opted out

@@ -13,10 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_errors
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.querysets import SEARCH_ORDER
-from clinic.appointments.services import patient_create, patient_set_sms_consent, patient_update
+from clinic.appointments.services import patient_create, patient_update
 from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
+from clinic.messaging import optouts
+from clinic.messaging.compliance_models import OptOutMethod
 from clinic.messaging.selectors import patient_messages
+from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
 from clinic.search_terms import PARAM, recall, search_redirect
 from tenancy.decorators import org_required
 
@@ -89,6 +92,7 @@ def patient_detail(request: HttpRequest, pk) -> HttpResponse:
         "upcoming": appointments.upcoming(now)[:APPOINTMENTS_SHOWN],
         "past": appointments.past(now)[:APPOINTMENTS_SHOWN],
         "sms_messages": patient_messages(patient),
+        "texts_off": optouts.texts_off_reason(patient, request.organization.zone),
     }
     return render(request, "appointments/patient_detail.html", context)
 
@@ -96,9 +100,30 @@ def patient_detail(request: HttpRequest, pk) -> HttpResponse:
 @org_required
 @require_POST
 def patient_sms_opt_out(request: HttpRequest, pk) -> HttpResponse:
-    """Record a patient's spoken wish for no more texts. Opting back in is the
-    patient's own step (replying START), so there is no button for it."""
+    """Stop texts to the patient's number at their (spoken, written) wish: the number
+    goes on the clinic's opt-out list and the patient's consent is withdrawn."""
     patient = get_object_or_404(Patient.objects, pk=pk)
-    patient_set_sms_consent(patient=patient, opted_in=False)
-    messages.success(request, f"{patient} will get no more texts.")
+    reason = request.POST.get("reason", "")[:300]
+    try:
+        sms_number_opt_out(phone=patient.phone, method=OptOutMethod.STAFF, reason=reason, patient=patient)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"No more texts to {patient}'s number.")
+    return redirect("patients:detail", pk=patient.pk)
+
+
+@org_required
+@require_POST
+def patient_sms_opt_in(request: HttpRequest, pk) -> HttpResponse:
+    """Texts again, for a reason staff give (the patient asked at the desk, say): the
+    number's opt-out is lifted and the patient's consent given, with the clinic's wording."""
+    patient = get_object_or_404(Patient.objects, pk=pk)
+    reason = request.POST.get("reason", "")[:300]
+    try:
+        sms_number_opt_in(phone=patient.phone, method=OptOutMethod.STAFF, reason=reason, patient=patient)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{patient} gets appointment texts again.")
     return redirect("patients:detail", pk=patient.pk)

@@ -1,0 +1,66 @@
+"""The real worker and the opt-out list: a confirmation queued before the number
+opted out is not handed to the provider, while the same number at another clinic is
+texted (its list is that clinic's own)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.worker_harness import own_database, run_workers, shell, sql
+
+pytestmark = pytest.mark.worker
+
+# Claim each clinic's due request (its message is `queued`), then opt the number out
+# at clinic A only, through the list alone (an imported opt-out: the patient's own
+# consent stands), and defer the send jobs.
+QUEUE_THEN_OPT_OUT = """
+import json
+from django.db import transaction
+from clinic.messaging import delivery, tasks
+from clinic.messaging.models import ConfirmationRequest
+from clinic.messaging.services import sms_number_set_opt_out
+from tenancy.context import tenant_context
+clinics = json.loads({clinics!r})
+for index, clinic in enumerate(clinics):
+    with tenant_context(org=clinic["org"]):
+        for request_id in clinic["requests"]:
+            message = delivery.queue_confirmation(request_id)
+            if message is not None:
+                if index == 0:
+                    sms_number_set_opt_out(
+                        phone=message.to_number, opted_out=True, method="import", reason="Old provider's list"
+                    )
+                tasks.defer_delivery(message)
+"""
+
+
+@pytest.fixture
+def worker_db():
+    with own_database("test_clinic_optout_worker", SMS_BACKEND="console") as env:
+        yield env
+
+
+def test_a_queued_confirmation_to_an_opted_out_number_is_not_sent(worker_db):
+    out = shell(worker_db, "from tests.sms_worker_seed import seed; seed(1)")
+    clinic_a, clinic_b = json.loads(out.strip().splitlines()[-1])
+    # Both clinics text the same number: B's patient takes A's patient's phone.
+    shell(
+        worker_db,
+        "from clinic.appointments.models import Patient; from clinic.appointments.services import patient_update\n"
+        "from tenancy.context import tenant_context\n"
+        f"with tenant_context(org={clinic_b['org']!r}):\n"
+        f"    patient_update(patient=Patient.objects.get(), phone={clinic_a['phones'][0]!r})\n",
+    )
+    shell(worker_db, QUEUE_THEN_OPT_OUT.format(clinics=json.dumps([clinic_a, clinic_b])))
+    output = run_workers(worker_db)
+    phone = clinic_a["phones"][0]
+    sent = [line for line in output.splitlines() if line.startswith("[SMS ") and f"-> {phone}]" in line]
+    assert len(sent) == 1 and clinic_b["sender"] in sent[0], output[-3000:]
+    rows = sql(
+        worker_db,
+        "SELECT o.slug, m.status, m.error_code FROM messaging_smsmessage m "
+        "JOIN tenancy_organization o ON o.id = m.organization_id WHERE m.direction = 'out' ORDER BY o.slug",
+    )
+    assert rows == [["worker-a", "failed", "opted_out"], ["worker-b", "sent", ""]]
