@@ -162,13 +162,14 @@ def test_the_status_is_not_a_form_field(admin_client, people, org_a):
     assert "organization" not in response.context["adminform"].form.fields
 
 
-def test_a_taken_phone_is_a_form_error(admin_client, people, org_a):
+def test_a_second_patient_may_have_the_same_phone(admin_client, people, org_a):
     data = {"first_name": "Jim", "last_name": "Doe", "date_of_birth": "1990-01-02", "phone": people["jane"].phone}
-    response = admin_client.post(url(Patient, "add/"), data)
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
-        "phone": ["Another patient of this clinic already has this phone number."]
-    }
+    assert admin_client.post(url(Patient, "add/"), data).status_code == 302
+    with tenant_context(org=org_a):
+        assert sorted(Patient.objects.filter(phone=people["jane"].phone).values_list("first_name", flat=True)) == [
+            "Jane",
+            "Jim",
+        ]
 
 
 def test_the_admin_stores_phones_in_e164(admin_client, org_a):

@@ -114,10 +114,18 @@ def test_a_patient_can_be_registered_without_texts(as_staff, org_a):
     assert patients(org_a)[0].sms_consent == "opted_out"
 
 
-def test_a_phone_already_used_in_the_clinic_is_a_form_error(as_staff, people_a):
+def test_a_phone_already_used_in_the_clinic_is_registered_with_a_notice(as_staff, people_a):
+    """A family phone is no error, but staff are told whose it is too, so a typo shows."""
     response = as_staff.post("/patients/new/", new_patient(phone=people_a.jane.phone))
-    assert errors(response)["phone"] == ["Another patient of this clinic already has this phone number."]
-    assert len(patients(people_a.org)) == 2
+    assert response.status_code == 302
+    assert len(patients(people_a.org)) == 3
+    notices = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert ("warning", "Also the number of Jane Doe: texts to it reach both.") in notices
+
+
+def test_a_new_number_of_its_own_gives_no_notice(as_staff, people_a):
+    response = as_staff.post("/patients/new/", new_patient())
+    assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["success"]
 
 
 def test_the_same_phone_in_another_clinic_is_another_patient(as_staff, org_a, people_b):
@@ -161,10 +169,14 @@ def test_editing_a_patient_goes_through_the_service(as_staff, people_a):
     assert (stored.full_name, stored.phone, stored.search_name) == ("Janet Doe", "+14155550199", "janet doe")
 
 
-def test_editing_to_a_taken_phone_is_refused(as_staff, people_a):
-    response = as_staff.post(f"/patients/{people_a.jane.pk}/edit/", new_patient(phone=people_a.john.phone))
-    assert "already has this phone number" in errors(response)["phone"][0]
-    assert "Edit Jane Doe" in response.content.decode()  # the stored name, not the refused one
+def test_editing_to_another_patients_phone_saves_with_a_notice(as_staff, people_a):
+    data = new_patient(first_name="Jane", last_name="Doe", phone=people_a.john.phone)
+    response = as_staff.post(f"/patients/{people_a.jane.pk}/edit/", data)
+    assert response.status_code == 302
+    with tenant_context(org=people_a.org):
+        assert Patient.objects.get(pk=people_a.jane.pk).phone == people_a.john.phone
+    notices = [str(m) for m in get_messages(response.wsgi_request)]
+    assert f"Also the number of {people_a.john}: texts to it reach both." in notices
 
 
 def test_the_edit_form_cannot_change_sms_consent(as_staff, people_a):

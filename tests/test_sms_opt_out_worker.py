@@ -64,3 +64,65 @@ def test_a_queued_confirmation_to_an_opted_out_number_is_not_sent(worker_db):
         "JOIN tenancy_organization o ON o.id = m.organization_id WHERE m.direction = 'out' ORDER BY o.slug",
     )
     assert rows == [["worker-a", "failed", "opted_out"], ["worker-b", "sent", ""]]
+
+
+# Clinic A's two patients share one phone (a family phone), and clinic B's two
+# patients have that number too. Each clinic's due requests are claimed
+# (their messages `queued`), then the family phone texts STOP to clinic A, and the
+# send jobs are deferred.
+FAMILY_PHONE_STOP = """
+import json
+from clinic.appointments.models import Patient
+from clinic.appointments.services import patient_update
+from clinic.messaging import delivery, inbound, tasks
+from tenancy.context import tenant_context
+clinics = json.loads({clinics!r})
+phone = clinics[0]["phones"][0]
+for index, clinic in enumerate(clinics):
+    with tenant_context(org=clinic["org"]):
+        for patient in Patient.objects.all():
+            patient_update(patient=patient, phone=phone)
+        messages = [delivery.queue_confirmation(request_id) for request_id in clinic["requests"]]
+        if index == 0:
+            inbound.receive_text(provider_message_id="SMfamilystop", from_number=phone, to_number=clinic["sender"],
+                                 body="STOP")
+        for message in messages:
+            if message is not None:
+                tasks.defer_delivery(message)
+"""
+
+
+def test_a_stop_from_a_family_phone_stops_texts_to_every_patient_with_it(worker_db):
+    out = shell(worker_db, "from tests.sms_worker_seed import seed; seed(2)")
+    clinic_a, clinic_b = json.loads(out.strip().splitlines()[-1])
+    phone = clinic_a["phones"][0]
+    shell(worker_db, FAMILY_PHONE_STOP.format(clinics=json.dumps([clinic_a, clinic_b])))
+    output = run_workers(worker_db)
+    sent = [line for line in output.splitlines() if line.startswith("[SMS ") and f"-> {phone}]" in line]
+    # From clinic A only the STOP's own confirmation; clinic B (its own list) texts both its patients.
+    from_a = [line for line in sent if clinic_a["sender"] in line]
+    assert len(from_a) == 1 and len(sent) == 3, output[-3000:]
+    rows = sql(
+        worker_db,
+        "SELECT o.slug, m.kind, m.status, m.error_code FROM messaging_smsmessage m "
+        "JOIN tenancy_organization o ON o.id = m.organization_id WHERE m.direction = 'out' "
+        "ORDER BY o.slug, m.kind, m.status",
+    )
+    assert rows == [
+        ["worker-a", "confirmation", "failed", "opted_out"],
+        ["worker-a", "confirmation", "failed", "opted_out"],
+        ["worker-a", "reply", "sent", ""],
+        ["worker-b", "confirmation", "sent", ""],
+        ["worker-b", "confirmation", "sent", ""],
+    ]
+    consent = sql(
+        worker_db,
+        "SELECT o.slug, p.sms_consent FROM appointments_patient p "
+        "JOIN tenancy_organization o ON o.id = p.organization_id ORDER BY o.slug, p.first_name",
+    )
+    assert consent == [
+        ["worker-a", "opted_out"],
+        ["worker-a", "opted_out"],
+        ["worker-b", "opted_in"],
+        ["worker-b", "opted_in"],
+    ]

@@ -191,7 +191,7 @@ def test_the_inbox_lists_unhandled_texts_oldest_first(as_staff, people_a, people
 def test_a_text_from_an_unknown_number_offers_no_reply(as_staff, org_a):
     inbound(org_a, body="who is this?")
     body = as_staff.get("/sms/inbox/").content.decode()
-    assert "No patient of this clinic has this number, so there is no one to reply to." in body
+    assert "No one patient of this clinic has this number, so there is no one to reply to from here." in body
     assert "Send reply" not in body
     assert "Mark handled" in body
 

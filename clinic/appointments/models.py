@@ -24,16 +24,12 @@ from clinic.appointments.querysets import ActiveManager, AppointmentManager, Pat
 from clinic.appointments.timezones import format_span
 from tenancy.models import Organization, TenantModel, validate_timezone
 
-PHONE_TAKEN = "Another patient of this clinic already has this phone number."
-
 validate_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb, e.g. #3b82f6.", code="invalid_colour"
 )
 
 
 class Patient(TenantModel):
-    PHONE_CONSTRAINT = "appointments_patient_org_phone_uniq"
-
     class SmsConsent(models.TextChoices):
         OPTED_IN = "opted_in", "Opted in"
         OPTED_OUT = "opted_out", "Opted out"
@@ -72,17 +68,11 @@ class Patient(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["last_name", "first_name"]
-        constraints = [
-            *TenantModel.Meta.constraints,
-            # One phone, one patient, per clinic: inbound SMS are matched by number.
-            models.UniqueConstraint(
-                fields=["organization", "phone"],
-                name="appointments_patient_org_phone_uniq",
-                violation_error_code="phone_taken",
-                violation_error_message=PHONE_TAKEN,
-            ),
-        ]
+        constraints = [*TenantModel.Meta.constraints]
         indexes = [
+            # Inbound texts and the opt-out list find patients by number. Several
+            # patients may share one (a parent's phone for their children).
+            models.Index(fields=["organization", "phone"], name="appt_patient_org_phone_idx"),
             models.Index(fields=["organization", "last_name", "first_name"], name="appt_patient_org_name_idx"),
             # search(): a name's first or last word by prefix, as ranges on these two.
             models.Index(fields=["organization", "search_name"], name="appt_patient_org_search_idx"),
@@ -110,16 +100,12 @@ class Patient(TenantModel):
         if errors:
             raise ValidationError(errors)
 
-    def validate_constraints(self, exclude=None) -> None:
-        """As Django's, but a taken phone is reported on the phone field, where staff fix it."""
-        try:
-            super().validate_constraints(exclude=exclude)
-        except ValidationError as exc:
-            errors = exc.update_error_dict({})
-            general = errors.pop(NON_FIELD_ERRORS, [])
-            errors.setdefault("phone", []).extend(e for e in general if e.code == "phone_taken")
-            errors[NON_FIELD_ERRORS] = [e for e in general if e.code != "phone_taken"]
-            raise ValidationError({field: messages for field, messages in errors.items() if messages}) from None
+    def sharing_phone(self):
+        """The clinic's other patients with this number (a family phone): texts to it
+        reach them all, and its opt-out is theirs."""
+        if not self.phone:
+            return Patient.objects.none()
+        return Patient.objects.filter(phone=self.phone, erased_at__isnull=True).exclude(pk=self.pk)
 
     def save(self, *args, **kwargs) -> None:
         self.search_name = search_key(self.full_name)

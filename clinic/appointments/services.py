@@ -28,14 +28,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.timezone import now as current_time
 
 from clinic.appointments import signals
-from clinic.appointments.errors import SlotConflict, violated_constraint
+from clinic.appointments.errors import SlotConflict
 from clinic.appointments.models import (
-    PHONE_TAKEN,
     Appointment,
     AppointmentStatusChange,
     AppointmentType,
@@ -318,8 +317,8 @@ def patient_create(
     sms_consent: str = Patient.SmsConsent.OPTED_IN,
     timezone: str = "",  # the field's name (the module is `current_time` here)
 ) -> Patient:
-    """Register a patient. The phone is normalised to E.164 and must be unique in the
-    clinic (the same number in another clinic is a different patient)."""
+    """Register a patient. The phone is normalised to E.164; patients of a clinic may
+    share one (a family phone: texts to it reach them all, its opt-out is theirs)."""
     patient = Patient(
         first_name=first_name,
         last_name=last_name,
@@ -333,7 +332,7 @@ def patient_create(
     )
     patient.claim_for_current_org()
     patient.full_clean()
-    _save_patient(patient, force_insert=True)
+    patient.save(force_insert=True)
     record(Action.CREATE, obj=patient, changed_fields=[name for name in PATIENT_FIELDS if getattr(patient, name)])
     from clinic.messaging.consent import consent_record_write
 
@@ -353,7 +352,7 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.full_clean()
-    _save_patient(patient)
+    patient.save()
     # The names of what changed (after normalising, say, the phone), never the values.
     changed = [name for name in fields if getattr(patient, name) != before[name]]
     if changed:
@@ -379,18 +378,6 @@ def patient_set_sms_consent(*, patient: Patient, opted_in: bool, source: str | N
         record(Action.UPDATE, obj=patient, changed_fields=["sms_consent"])
         consent_record_write(patient=patient, consented=opted_in, source=source, note=note)
     return patient
-
-
-def _save_patient(patient: Patient, **kwargs) -> None:
-    """Save in a savepoint: a racing registration of the same phone becomes the
-    same ValidationError full_clean() gives, not a broken transaction."""
-    try:
-        with transaction.atomic():
-            patient.save(**kwargs)
-    except IntegrityError as exc:
-        if violated_constraint(exc) != Patient.PHONE_CONSTRAINT:
-            raise
-        raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken") from exc
 
 
 # --- Providers, working hours, appointment types ----------------------------------

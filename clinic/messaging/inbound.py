@@ -48,7 +48,9 @@ def receive_text(
     what the text asks: clinic.lifecycle.status) the text only goes to the inbox."""
     if SmsMessage.objects.filter(provider_message_id=provider_message_id).exists():
         return None
-    patient = Patient.objects.filter(phone=from_number).first()
+    # A family phone: the text is one patient's only when one patient has the number.
+    candidates = list(Patient.objects.filter(phone=from_number)[:2])
+    patient = candidates[0] if len(candidates) == 1 else None
     try:
         with transaction.atomic():
             message = SmsMessage.objects.create(
@@ -66,7 +68,7 @@ def receive_text(
     with acting_as(SMS_WEBHOOK):  # a STOP or START changes the patient's consent
         record(Action.SMS_RECEIVED, obj=message)
         if act:
-            _act_on(message, patient)
+            _act_on(message, known=bool(candidates))
         else:
             _to_inbox(message, NOT_ACTED_ON)
     return message
@@ -79,7 +81,9 @@ def reading(from_number: str, body: str, now: dt.datetime | None = None) -> tupl
     return parse_reply(body, awaiting_answer=bool(open_requests)), open_requests
 
 
-def _act_on(message: SmsMessage, patient: Patient | None) -> None:
+def _act_on(message: SmsMessage, *, known: bool) -> None:
+    """`known`: whether any patient of the clinic has the sender's number (one, or
+    several sharing it; a reply then applies only if it can mean one appointment)."""
     intent, open_requests = reading(message.from_number, message.body)
     clinic = Organization.objects.get(pk=message.organization_id)
     sms_settings = SmsSettings.objects.first() or SmsSettings(organization_id=clinic.id)
@@ -92,7 +96,7 @@ def _act_on(message: SmsMessage, patient: Patient | None) -> None:
     if intent is Intent.HELP:
         queue_reply(message, rendering.help_text(clinic, sms_settings), keyword_answer=True)
         return
-    if patient is None:
+    if not known:
         _to_inbox(message, "The number is not a patient of this clinic.")
         return
     if intent in RESPONSES:
@@ -179,6 +183,13 @@ def respond(request: ConfirmationRequest, status: str, *, via: str) -> Appointme
 
 
 def _to_inbox(message: SmsMessage, note: str) -> None:
+    """Flag the text for staff, with why; a text from a number several patients share
+    (and so stored with none of them) names them, for staff to know whom to call."""
+    if message.patient_id is None:
+        names = [str(p) for p in Patient.objects.filter(phone=message.from_number).order_by("last_name", "first_name")]
+        if len(names) > 1:
+            shared = f"Sent from a number shared by {', '.join(names[:-1])} and {names[-1]}."
+            note = f"{shared} {note}".strip()
     message.needs_attention = True
     message.error_message = note[:300]
     message.save(update_fields=["needs_attention", "error_message"])

@@ -37,6 +37,12 @@ def queue_reply(inbound: SmsMessage, body: str, *, keyword_answer: bool = False)
         patient = inbound.patient
         if patient is not None and patient.sms_consent != Patient.SmsConsent.OPTED_IN:
             return None
+        # A number several patients share (the text is none of theirs): answered
+        # while one of them still takes texts.
+        sharing = Patient.objects.filter(phone=inbound.from_number)
+        opted_in = sharing.filter(sms_consent=Patient.SmsConsent.OPTED_IN)
+        if patient is None and sharing.exists() and not opted_in.exists():
+            return None
         if optouts.blocking_opt_out(inbound.from_number, inbound.to_number) is not None:
             return None
     return queue_text(

@@ -62,7 +62,7 @@ from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
     ),
     create=extend_schema(
         summary="Register a patient",
-        description="The phone number must be unique in the clinic. There is no deleting patients.",
+        description="Patients of a clinic may share a phone number (a family phone). There is no deleting patients.",
         request=PatientCreateIn,
         parameters=[IDEMPOTENCY_KEY],
         responses={201: PatientOut, **error_responses(*CREATE_ERRORS)},

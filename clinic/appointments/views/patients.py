@@ -55,6 +55,7 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{patient} is registered.")
+            _notice_shared_phone(request, patient)
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "appointments/patient_form.html", {"form": form, "patient": None})
 
@@ -65,6 +66,7 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient.objects, pk=pk)
     if request.method == "GET":
         record(Action.VIEW, obj=patient)  # the form shows the patient's details
+    stored_phone = patient.phone
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,10 +75,23 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Saved {patient}'s details.")
+            if patient.phone != stored_phone:
+                _notice_shared_phone(request, patient)
             return redirect("patients:detail", pk=patient.pk)
     # The form changes its instance while validating; the page shows the stored name.
     stored = Patient.objects.get(pk=pk)
     return render(request, "appointments/patient_form.html", {"form": form, "patient": stored})
+
+
+def _notice_shared_phone(request: HttpRequest, patient: Patient) -> None:
+    """A family phone is allowed, so not an error; but a typo in someone else's number
+    would send this patient's texts to a stranger, so staff are told who else has it."""
+    others = [str(other) for other in patient.sharing_phone().order_by("last_name", "first_name")[:5]]
+    if not others:
+        return
+    names = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} and {others[-1]}"
+    reach = "both" if len(others) == 1 else "them all"
+    messages.warning(request, f"Also the number of {names}: texts to it reach {reach}.")
 
 
 @org_required

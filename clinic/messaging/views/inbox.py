@@ -33,10 +33,13 @@ class InboxItem:
     no_reply: str
 
 
+NO_ONE_TO_REPLY_TO = "No one patient of this clinic has this number, so there is no one to reply to from here."
+
+
 def _item(message: SmsMessage, reply_form: ReplyForm | None) -> InboxItem:
     patient = message.patient
     if patient is None:
-        return InboxItem(message, None, "No patient of this clinic has this number, so there is no one to reply to.")
+        return InboxItem(message, None, NO_ONE_TO_REPLY_TO)
     if patient.sms_consent != Patient.SmsConsent.OPTED_IN:
         return InboxItem(message, None, f"{patient.first_name} opted out of texts; call instead.")
     form = reply_form or ReplyForm(auto_id=f"reply-{message.pk}-%s")
