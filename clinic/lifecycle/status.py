@@ -215,6 +215,8 @@ URLS: dict[str, Classification] = {
     "appointments:*": STAFF,
     "patients:*": STAFF,
     "setup:*": STAFF,
+    # Importing opt-outs only stops texts, but it is a staff page like the others.
+    "sms:opt_out_import": STAFF,
     "sms:*": STAFF,
     "api_keys:*": STAFF,
     "webhooks:*": STAFF,

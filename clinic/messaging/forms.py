@@ -203,3 +203,19 @@ def placeholders() -> list[tuple[str, str, bool]]:
     """The template's placeholders, as written in it, what each becomes, and whether
     it reveals clinical detail (template_variables)."""
     return [("{" + variable.name + "}", variable.meaning, variable.clinical) for variable in TEMPLATE_VARIABLES]
+
+
+class OptOutImportForm(forms.Form):
+    """A file of numbers that opted out elsewhere (clinic.messaging.opt_out_import)."""
+
+    file = forms.FileField(
+        label="File",
+        help_text="CSV or text, one number per line; optionally a header line and, second, the date (YYYY-MM-DD).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
+    )
+    note = forms.CharField(
+        label="Where the list comes from",
+        required=False,
+        max_length=200,
+        help_text="Kept with each number, e.g. “The previous booking system's list”.",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic.messaging.views import appointments, inbox, log, settings_page
+from clinic.messaging.views import appointments, inbox, log, opt_out_import, settings_page
 
 app_name = "sms"
 
@@ -15,5 +15,6 @@ urlpatterns = [
     path("inbox/<uuid:pk>/handled/", inbox.mark_handled, name="mark_handled"),
     path("inbox/<uuid:pk>/reply/", inbox.reply, name="reply"),
     path("settings/", settings_page.sms_settings_page, name="settings"),
+    path("settings/opt-outs/", opt_out_import.opt_out_import, name="opt_out_import"),
     path("appointments/<uuid:pk>/confirmation/", appointments.send_confirmation, name="send_confirmation"),
 ]

@@ -327,3 +327,37 @@ def _set_consent(phone: str, patient: Patient | None, *, opted_in: bool, source:
     for each in changed:
         patient_set_sms_consent(patient=each, opted_in=opted_in, source=source, note=note)
     return changed
+
+
+@transaction.atomic
+def sms_opt_outs_import(*, data: bytes, name: str = "", note: str = "") -> dict[str, int]:
+    """Put the numbers of an uploaded file (clinic.messaging.opt_out_import) on the
+    clinic's opt-out list, each as an opt-out by "import" naming who acted, and
+    withdraw the consent of the clinic's patients with them, as a STOP from the
+    phone would. One transaction: a file with one bad line stores nothing (the
+    ValidationError names the lines). Returns how many numbers the file had, how
+    many were newly opted out and how many patients' consent it withdrew; importing
+    the same file again records nothing new."""
+    from clinic.appointments.phones import clinic_phone_region
+    from clinic.messaging.opt_out_import import read_opt_out_file
+
+    entries = read_opt_out_file(data, region=clinic_phone_region(), name=name)
+    if not optouts.clinic_sender():
+        # The list is kept per sender number; without one there is nothing to put them on.
+        raise ValidationError("Set the clinic's sender number in the SMS settings before importing.", code="no_sender")
+    counts = {"numbers": len(entries), "opted_out": 0, "patients": 0}
+    # Numbers with nothing left to do (already on the list, no patient still opted in)
+    # are skipped in two queries, not a few each: a re-import of a long list is quick.
+    phones = [entry.phone for entry in entries]
+    listed = optouts.opted_out_among(phones, optouts.clinic_sender())
+    opted_in = Patient.objects.filter(phone__in=phones, sms_consent=Patient.SmsConsent.OPTED_IN)
+    consenting = set(opted_in.values_list("phone", flat=True))
+    for entry in entries:
+        if entry.phone in listed and entry.phone not in consenting:
+            continue
+        when = f" on {entry.opted_out_on.isoformat()}" if entry.opted_out_on else ""
+        reason = " ".join(part for part in (f"Opted out elsewhere{when}.", note.strip()) if part)
+        event, changed = sms_number_opt_out(phone=entry.phone, method=OptOutMethod.IMPORT, reason=reason)
+        counts["opted_out"] += event is not None
+        counts["patients"] += len(changed)
+    return counts
