@@ -137,3 +137,21 @@ def test_an_erased_patient_can_not_be_edited_back(org_a, zelda):
         erased = patient_erase(patient=zelda[0])
         with pytest.raises(ValidationError, match="erased"):
             patient_update(patient=erased, first_name="Zelda", date_of_birth=dt.date(1990, 1, 1))
+
+
+def test_a_family_phones_other_patient_keeps_their_texts(owner_client, org_a, zelda):
+    """Erasing one patient of a shared number leaves the texts linked to the other."""
+    patient, _ = zelda
+    with tenant_context(org=org_a):
+        son = factories.patient(first_name="Zeke", last_name=SURNAME, phone=PHONE)
+        factories.sms_message(patient=son, to_number=PHONE, body="Hi Zeke, see you")
+    export = owner_client.get(f"/patients/{patient.pk}/export/?format=json")
+    assert export.status_code == 200
+    texts = json.dumps(json.loads(export.content))
+    assert "Hi Zelda" in texts and "Hi Zeke" not in texts
+    assert owner_client.post(f"/patients/{patient.pk}/erase/").status_code == 302
+    with tenant_context(org=org_a):
+        from clinic.messaging.models import SmsMessage
+
+        assert SmsMessage.objects.get(patient=son).body == "Hi Zeke, see you"
+        assert not SmsMessage.objects.filter(body__contains=NAME).exists()

@@ -145,8 +145,13 @@ def _messages_of(patient: Patient):
 
 def _messages_filter(patient: Patient, phone: str) -> Q:
     """The patient's texts: linked to them, or to or from their number (an inbound
-    text from an unknown number is not linked)."""
-    return Q(patient=patient) | Q(from_number=phone) | Q(to_number=phone)
+    text from an unknown number is not linked). On a number other patients share (a
+    family phone) the texts linked to one of them are theirs, not this patient's."""
+    by_number = Q(from_number=phone) | Q(to_number=phone)
+    others = Patient.objects.filter(phone=phone, erased_at__isnull=True).exclude(pk=patient.pk)
+    if phone and others.exists():
+        by_number &= ~Q(patient__in=others)
+    return Q(patient=patient) | by_number
 
 
 def _forget_stored_api_responses(patient: Patient, phone: str, email: str) -> None:
