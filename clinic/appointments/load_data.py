@@ -183,7 +183,7 @@ def _ts(moment: dt.datetime) -> str:
 
 PATIENT_COLUMNS = (
     "id", "organization_id", "first_name", "last_name", "date_of_birth", "phone", "email", "sms_consent",
-    "notes", "search_name", "search_last", "created_at", "updated_at",
+    "notes", "search_name", "search_last", "created_at", "updated_at", "timezone",
 )  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def _patients(org: str, rng: random.Random, count: int, stamp: str) -> Iterator[
         consent = "opted_out" if rng.random() < 0.03 else "opted_in"
         yield (
             _id(), org, first, last, born.isoformat(), f"+1415{number:07d}", "", consent, "",
-            search_key(f"{first} {last}"), search_key(last), stamp, stamp,
+            search_key(f"{first} {last}"), search_key(last), stamp, stamp, "",
         )  # fmt: skip
 
 
