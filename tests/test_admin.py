@@ -57,6 +57,8 @@ def data(org_a, org_b):
                 "messaging.SmsSettings": factories.sms_settings(),
                 "messaging.SmsMessage": factories.sms_message(patient=patient, appointment=appointment),
                 "messaging.ConfirmationRequest": factories.confirmation_request(appointment=appointment),
+                "messaging.SmsOptOut": factories.sms_opt_out(reason=f"{who} reason"),
+                "messaging.SmsConsentRecord": factories.sms_consent_record(patient_id=patient.pk),
                 "api.ApiKey": factories.api_key(name=f"{who} Key"),
                 "api.WebhookEndpoint": endpoint,
                 "api.WebhookDelivery": factories.webhook_delivery(endpoint=endpoint),

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from clinic.admin_search import SearchByPostMixin
-from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
+from clinic.messaging.models import ConfirmationRequest, SmsConsentRecord, SmsMessage, SmsOptOut, SmsSettings
 from clinic.messaging.services import SETTINGS_FIELDS, sms_settings_save
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, can_administer
 from tenancy.context import current_org_id
@@ -139,3 +139,21 @@ class ConfirmationRequestAdmin(ReadOnlyMixin, TenantModelAdmin):
         "responded_via",
         "created_at",
     )
+
+
+# The opt-out list and the consent records are append-only (the database refuses any
+# change): the admin shows them, and they change only through the messaging services.
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(ReadOnlyMixin, TenantModelAdmin):
+    list_display = ("at", "phone", "sender_number", "opted_out", "method", "keyword", "actor_label")
+    list_filter = ("opted_out", "method")
+    date_hierarchy = "at"
+    fields = ("at", "phone", "sender_number", "opted_out", "method", "keyword", "reason", "actor_label")
+
+
+@admin.register(SmsConsentRecord)
+class SmsConsentRecordAdmin(ReadOnlyMixin, TenantModelAdmin):
+    list_display = ("at", "patient_id", "consented", "source", "actor_label")
+    list_filter = ("consented", "source")
+    date_hierarchy = "at"
+    fields = ("at", "patient_id", "consented", "source", "wording", "note", "actor_label")
