@@ -441,15 +441,22 @@ CALENDAR_FETCH_CONNECT_TIMEOUT_SECONDS = _env_int("CALENDAR_FETCH_CONNECT_TIMEOU
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Sign-in lockout (django-axes), password reset limits, `?next=` without PHI -----
-# Wrong passwords are counted per username and, separately, per client address, in the
-# database (every app server sees the same counts); at LOGIN_FAILURE_LIMIT failures
-# within LOGIN_LOCKOUT_MINUTES of each other, that username or address is refused for
-# LOGIN_LOCKOUT_MINUTES, on /accounts/login/ and /admin/login/ alike. A success does
-# not reset the count, or an attacker could clear an address's failures by signing in
-# to an account of their own between guesses.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Wrong passwords are counted in the database (every app server sees the same counts),
+# per username and client address together: at LOGIN_FAILURE_LIMIT failures within
+# LOGIN_LOCKOUT_MINUTES of each other, that user is refused from that address for
+# LOGIN_LOCKOUT_MINUTES, and colleagues behind the same address are not. At
+# LOGIN_ADDRESS_FAILURE_LIMIT failures from one address, whatever the usernames, the
+# address is refused (clinic.accounts.lockout). Both apply on /accounts/login/ and
+# /admin/login/ alike. A success does not reset the count, or an attacker could clear
+# an address's failures by signing in to an account of their own between guesses.
+# A username or an email address signs in (clinic.accounts.backends); failures count
+# against the account either way.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "clinic.accounts.backends.UsernameOrEmailBackend"]
+AXES_HANDLER = "clinic.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "clinic.accounts.backends.lockout_username"
 AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = _env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_CALLABLE = "clinic.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "clinic.accounts.client_ip.client_ip"

@@ -1,10 +1,12 @@
-"""Brute-force protection on sign-in: wrong passwords lock a username and, apart
-from it, a client address, on the staff login and the admin's login alike."""
+"""Brute-force protection on sign-in: wrong passwords lock a user at the address they
+came from (not their colleagues behind it), and many failures from one address lock
+the address, on the staff login and the admin's login alike."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 from axes.models import AccessAttempt
@@ -15,13 +17,14 @@ from tenancy.context import tenant_context
 from tests.conftest import PASSWORD, make_user
 from tests.two_factor_support import force_login_verified
 
-LIMIT = 5
+LIMIT, ADDRESS_LIMIT = 5, 50
 STAFF_LOGIN, ADMIN_LOGIN = "/accounts/login/", "/admin/login/"
 
 
 @pytest.fixture(autouse=True)
 def limits(settings):
     settings.AXES_FAILURE_LIMIT = LIMIT
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = ADDRESS_LIMIT
     settings.AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 
 
@@ -74,20 +77,76 @@ def test_fewer_failures_than_the_limit_still_let_the_user_in(client, org_a, staf
     assert signed_in(client)
 
 
-def test_a_locked_username_stays_locked_from_another_address(client, org_a, staff_a):
-    for number in range(LIMIT):
-        attempt(client, STAFF_LOGIN, staff_a.username, "wrong", ip=f"198.51.100.{number + 1}")
-    response = attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD, ip="203.0.113.50")
-    assert response.status_code == 429
-    assert not signed_in(client)
+def test_one_users_failures_do_not_lock_a_colleague_at_the_same_address(client, org_a, staff_a, owner_a):
+    """A front desk behind one shared address: one person's typos are theirs alone."""
+    for _ in range(LIMIT):
+        attempt(client, STAFF_LOGIN, staff_a.username, "wrong")
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD).status_code == 429
+    assert attempt(client, STAFF_LOGIN, owner_a.username, PASSWORD).status_code == 302
+    assert signed_in(client)
 
 
-def test_an_address_guessing_many_usernames_is_locked(client, org_a, staff_a):
-    for number in range(LIMIT):
-        attempt(client, STAFF_LOGIN, f"someone-{number}", "wrong")
+def test_a_user_locked_at_one_address_still_signs_in_from_another(client, org_a, staff_a):
+    for _ in range(LIMIT):
+        attempt(client, STAFF_LOGIN, staff_a.username, "wrong")
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD, ip="203.0.113.50").status_code == 302
+
+
+def test_an_address_guessing_many_usernames_is_locked_at_the_address_limit(client, org_a, staff_a):
+    for number in range(ADDRESS_LIMIT - 1):
+        assert attempt(client, STAFF_LOGIN, f"someone-{number}", "wrong").status_code == 200
+    # One short of the limit, a real user at that address still gets in.
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD).status_code == 302
+    client.post("/accounts/logout/", REMOTE_ADDR="198.51.100.7")
+    locking = attempt(client, STAFF_LOGIN, "someone-last", "wrong")
+    assert locking.status_code == 429 and locking["Retry-After"] == str(15 * 60)
     response = attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD)
     assert response.status_code == 429
     assert not signed_in(client)
+    # Another address is not concerned.
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD, ip="203.0.113.50").status_code == 302
+
+
+def test_the_address_limit_follows_its_setting(client, staff_a, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    for number in range(2):
+        assert attempt(client, STAFF_LOGIN, f"someone-{number}", "wrong").status_code == 200
+    assert attempt(client, STAFF_LOGIN, "someone-else", "wrong").status_code == 429
+
+
+def test_failures_by_email_count_against_the_same_user(client, org_a, staff_a):
+    for _ in range(LIMIT - 2):
+        attempt(client, STAFF_LOGIN, staff_a.username, "wrong")
+    attempt(client, STAFF_LOGIN, staff_a.email.upper(), "wrong")
+    locking = attempt(client, STAFF_LOGIN, staff_a.email, "wrong")
+    assert locking.status_code == 429
+    assert set(AccessAttempt.objects.values_list("username", flat=True)) == {staff_a.username}
+    assert attempt(client, STAFF_LOGIN, staff_a.email, PASSWORD).status_code == 429
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD).status_code == 429
+    assert not signed_in(client)
+
+
+def page_text(response) -> str:
+    # The CSRF token differs on every page; nothing else may.
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def test_a_known_and_an_unknown_username_get_the_same_answers(client, staff_a):
+    known = [attempt(client, STAFF_LOGIN, staff_a.username, "wrong") for _ in range(LIMIT + 1)]
+    unknown = [attempt(client, STAFF_LOGIN, "nobody-here", "wrong", ip="198.51.100.8") for _ in range(LIMIT + 1)]
+    for ours, theirs in zip(known, unknown, strict=True):
+        assert ours.status_code == theirs.status_code
+        assert ours.get("Retry-After") == theirs.get("Retry-After")
+    assert [r.status_code for r in known] == [200] * (LIMIT - 1) + [429, 429]
+    assert page_text(known[0]).replace(staff_a.username, "nobody-here") == page_text(unknown[0])
+    assert page_text(known[-1]) == page_text(unknown[-1])
+
+
+def test_a_known_and_an_unknown_email_get_the_same_answers(client, staff_a):
+    known = attempt(client, STAFF_LOGIN, staff_a.email, "wrong")
+    unknown = attempt(client, STAFF_LOGIN, "nobody@example.test", "wrong", ip="198.51.100.8")
+    assert known.status_code == unknown.status_code == 200
+    assert page_text(known).replace(staff_a.email, "nobody@example.test") == page_text(unknown)
 
 
 def test_other_users_at_other_addresses_are_not_affected(client, org_a, staff_a, owner_a):
@@ -113,10 +172,11 @@ def test_the_limit_and_cool_off_follow_the_settings(client, staff_a, settings):
 
 
 def test_an_operator_unlocks_a_username_with_a_command(client, org_a, staff_a):
-    for number in range(LIMIT):
-        attempt(client, STAFF_LOGIN, staff_a.username, "wrong", ip=f"198.51.100.{number + 1}")
+    for _ in range(LIMIT):
+        attempt(client, STAFF_LOGIN, staff_a.username, "wrong")
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD).status_code == 429
     call_command("axes_reset_username", staff_a.username, verbosity=0)
-    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD, ip="203.0.113.50").status_code == 302
+    assert attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD).status_code == 302
 
 
 def test_a_platform_superuser_unlocks_in_the_admin(client, staff_a):
@@ -152,7 +212,7 @@ def test_behind_the_proxy_the_address_the_proxy_appended_counts(client, org_a, s
     for number in range(LIMIT):
         # The client forges the first entry each time; the proxy's own entry stays.
         forwarded = f"10.0.0.{number}, 192.0.2.44"
-        attempt(client, STAFF_LOGIN, f"someone-{number}", "wrong", ip="10.1.1.1", HTTP_X_FORWARDED_FOR=forwarded)
+        attempt(client, STAFF_LOGIN, staff_a.username, "wrong", ip="10.1.1.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"192.0.2.44"}
     locked = attempt(client, STAFF_LOGIN, staff_a.username, PASSWORD, ip="10.1.1.1", HTTP_X_FORWARDED_FOR="192.0.2.44")
     assert locked.status_code == 429

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 
+from clinic.audit.models import AuditEvent
+from tenancy.context import tenant_context
 from tenancy.session import SESSION_ORG_KEY
 from tests.conftest import PASSWORD, add_member, login
 
@@ -64,8 +67,58 @@ def test_a_user_without_a_clinic_is_told_so(client, outsider):
 def test_a_wrong_password_shows_an_error(client, staff_a):
     response = client.post("/accounts/login/", {"username": staff_a.username, "password": "wrong"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "Please enter a correct username or email and password" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_login_page_asks_for_a_username_or_email(client, db, settings):
+    settings.ALLOW_SIGNUP = False
+    body = client.get("/accounts/login/").content.decode()
+    assert '<label for="id_username">Username or email</label>' in body
+    assert 'href="/signup/"' not in body
+
+
+def test_the_login_page_links_to_sign_up_when_it_is_open(client, db, settings):
+    settings.ALLOW_SIGNUP = True
+    body = client.get("/accounts/login/").content.decode()
+    assert 'href="/signup/"' in body
+
+
+def test_the_email_address_signs_in_whatever_its_case(client, org_a, staff_a):
+    response = client.post("/accounts/login/", {"username": f"  {staff_a.email.upper()}", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(staff_a.pk)
+
+
+def test_a_wrong_password_with_the_email_is_refused_like_any_other(client, staff_a):
+    response = client.post("/accounts/login/", {"username": staff_a.email, "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username or email and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_email_two_accounts_share_signs_neither_in(client, org_a, staff_a):
+    # Addresses are unique as typed; two that differ only in case may both exist.
+    twin = get_user_model().objects.create_user("sam_twin", email=staff_a.email.upper(), password=PASSWORD)
+    response = client.post("/accounts/login/", {"username": staff_a.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Please enter a correct username or email and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Their usernames still work.
+    assert client.post("/accounts/login/", {"username": twin.username, "password": PASSWORD}).status_code == 302
+
+
+def test_a_username_that_looks_like_an_address_is_a_username_first(client, org_a, staff_a):
+    other = get_user_model().objects.create_user(staff_a.email, email="someone.else@example.test", password=PASSWORD)
+    response = client.post("/accounts/login/", {"username": staff_a.email, "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(other.pk)
+    assert response.status_code == 302
+
+
+def test_a_failed_sign_in_by_email_is_in_the_users_clinics_audit_trail(client, org_a, staff_a):
+    client.post("/accounts/login/", {"username": staff_a.email.upper(), "password": "wrong"})
+    with tenant_context(org=org_a):
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED, object_id=staff_a.pk).count() == 1
 
 
 def test_a_signed_in_user_visiting_the_login_page_is_sent_on(client, org_a, staff_a):

@@ -5,9 +5,24 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from tenancy.models import Membership
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, for a username or an email address
+    (clinic.accounts.backends). One error for every refusal, so it does not tell
+    which part was wrong, or whether the account exists."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Please enter a correct username or email and password. The password is case-sensitive.",
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Username or email"
 
 
 class ClinicSwitchForm(forms.Form):

@@ -37,7 +37,7 @@ from tenancy.session import activate_org
 from tenancy.tokens import token_hash_if_valid
 
 TEMPLATE = "accounts/invitation.html"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "clinic.accounts.backends.UsernameOrEmailBackend"
 
 
 @dataclass(frozen=True)

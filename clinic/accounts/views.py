@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.accounts.forms import ClinicSwitchForm
+from clinic.accounts.forms import ClinicSwitchForm, SignInForm
 from clinic.accounts.middleware import SIGNED_OUT_IDLE_KEY, SIGNED_OUT_LIFETIME_KEY
 from clinic.accounts.sign_in import enter_after_sign_in, local_path
 from clinic.accounts.two_factor.devices import has_two_factor
@@ -27,6 +27,7 @@ class ClinicLoginView(LoginView):
     (two_factor.login), not yet signed in; anyone else is signed in and lands as
     sign_in.enter_after_sign_in says."""
 
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -39,6 +40,9 @@ class ClinicLoginView(LoginView):
         # Back on the first step: a half-finished sign-in is abandoned.
         forget_pending(request)
         return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs) -> dict:
+        return {**super().get_context_data(**kwargs), "allow_signup": settings.ALLOW_SIGNUP}
 
     def form_valid(self, form) -> HttpResponse:
         user = form.get_user()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from clinic.accounts.backends import account_for
 from clinic.api.models import ApiKey
 from clinic.appointments import signals
 from clinic.appointments.models import AppointmentStatusChange
@@ -72,14 +72,13 @@ def logged_out(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed, dispatch_uid="audit.login_failed")
 def login_failed(sender, credentials, request=None, **kwargs) -> None:
-    """A failed sign-in of a known user is recorded in each clinic they belong to
+    """A failed sign-in of a known user (by username or email) is recorded in each clinic they belong to
     (their memberships, read as that user: the same narrow policy the sign-in uses);
     one of an unknown username goes to the application log only, as no clinic is
     concerned."""
-    username = credentials.get("username", "")
-    user = get_user_model().objects.filter(username=username).first() if username else None
+    user = account_for(credentials.get("username"))
     if user is None:
-        logger.warning("Failed sign-in for an unknown username")
+        logger.warning("Failed sign-in for an unknown username or email")
         return
     if current_org_id() is not None:
         return  # a re-authentication inside a clinic's request: not a sign-in

@@ -60,7 +60,7 @@ def test_the_org_never_appears_in_a_url(page):
 def test_a_wrong_password_shows_an_error(page):
     sign_in(page, "dana", "not-the-password")
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
-    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username or email and password")
 
 
 def test_a_user_with_one_clinic_lands_in_it(page):
