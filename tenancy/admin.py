@@ -13,9 +13,6 @@ object id answers 404. Times are shown and entered in the clinic's time zone."""
 
 from __future__ import annotations
 
-import zoneinfo
-
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
@@ -28,6 +25,7 @@ from tenancy.context import current_org_id
 from tenancy.forms import TenantModelForm  # also imported from here by app admins
 from tenancy.models import Invitation, Membership, Organization, TenantModel
 from tenancy.services import invitation_revoke
+from tenancy.zones import ZoneField, ZoneInput
 
 
 def _may_view_users(site: admin.AdminSite, request: HttpRequest) -> bool:
@@ -156,8 +154,7 @@ class OrganizationAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "timezone":
-            zones = sorted(zoneinfo.available_timezones())
-            return forms.ChoiceField(choices=[(zone, zone) for zone in zones], help_text=db_field.help_text)
+            kwargs.update(form_class=ZoneField, widget=ZoneInput())
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

@@ -5,6 +5,8 @@ clinic's audit trail, where its owner reads them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from django.db import connection
@@ -38,6 +40,8 @@ PATIENT_NAMES = ("Jane", "John", "Doe", "Roe", "OtherJane", "OtherJohn")
 
 
 def assert_no_patient(page: str) -> None:
+    # The time zone suggestions name places ("America/St_Johns"), never a patient.
+    page = re.sub(r"<datalist .*?</datalist>", "", page, flags=re.S)
     for name in PATIENT_NAMES:
         assert name not in page, name
 

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
 from clinic.admin_search import SearchByPostMixin
-from clinic.appointments.forms import ZoneInput, add_service_errors
+from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import (
     Appointment,
     AppointmentStatusChange,
@@ -46,6 +46,7 @@ from clinic.appointments.services import (
 from clinic.audit.trail import Action, record
 from clinic.audit.views import not_found
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, TenantTabularInline
+from tenancy.zones import ZoneField, ZoneInput
 
 VIA = AppointmentStatusChange.Via.ADMIN
 # Where ServiceAdmin keeps a service's refusal for the second rendering of the page.
@@ -163,7 +164,7 @@ class PatientAdmin(SearchByPostMixin, ServiceAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "timezone":
-            kwargs["widget"] = ZoneInput()  # the IANA zones, searchable as one types
+            kwargs.update(form_class=ZoneField, widget=ZoneInput())  # the IANA zones, searchable as one types
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):

@@ -9,21 +9,19 @@ form (add_service_errors)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
-import zoneinfo
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
 from clinic.appointments.phones import clinic_phone_region, format_phone
 from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
 from tenancy.forms import TenantModelForm
+from tenancy.zones import ZoneField, ZoneInput
 
 # The schedule can be browsed this far; further is a typo (and date arithmetic
 # near year 1 or 9999 would overflow).
@@ -229,34 +227,18 @@ class AppointmentForm(forms.Form):
 # --- Patients --------------------------------------------------------------------
 
 
-class ZoneInput(forms.TextInput):
-    """A text box that suggests the IANA zones as one types (a <datalist>): a select
-    of 600 zones one can search, without any script. The model checks the name."""
-
-    def __init__(self, attrs=None) -> None:
-        super().__init__({"autocomplete": "off", "placeholder": "From the phone number", **(attrs or {})})
-
-    def render(self, name, value, attrs=None, renderer=None) -> str:
-        list_id = f"{(attrs or {}).get('id') or name}_zones"
-        box = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
-        options = format_html_join("", '<option value="{}"></option>', ((zone,) for zone in zone_names()))
-        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
-
-
-@functools.cache
-def zone_names() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
-
-
 class PatientForm(TenantModelForm):
+    # Empty: the quiet hours follow the zones of the patient's number.
+    timezone = ZoneField(
+        required=False, label="Time zone", widget=ZoneInput(attrs={"placeholder": "From the phone number"})
+    )
+
     class Meta:
         model = Patient
         fields = ["first_name", "last_name", "date_of_birth", "phone", "email", "timezone", "notes"]
-        labels = {"timezone": "Time zone"}
         widgets = {
             "date_of_birth": date_input(),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-            "timezone": ZoneInput(),
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 

@@ -27,7 +27,8 @@ from clinic.lifecycle.onboarding import clinic_create_with_owner_invitation
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.lookups import organization_id_for_slug
-from tenancy.models import Organization, validate_timezone
+from tenancy.models import Organization
+from tenancy.zones import ZoneField
 
 ACTIONS = {
     "suspend": services.clinic_suspend,
@@ -90,7 +91,7 @@ class ReasonForm(forms.Form):
 class NewClinicForm(ReasonForm):
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(max_length=60)
-    timezone = forms.CharField(max_length=64, initial="UTC", validators=[validate_timezone])
+    timezone = ZoneField(initial="UTC", label="Time zone")
     owner_email = forms.EmailField(label="Owner's email", help_text="They get an invitation to own the clinic.")
     status = forms.ChoiceField(
         choices=[(Organization.Status.TRIAL, "Trial"), (Organization.Status.ACTIVE, "Active")],

@@ -37,8 +37,9 @@ from clinic.accounts.password_reset import _count, _digest
 from clinic.audit.trail import Action, record
 from tenancy.context import acting_user, tenant_context
 from tenancy.decorators import without_active_org
-from tenancy.models import Organization, validate_timezone
+from tenancy.models import Organization
 from tenancy.services import organization_create
+from tenancy.zones import ZoneField, ZoneInput
 
 logger = logging.getLogger(__name__)
 SALT = "clinic.lifecycle.signup"
@@ -46,7 +47,11 @@ SALT = "clinic.lifecycle.signup"
 
 class SignupForm(forms.Form):
     clinic_name = forms.CharField(label="Your clinic's name", max_length=200)
-    timezone = forms.CharField(label="Time zone", max_length=64, initial="UTC", validators=[validate_timezone])
+    timezone = ZoneField(
+        label="Time zone",
+        widget=ZoneInput(attrs={"placeholder": "Type a city, such as Chicago"}, guess=True),
+        help_text="Your clinic's schedule, texts and calendars run on it.",
+    )
     email = forms.EmailField(label="Your email address", help_text="You sign in with it; we send a link to it.")
     password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
