@@ -90,6 +90,14 @@ def test_the_email_address_signs_in_whatever_its_case(client, org_a, staff_a):
     assert client.session["_auth_user_id"] == str(staff_a.pk)
 
 
+def test_a_long_address_fits_the_box(client, org_a, db):
+    address = f"{'a' * 200}@example.test"
+    user = get_user_model().objects.create_user("long_address", email=address, password=PASSWORD)
+    assert 'maxlength="254"' in client.get("/accounts/login/").content.decode()
+    response = client.post("/accounts/login/", {"username": address, "password": PASSWORD})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
 def test_a_wrong_password_with_the_email_is_refused_like_any_other(client, staff_a):
     response = client.post("/accounts/login/", {"username": staff_a.email, "password": "wrong"})
     assert response.status_code == 200

@@ -9,6 +9,8 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from tenancy.models import Membership
 
+EMAIL_MAX_LENGTH = 254
+
 
 class SignInForm(AuthenticationForm):
     """Django's sign-in form, for a username or an email address
@@ -22,7 +24,10 @@ class SignInForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Username or email"
+        field = self.fields["username"]
+        field.label = "Username or email"
+        # An address may be longer than a username (150).
+        field.max_length = field.widget.attrs["maxlength"] = EMAIL_MAX_LENGTH
 
 
 class ClinicSwitchForm(forms.Form):
