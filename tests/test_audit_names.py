@@ -49,6 +49,7 @@ def test_records_read_as_words_not_ids(owner_client, org_a, people_a, staff_a):
         )
         factories.audit_event(object_type="appointments.Provider", object_id=people_a.ada.pk)
         factories.audit_event(object_type="tenancy.Organization", object_id=org_a.pk)
+        factories.audit_event(action=Action.TWO_FACTOR_RESET, object_type="accounts.User", object_id=staff_a.pk)
     other = owner_client.__class__()
     login(other, staff_a, org_a)  # a sign-in, recorded in the clinic
     other.get(f"/patients/{people_a.john.pk}/")
@@ -63,6 +64,7 @@ def test_records_read_as_words_not_ids(owner_client, org_a, people_a, staff_a):
         "Patient · John Roe",
         "Provider · Dr Ada Lovelace",
         "Clinic · Clinic A",
+        "Account · Sam Staff",
     } <= names
     assert "appointments.Appointment" not in body and "messaging.SmsMessage" not in body
     assert str(visit.pk)[:8] not in body

@@ -39,7 +39,8 @@ def name_events(events: Iterable[AuditEvent], clinic) -> None:
     """Give each event of a page `record_name`, `actor_name` and `patient_name`."""
     events = list(events)
     patients = _patient_names(event.patient_id for event in events)
-    members = _member_names(event.actor_user_id for event in events)
+    accounts = (event.object_id for event in events if event.object_type == "accounts.User")
+    members = _member_names([*(event.actor_user_id for event in events), *accounts])
     keys = _key_names(event.actor_api_key_id for event in events)
     by_type = defaultdict(set)
     for event in events:
