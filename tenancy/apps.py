@@ -4,7 +4,7 @@ from django.db.models.signals import post_migrate
 
 class TenancyConfig(AppConfig):
     name = "tenancy"
-    verbose_name = "Tenancy"
+    verbose_name = "Clinics and members"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -52,6 +52,7 @@ class Organization(models.Model):
     status_reason = models.CharField(max_length=500, blank=True, default="", db_default="", editable=False)
 
     class Meta:
+        verbose_name = "clinic"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -91,6 +92,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "member"
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="tenancy_membership_org_user_uniq"),
         ]

@@ -115,6 +115,18 @@ def test_the_header_offers_the_switcher_only_with_two_clinics(client, org_a, org
     assert str(org_b.id) not in body
 
 
+def test_before_a_clinic_is_picked_the_switcher_shows_none_as_chosen(client, two_clinics, org_a, owner_a):
+    login(client, owner_a)
+    body = client.get("/clinics/").content.decode()
+    assert '<option value="" selected disabled>Choose a clinic</option>' in body
+    assert " selected>Clinic" not in body
+    assert 'data-testid="active-clinic"' not in body
+    client.post("/clinics/switch/", {"membership": own_membership(owner_a, org_a).pk})
+    body = client.get("/clinics/").content.decode()
+    assert "Choose a clinic</option>" not in body
+    assert " selected>Clinic A</option>" in body
+
+
 def test_a_membership_removed_meanwhile_sends_the_user_back_to_the_picker(
     client, two_clinics, org_a, org_b, owner_a, owner_b
 ):

@@ -51,6 +51,14 @@ def test_the_device_stays_unconfirmed_until_a_valid_code(client, org_a, staff_a)
     assert client.get("/accounts/two-factor/").context["enabled"] is False
 
 
+def test_a_wrong_code_at_setup_does_not_mention_recovery_codes_not_made_yet(client, org_a, staff_a):
+    login(client, staff_a, org_a)
+    client.get("/accounts/two-factor/setup/")
+    response = client.post("/accounts/two-factor/setup/", {"code": wrong_code(_setup_device(staff_a))})
+    assert response.context["form"].errors["code"] == ["That code is not right. Enter the code your app shows now."]
+    assert "recovery" not in response.content.decode().lower()
+
+
 def test_a_valid_code_turns_it_on_and_shows_ten_recovery_codes_once(client, org_a, staff_a):
     login(client, staff_a, org_a)
     client.get("/accounts/two-factor/setup/")

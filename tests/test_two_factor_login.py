@@ -91,6 +91,29 @@ def test_a_wrong_code_says_so_and_signs_nobody_in(client, org_a, staff_a):
         assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == 1
 
 
+def test_recovery_codes_are_mentioned_at_sign_in_only_when_there_are_some(client, org_a, staff_a):
+    device, _codes = enrol(staff_a, with_recovery_codes=True)
+    password_step(client, staff_a)
+    offered = client.post(VERIFY, {"code": wrong_code(device)})
+    assert offered.context["form"].errors["code"] == [
+        "That code is not right. Enter the code your app shows now, or an unused recovery code."
+    ]
+    assert "Enter one of your recovery codes instead." in offered.content.decode()
+
+    use_up_recovery_codes(device)
+    none_left = client.post(VERIFY, {"code": wrong_code(device)})
+    assert none_left.context["form"].errors["code"] == ["That code is not right. Enter the code your app shows now."]
+    assert "recovery" not in none_left.content.decode().lower()
+
+
+def use_up_recovery_codes(device: TOTPDevice) -> None:
+    """All recovery codes spent, and the app's wrong-code pause over."""
+    with acting_user(device.user_id):
+        StaticToken.objects.filter(device__user=device.user_id).delete()
+        device.refresh_from_db()
+        device.throttle_reset()
+
+
 def test_repeated_wrong_codes_are_throttled(client, org_a, staff_a):
     device = enrol(staff_a)
     password_step(client, staff_a)

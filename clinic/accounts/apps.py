@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "clinic.accounts"
     label = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = "Users"
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm, UserCreationForm
 
 from tenancy.models import Membership
 
@@ -58,7 +58,34 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class InvitationSignUpForm(UserCreationForm):
+class ErrorsUnderPassword:
+    """Mixed into Django's new-password forms: a password that is too short, too common
+    or not the same twice is reported under the password field, where people typed it
+    and read the rules, not under its confirmation (Django's choice), and it is the
+    password itself that is checked against the rules."""
+
+    CONFIRMED = {"password2": "password1", "new_password2": "new_password1"}
+
+    def validate_passwords(self, password1_field_name="password1", password2_field_name="password2") -> None:
+        password = self.cleaned_data.get(password1_field_name)
+        confirmation = self.cleaned_data.get(password2_field_name)
+        if password and confirmation and password != confirmation:
+            mismatch = forms.ValidationError(self.error_messages["password_mismatch"], code="password_mismatch")
+            self.add_error(password1_field_name, mismatch)
+
+    def validate_password_for_user(self, user, password_field_name="password2") -> None:  # noqa: S107 (a field name)
+        super().validate_password_for_user(user, self.CONFIRMED.get(password_field_name, password_field_name))
+
+
+class NewPasswordForm(ErrorsUnderPassword, SetPasswordForm):
+    """The password reset link's form."""
+
+
+class ChangePasswordForm(ErrorsUnderPassword, PasswordChangeForm):
+    """The signed-in user's password change."""
+
+
+class InvitationSignUpForm(ErrorsUnderPassword, UserCreationForm):
     """A new account for the invited address, made on the invitation page. The email
     is the invitation's, never a field: the link proves the person reads that mailbox.
     Passwords are checked by AUTH_PASSWORD_VALIDATORS (UserCreationForm)."""

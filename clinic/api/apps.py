@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "clinic.api"
     label = "api"
-    verbose_name = "Integrator API"
+    verbose_name = "API keys and webhooks"
 
     def ready(self) -> None:
         # The OpenAPI extensions register themselves on import; the receivers connect.

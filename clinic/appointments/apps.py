@@ -6,5 +6,5 @@ class AppointmentsConfig(AppConfig):
 
     name = "clinic.appointments"
     label = "appointments"
-    verbose_name = "Appointments"
+    verbose_name = "Patients and appointments"
     default_auto_field = "django.db.models.BigAutoField"

@@ -1,5 +1,9 @@
 """The audit page of owners and admins: who did what, filtered, and its CSV export
-(itself an audited `export`)."""
+(itself an audited `export`).
+
+The filters POST and wait in the session behind `?s=` (clinic.search_terms): a
+patient's name never travels in a URL. A link may still filter by the rest
+(`?patient=<id>` from a patient's page, user, action, dates)."""
 
 from __future__ import annotations
 
@@ -8,15 +12,20 @@ import csv
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
-from clinic.api.models import ApiKey
 from clinic.appointments.models import Patient
+from clinic.audit.naming import name_events, patient_label
 from clinic.audit.selectors import AuditFilterForm, clinic_members, filtered_events
 from clinic.audit.trail import Action, record
+from clinic.search_terms import recall, search_redirect
 from tenancy.decorators import manager_required
 
 EVENTS_PER_PAGE = 50
+FILTERS = tuple(AuditFilterForm.base_fields)
+# Typed by a person: never taken from a URL.
+SEARCH_TEXT = "patient_name"
+TERM_MAX_LENGTH = 100
 CSV_COLUMNS = (
     "at",
     "action",
@@ -35,26 +44,35 @@ CSV_COLUMNS = (
 
 
 @manager_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def audit_list(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET or None, members=clinic_members())
+    if request.method == "POST":
+        return search_redirect(request, {name: request.POST.get(name, "")[:TERM_MAX_LENGTH] for name in FILTERS})
+    form = AuditFilterForm(recall(request) or _link_filters(request), members=clinic_members())
     filters = form.cleaned_data if form.is_valid() else {}
     events = filtered_events(filters, request.organization.zone)
     if request.GET.get("format") == "csv" and form.is_valid():
         return _csv(events, filters)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    _name_patients_and_keys(page.object_list)
+    name_events(page.object_list, request.organization)
     query = request.GET.copy()
     query.pop("page", None)
-    patient = filters.get("patient")
-    context = {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "patient_filter": patient,
-        "patient": Patient.objects.filter(pk=patient).first() if patient else None,
-    }
+    context = {"form": form, "page": page, "query": query.urlencode(), "about": _about(filters)}
     return render(request, "audit/audit_list.html", context)
+
+
+def _link_filters(request: HttpRequest) -> dict[str, str]:
+    return {name: request.GET[name] for name in FILTERS if name != SEARCH_TEXT and name in request.GET}
+
+
+def _about(filters: dict) -> str:
+    """Whom the events are about, for the page's heading."""
+    if filters.get("patient"):
+        patient = Patient.objects.filter(pk=filters["patient"]).first()
+        return patient_label(patient) if patient else "a deleted patient"
+    if filters.get("patient_name"):
+        return f"patients named “{filters['patient_name']}”"
+    return ""
 
 
 def _cell(value) -> str:
@@ -62,19 +80,6 @@ def _cell(value) -> str:
     and one starting with = + - @ would be read as a formula."""
     text = "" if value is None else str(value)
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _name_patients_and_keys(events) -> None:
-    """The names of the page's patients that still exist and of its API keys (a query
-    each); a deleted patient shows as their id."""
-    ids = {event.patient_id for event in events if event.patient_id}
-    names = {p.pk: p.full_name for p in Patient.objects.filter(pk__in=ids).only("first_name", "last_name")}
-    for event in events:
-        event.patient_name = names.get(event.patient_id, "")
-    key_ids = {event.actor_api_key_id for event in events if event.actor_api_key_id}
-    keys = {key.pk: f"API key “{key.name}” ({key.prefix}…)" for key in ApiKey.objects.filter(pk__in=key_ids)}
-    for event in events:
-        event.actor_name = keys.get(event.actor_api_key_id, "") or event.actor_label
 
 
 def _csv(events, filters: dict) -> HttpResponse:

@@ -1,5 +1,8 @@
 """Reading the audit trail: the events of the current clinic matching the page's
-filters (by user, patient, action and date), newest first."""
+filters (by user, patient, action and date), newest first.
+
+A patient is picked by name (`patient_name`, matched as the patient search does) or,
+from a link on the patient's page, by id (`patient`)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,16 @@ import datetime as dt
 from django import forms
 from django.db.models import QuerySet
 
+from clinic.appointments.models import Patient
 from clinic.audit.models import AuditEvent
 from tenancy.models import Membership
 
 
 class AuditFilterForm(forms.Form):
     user = forms.ChoiceField(required=False, label="User")
-    patient = forms.UUIDField(required=False, label="Patient id")
+    patient_name = forms.CharField(required=False, label="Patient", max_length=100)
+    # Set by the patient page's link, and kept by the form as it is changed.
+    patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
@@ -35,6 +41,8 @@ def filtered_events(filters: dict, zone) -> QuerySet[AuditEvent]:
         events = events.filter(actor_user_id=filters["user"])
     if filters.get("patient"):
         events = events.filter(patient_id=filters["patient"])
+    if filters.get("patient_name"):
+        events = events.filter(patient_id__in=patients_named(filters["patient_name"]).values("pk"))
     if filters.get("action"):
         events = events.filter(action=filters["action"])
     if filters.get("date_from"):
@@ -42,6 +50,11 @@ def filtered_events(filters: dict, zone) -> QuerySet[AuditEvent]:
     if filters.get("date_to"):
         events = events.filter(at__lt=_start_of(filters["date_to"] + dt.timedelta(days=1), zone))
     return events.order_by("-at", "-id")
+
+
+def patients_named(name: str) -> QuerySet[Patient]:
+    """The clinic's patients a name search finds; an erased patient has no name left."""
+    return Patient.objects.search(name).filter(erased_at__isnull=True)
 
 
 def _start_of(day: dt.date, zone) -> dt.datetime:

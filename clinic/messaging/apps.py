@@ -7,7 +7,7 @@ class MessagingConfig(AppConfig):
 
     name = "clinic.messaging"
     label = "messaging"
-    verbose_name = "Messaging"
+    verbose_name = "Text messages"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

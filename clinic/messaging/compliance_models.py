@@ -57,6 +57,7 @@ class SmsOptOut(TenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = "text opt-out"
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["organization", "phone", "sender_number", "at"], name="msg_optout_number_idx"),
@@ -95,6 +96,7 @@ class SmsConsentRecord(TenantModel):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta(TenantModel.Meta):
+        verbose_name = "text consent record"
         ordering = ["at"]
         indexes = [models.Index(fields=["organization", "patient_id", "at"], name="msg_consent_patient_idx")]
 

@@ -95,8 +95,8 @@ class SmsSettings(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantModel.Meta):
-        verbose_name = "SMS settings"
-        verbose_name_plural = "SMS settings"
+        verbose_name = "text message settings"
+        verbose_name_plural = "text message settings"
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["organization"], name="messaging_smssettings_one_per_org"),
@@ -209,6 +209,7 @@ class SmsMessage(TenantModel):
     status_changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
+        verbose_name = "text message"
         ordering = ["-created_at"]
         constraints = [
             *TenantModel.Meta.constraints,

@@ -47,6 +47,26 @@ def test_a_user_in_two_clinics_picks_switches_and_signs_out(page, screenshot):
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
+def test_before_picking_the_header_shows_no_clinic_as_chosen(page):
+    sign_in(page, "dana", PASSWORD)
+    expect(page).to_have_url(re.compile(r"/clinics/$"))
+    header = page.get_by_role("banner")
+    expect(header.get_by_test_id("active-clinic")).to_have_count(0)
+    switcher = header.get_by_label("Clinic", exact=True)
+    expect(switcher.locator("option:checked")).to_have_text("Choose a clinic")
+    expect(switcher).to_have_value("")
+    # Switching without a choice goes nowhere: the browser asks for one.
+    header.get_by_role("button", name="Switch").click()
+    expect(page).to_have_url(re.compile(r"/clinics/$"))
+    assert switcher.evaluate("select => select.validity.valueMissing")
+
+    switcher.select_option(label=RIVERSIDE)
+    header.get_by_role("button", name="Switch").click()
+    expect(header.get_by_test_id("active-clinic")).to_have_text(RIVERSIDE)
+    expect(switcher.locator("option:checked")).to_have_text(RIVERSIDE)
+    expect(switcher.get_by_role("option", name="Choose a clinic")).to_have_count(0)
+
+
 def test_the_org_never_appears_in_a_url(page):
     seen: list[str] = []
     page.on("request", lambda request: seen.append(request.url))

@@ -18,6 +18,18 @@ from clinic.accounts.two_factor.devices import has_two_factor
 from clinic.accounts.two_factor.login import verify_url
 from clinic.admin_search import PostAutocompleteJsonView
 
+# Other projects' apps a superuser sees, named for the people who run the clinics: their
+# own names ("Axes", "Procrastinate") say nothing to them. The project's apps and models
+# carry their names in apps.py and Meta.
+THIRD_PARTY_NAMES = {
+    "auth": ("Permission groups", {"group": "Groups"}),
+    "axes": (
+        "Sign-in lockouts",
+        {"accessattempt": "Locked-out sign-ins", "accessfailurelog": "Failed sign-ins", "accesslog": "Sign-ins"},
+    ),
+    "procrastinate": ("Background jobs", {"procrastinatejob": "Jobs"}),
+}
+
 
 class ClinicAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
@@ -37,6 +49,15 @@ class ClinicAdminSite(admin.AdminSite):
             return redirect(verify_url(next_url))
         messages.warning(request, "The admin needs two-factor sign-in. Set it up, then open the admin again.")
         return redirect("two_factor:setup")
+
+    def get_app_list(self, request: HttpRequest, app_label=None) -> list[dict]:
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            name, models = THIRD_PARTY_NAMES.get(app["app_label"], (app["name"], {}))
+            app["name"] = name
+            for model in app["models"]:
+                model["name"] = models.get(model["object_name"].lower(), model["name"])
+        return app_list
 
     def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
         # By POST only: what is typed may be a patient's name (clinic.admin_search).

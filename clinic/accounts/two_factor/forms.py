@@ -7,13 +7,21 @@ from django import forms
 CODE_ATTRS = {"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false", "autofocus": True}
 
 
-class SignInCodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code",
-        max_length=32,
-        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
-        widget=forms.TextInput(attrs=CODE_ATTRS),
-    )
+class CodeForm(forms.Form):
+    """A code from the app, or a recovery code: these are offered only to someone who
+    has unused ones (`recovery_codes`), never before they exist."""
+
+    APP_HELP = "The 6-digit code your authenticator app shows."
+    RECOVERY_HELP = "The 6-digit code your authenticator app shows, or one of your recovery codes."
+
+    def __init__(self, *args, recovery_codes: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.recovery_codes = recovery_codes
+        self.fields["code"].help_text = self.RECOVERY_HELP if recovery_codes else self.APP_HELP
+
+
+class SignInCodeForm(CodeForm):
+    code = forms.CharField(label="Code", max_length=32, widget=forms.TextInput(attrs=CODE_ATTRS))
 
 
 class AppCodeForm(forms.Form):
@@ -24,12 +32,12 @@ class AppCodeForm(forms.Form):
     )
 
 
-class TurnOffForm(forms.Form):
+class TurnOffForm(CodeForm):
+    APP_HELP = "From your authenticator app."
+    RECOVERY_HELP = "From your authenticator app, or one of your recovery codes."
+
     code = forms.CharField(
-        label="A current code",
-        max_length=32,
-        help_text="From your authenticator app, or one of your recovery codes.",
-        widget=forms.TextInput(attrs={**CODE_ATTRS, "autofocus": False}),
+        label="A current code", max_length=32, widget=forms.TextInput(attrs={**CODE_ATTRS, "autofocus": False})
     )
 
 

@@ -28,7 +28,7 @@ from django_otp import login as otp_login
 
 from clinic.accounts.sign_in import enter_after_sign_in, local_path
 from clinic.accounts.two_factor.audit import record_failed_code
-from clinic.accounts.two_factor.devices import CodeCheck, check_code, has_two_factor
+from clinic.accounts.two_factor.devices import CodeCheck, check_code, has_two_factor, recovery_codes_left
 from clinic.accounts.two_factor.forms import SignInCodeForm
 
 PENDING_KEY = "two_factor_pending"
@@ -78,7 +78,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         forget_pending(request)
         messages.info(request, "Sign in again: the time for the second step ran out.")
         return redirect("login")
-    form = SignInCodeForm(request.POST or None)
+    form = SignInCodeForm(request.POST or None, recovery_codes=recovery_codes_left(user) > 0)
     if form.is_valid():
         result = check_code(user, form.cleaned_data["code"])
         if result.ok:
@@ -87,7 +87,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, result.device)
             return enter_after_sign_in(request, user, state["next"])
         _add_code_error(form, result, user)
-    return render(request, "registration/login_verify.html", {"form": form}, status=400 if form.errors else 200)
+    return _render_page(request, form)
 
 
 def _verify_session(request: HttpRequest) -> HttpResponse:
@@ -95,7 +95,7 @@ def _verify_session(request: HttpRequest) -> HttpResponse:
     next_url = local_path(request.GET.get("next", ""))
     if request.user.is_verified() or not has_two_factor(request.user):
         return redirect(next_url)
-    form = SignInCodeForm(request.POST or None)
+    form = SignInCodeForm(request.POST or None, recovery_codes=recovery_codes_left(request.user) > 0)
     if form.is_valid():
         result = check_code(request.user, form.cleaned_data["code"])
         if result.ok:
@@ -103,17 +103,26 @@ def _verify_session(request: HttpRequest) -> HttpResponse:
             otp_login(request, result.device)
             return redirect(next_url)
         _add_code_error(form, result, request.user)
-    return render(request, "registration/login_verify.html", {"form": form}, status=400 if form.errors else 200)
+    return _render_page(request, form)
+
+
+def _render_page(request: HttpRequest, form: SignInCodeForm) -> HttpResponse:
+    context = {"form": form, "recovery_codes": form.recovery_codes}
+    return render(request, "registration/login_verify.html", context, status=400 if form.errors else 200)
 
 
 def _add_code_error(form: SignInCodeForm, result: CodeCheck, user) -> None:
-    form.add_error("code", code_error(result))
+    form.add_error("code", code_error(result, recovery_codes=form.recovery_codes))
     if result.throttled_until is None:
         record_failed_code(user)
 
 
-def code_error(result: CodeCheck) -> str:
+def code_error(result: CodeCheck, *, recovery_codes: bool) -> str:
+    """What a refused code says: recovery codes are suggested only to someone who has
+    unused ones (not while setting up, before any exist)."""
     if result.throttled_until is not None:
         wait = max(1, math.ceil((result.throttled_until - timezone.now()).total_seconds()))
         return f"Too many wrong codes. Wait {wait} second{'s' if wait != 1 else ''}, then try again."
-    return "That code is not right. Enter the code your app shows now, or an unused recovery code."
+    if recovery_codes:
+        return "That code is not right. Enter the code your app shows now, or an unused recovery code."
+    return "That code is not right. Enter the code your app shows now."

@@ -35,7 +35,7 @@ def _render_status(request: HttpRequest, turn_off_form: TurnOffForm | None = Non
         "verified": user.is_verified(),
         "codes_left": devices.recovery_codes_left(user),
         "required_here": _required_here(request),
-        "turn_off_form": turn_off_form or TurnOffForm(),
+        "turn_off_form": turn_off_form or TurnOffForm(recovery_codes=devices.recovery_codes_left(user) > 0),
     }
     status = 400 if turn_off_form is not None and turn_off_form.errors else 200
     return render(request, "accounts/two_factor/status.html", context, status=status)
@@ -65,7 +65,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             record_two_factor_change(user, Action.TWO_FACTOR_ON)
             messages.success(request, "Two-factor sign-in is on. From now on you sign in with a code from your app.")
             return _render_codes(request, codes)
-        form.add_error("code", code_error(result))
+        # Recovery codes are made once the app is set up: none to suggest yet.
+        form.add_error("code", code_error(result, recovery_codes=False))
     context = {
         "form": form,
         "qr_svg": mark_safe(qr_svg(device.config_url, label="QR code for your authenticator app")),  # noqa: S308 (our own SVG)
@@ -99,7 +100,7 @@ def turn_off(request: HttpRequest) -> HttpResponse:
     if _required_here(request):
         messages.error(request, f"{request.organization.name} requires two-factor sign-in for owners and admins.")
         return redirect("two_factor:status")
-    form = TurnOffForm(request.POST)
+    form = TurnOffForm(request.POST, recovery_codes=devices.recovery_codes_left(user) > 0)
     if form.is_valid():
         result = devices.check_code(user, form.cleaned_data["code"])
         if result.ok:
@@ -107,7 +108,7 @@ def turn_off(request: HttpRequest) -> HttpResponse:
             record_two_factor_change(user, Action.TWO_FACTOR_OFF)
             messages.success(request, "Two-factor sign-in is off. You sign in with your password alone.")
             return redirect("two_factor:status")
-        form.add_error("code", code_error(result))
+        form.add_error("code", code_error(result, recovery_codes=form.recovery_codes))
     return _render_status(request, form)
 
 

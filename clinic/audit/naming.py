@@ -1,0 +1,177 @@
+"""Audit events named as a person reads them: "Appointment · Ethan Johnson · Mon 7 Dec
+09:30", "Text to Olivia Martinez", "Sign-in", and the member's name for who did it.
+
+An event stores only types and ids (it outlives what it names), so names are looked up
+when a page is shown: one query per kind of record on the page, never one per event,
+all in the current clinic's tenant context. A record that is gone still reads as what
+it was ("Patient (deleted)"), and an erased patient's placeholder name is never shown."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from django.apps import apps
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from clinic.api.models import ApiKey, WebhookEndpoint
+from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
+from clinic.audit.models import AuditEvent
+from clinic.calendars.caldav.models import CalDAVConnection
+from clinic.calendars.models import BusyCalendar, CalendarFeed
+from tenancy.models import Membership
+
+Action = AuditEvent.Action
+SIGN_IN_ACTIONS = {Action.LOGIN, Action.LOGIN_FAILED, Action.LOGOUT}
+ERASED = "Patient (erased)"
+# Records no id can be looked up for: the clinic's settings, the trail itself.
+FIXED_NAMES = {
+    "audit.AuditEvent": "Audit trail",
+    "messaging.Retention": "Old texts and webhook data",
+    "messaging.SmsSettings": "Text message settings",
+    "accounts.SecuritySettings": "Security settings",
+    "calendars.CalendarSettings": "Calendar settings",
+}
+
+
+def name_events(events: Iterable[AuditEvent], clinic) -> None:
+    """Give each event of a page `record_name`, `actor_name` and `patient_name`."""
+    events = list(events)
+    patients = _patient_names(event.patient_id for event in events)
+    accounts = (event.object_id for event in events if event.object_type == "accounts.User")
+    members = _member_names([*(event.actor_user_id for event in events), *accounts])
+    keys = _key_names(event.actor_api_key_id for event in events)
+    by_type = defaultdict(set)
+    for event in events:
+        if event.object_id and event.object_type in LOADERS:
+            by_type[event.object_type].add(event.object_id)
+    loaded = {kind: LOADERS[kind](ids, clinic, patients) for kind, ids in by_type.items()}
+    for event in events:
+        event.patient_name = patients.get(event.patient_id, "Patient (deleted)") if event.patient_id else ""
+        event.actor_name = (
+            keys.get(event.actor_api_key_id)
+            or members.get(event.actor_user_id)
+            or event.actor_label
+            or event.get_actor_type_display()
+        )
+        event.record_name = _record_name(event, loaded.get(event.object_type, {}), members, patients, clinic)
+
+
+def patient_label(patient: Patient) -> str:
+    return ERASED if patient.erased_at else patient.full_name
+
+
+def _record_name(event: AuditEvent, names: dict, members: dict, patients: dict, clinic) -> str:
+    kind = event.object_type
+    if kind == "accounts.User":
+        if event.action in SIGN_IN_ACTIONS:
+            return "Sign-in"
+        return _joined("Account", members.get(event.object_id, ""))
+    if kind == "messaging.SmsMessage":
+        # Named by the event's patient: a text may be pruned long before its event.
+        whom = patients.get(event.patient_id, "") if event.patient_id else ""
+        if event.action == Action.SMS_RECEIVED:
+            return f"Text from {whom or 'an unknown number'}"
+        return f"Text to {whom}" if whom else "Text message"
+    if kind == "tenancy.Organization":
+        return _joined("Clinic", clinic.name if event.object_id == clinic.pk else "")
+    if kind in FIXED_NAMES:
+        return FIXED_NAMES[kind]
+    noun = _noun(kind)
+    if not event.object_id or kind.startswith("page "):
+        return noun
+    if event.action == Action.VIEW_DENIED:
+        return f"{noun} (not in this clinic)"
+    return names.get(event.object_id) or f"{noun} (deleted)"
+
+
+def _noun(kind: str) -> str:
+    """What an object type is called: "Busy calendar" for calendars.BusyCalendar;
+    a staff page's 404 ("page patients:edit") by the page's section."""
+    if kind.startswith("page "):
+        return f"Page of {kind.removeprefix('page ').split(':')[0]}"
+    try:
+        return str(apps.get_model(kind)._meta.verbose_name).capitalize()
+    except (LookupError, ValueError):
+        return kind or "Record"
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
+
+
+def _patient_names(ids: Iterable) -> dict:
+    ids = {pk for pk in ids if pk}
+    if not ids:
+        return {}
+    rows = Patient.objects.filter(pk__in=ids).only("first_name", "last_name", "erased_at")
+    return {patient.pk: patient_label(patient) for patient in rows}
+
+
+def _member_names(ids: Iterable) -> dict:
+    """This clinic's members by user id: their full name, else username. Someone who
+    has left the clinic is not looked up; the event's label (their username then) stays."""
+    ids = {pk for pk in ids if pk}
+    if not ids:
+        return {}
+    rows = Membership.objects.filter(user_id__in=ids).select_related("user")
+    return {membership.user_id: str(membership.user) for membership in rows}
+
+
+def _key_names(ids: Iterable) -> dict:
+    ids = {pk for pk in ids if pk}
+    if not ids:
+        return {}
+    return {key.pk: f"API key “{key.name}” ({key.prefix}…)" for key in ApiKey.objects.filter(pk__in=ids)}
+
+
+def _appointments(ids, clinic, patients) -> dict:
+    rows = (
+        Appointment.objects.filter(pk__in=ids)
+        .select_related("patient")
+        .only("starts_at", "patient__first_name", "patient__last_name", "patient__erased_at")
+    )
+    return {
+        row.pk: _joined(
+            "Appointment",
+            patient_label(row.patient),
+            date_format(timezone.localtime(row.starts_at, clinic.zone), "D j M H:i"),
+        )
+        for row in rows
+    }
+
+
+def _patients(ids, clinic, patients) -> dict:
+    missing = set(ids) - set(patients)
+    if missing:
+        patients = {**patients, **_patient_names(missing)}
+    return {pk: name if name == ERASED else _joined("Patient", name) for pk, name in patients.items() if pk in ids}
+
+
+def _members(ids, clinic, patients) -> dict:
+    rows = Membership.objects.filter(pk__in=ids).select_related("user")
+    return {membership.pk: _joined("Member", str(membership.user)) for membership in rows}
+
+
+def _named(model, label: str, name: Callable, *related: str) -> Callable:
+    def load(ids, clinic, patients) -> dict:
+        return {row.pk: _joined(label, name(row)) for row in model.objects.filter(pk__in=ids).select_related(*related)}
+
+    return load
+
+
+LOADERS: dict[str, Callable] = {
+    "appointments.Appointment": _appointments,
+    "appointments.Patient": _patients,
+    "tenancy.Membership": _members,
+    "appointments.Provider": _named(Provider, "Provider", lambda row: row.display_name),
+    "appointments.AppointmentType": _named(AppointmentType, "Appointment type", lambda row: row.name),
+    "api.ApiKey": _named(ApiKey, "API key", lambda row: row.name),
+    "api.WebhookEndpoint": _named(WebhookEndpoint, "Webhook", lambda row: row.url),
+    "calendars.CalendarFeed": _named(CalendarFeed, "Calendar feed", lambda row: row.scope_label, "provider"),
+    "calendars.BusyCalendar": _named(BusyCalendar, "Busy calendar", lambda row: row.name),
+    "calendars.CalDAVConnection": _named(
+        CalDAVConnection, "CalDAV calendar", lambda row: row.provider.display_name, "provider"
+    ),
+}
