@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: two demo clinics through the real services, a shared staff
-member who sees one clinic at a time, and nothing loaded twice."""
+member who sees one clinic at a time, texts already exchanged, nothing loaded twice,
+and each later run filling the coming days (weekends too) that have no appointments."""
 
 from __future__ import annotations
 
@@ -16,10 +17,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, LAKEVIEW, NORTHSIDE
-from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
+from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
+from clinic.appointments.services import provider_create, working_hours_set
 from clinic.appointments.timezones import to_local
+from clinic.messaging.compliance_models import SmsOptOut
+from clinic.messaging.demo import DEMO_NUMBERS, QUESTIONS
+from clinic.messaging.models import SmsMessage
 from tenancy.context import tenant_context
 from tenancy.models import Membership
+from tenancy.services import organization_create
 from tenancy.session import SESSION_ORG_KEY, memberships_for
 from tests.conftest import (
     _drop_abandoned_test_databases,
@@ -35,9 +41,9 @@ User = get_user_model()
 HOUR = dt.timedelta(hours=1)
 
 
-def seed(*args: str) -> str:
+def seed(*args: str, **options) -> str:
     out = io.StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", *args, stdout=out, **options)
     return out.getvalue()
 
 
@@ -123,7 +129,8 @@ def test_the_history_is_stamped_on_each_appointments_own_days(db, seeded, demo):
         day_before = to_local(appointment.starts_at, org.zone).date() - dt.timedelta(days=1)
         for step in steps:
             seen.add(step.to_status)
-            assert step.via == "system" and step.changed_at <= now
+            # The patients' text answers are stamped when they came: at seeding.
+            assert step.via in ("system", "sms") and step.changed_at <= now
             if step.from_status == "":
                 assert step.changed_at <= appointment.starts_at - dt.timedelta(days=1)
             elif step.to_status == "arrived":
@@ -156,11 +163,14 @@ def test_a_second_run_changes_nothing(db, seeded):
     org = before[NORTHSIDE.name].organization
     with tenant_context(org=org):
         appointments = Appointment.objects.count()
-    assert "nothing to do" in seed()
-    assert "Users exist already" in seed("--if-empty")
+        texts = SmsMessage.objects.count()
+    for output in (seed(), seed("--if-empty")):
+        assert f"{NORTHSIDE.name}: today and the next 3 days have appointments, nothing to add." in output
+        assert "Demo clinics are ready" not in output
     assert clinics_of("sam-staff") == before
     with tenant_context(org=org):
         assert Appointment.objects.count() == appointments
+        assert SmsMessage.objects.count() == texts  # a patient answered within the day
     assert User.objects.count() == 3
 
 
@@ -178,7 +188,7 @@ def test_on_a_fresh_database_it_loads_once_and_the_rls_audit_still_passes():
     try:
         set_up_database(env)
         assert "Demo clinics are ready" in manage("seed_demo", "--if-empty")
-        assert "demo data not loaded" in manage("seed_demo", "--if-empty")
+        assert "nothing to add" in manage("seed_demo", "--if-empty")
         audit = run_manage("rls_audit", "--json", env=env)
         report = json.loads(audit.stdout)
         assert audit.returncode == expected_exit_code(), audit.stdout
@@ -197,3 +207,94 @@ def test_each_demo_clinic_gets_a_read_write_and_a_read_only_api_key(db, seeded):
         me = ApiClient(key).get("me/").json()
         assert me["clinic"]["name"] in description
         assert me["scopes"] == (["read"] if "read only" in description else ["read", "write"])
+
+
+def days_with_appointments(org, around: dt.date) -> set[dt.date]:
+    with tenant_context(org=org):
+        starts = Appointment.objects.values_list("starts_at", flat=True)
+        days = {to_local(start, org.zone).date() for start in starts}
+    return {day for day in days if abs((day - around).days) <= 7}
+
+
+def test_a_later_start_fills_the_coming_days_weekends_too_in_each_clinics_own_zone(db, seeded):
+    """A Sunday at 03:30 UTC: Sunday in London, still Saturday in New York. A demo
+    loaded before its providers worked Sundays gets their Sunday hours back."""
+    orgs = {demo.slug: clinics_of(demo.owner.username)[demo.name].organization for demo in (NORTHSIDE, LAKEVIEW)}
+    for org in orgs.values():
+        with tenant_context(org=org):
+            for provider in Provider.objects.all():
+                week = {row.weekday: (row.starts, row.ends) for row in provider.working_hours.all()}
+                working_hours_set(provider=provider, hours={d: span for d, span in week.items() if d != 6})
+    real_today = dt.date.today()
+    sunday = real_today - dt.timedelta(days=real_today.weekday() + 15)  # clear of the seeded week
+    now = dt.datetime.combine(sunday, dt.time(3, 30), tzinfo=dt.UTC)
+    week = [sunday + dt.timedelta(days=n) for n in range(-1, 4)]  # Saturday to Wednesday
+
+    output = seed("--if-empty", now=now)
+
+    assert "working hours on Sunday" in output
+    assert days_with_appointments(orgs["lakeview"], sunday) == set(week[1:])
+    assert days_with_appointments(orgs["northside"], sunday) == set(week[:-1])
+    for org in orgs.values():
+        with tenant_context(org=org):
+            assert WorkingHours.objects.filter(weekday=6).exists()
+    counts = {}
+    for org in orgs.values():
+        with tenant_context(org=org):
+            counts[org.slug] = Appointment.objects.count()
+
+    assert "nothing to add" in seed("--if-empty", now=now)
+    next_day = seed("--if-empty", now=now + dt.timedelta(days=1))
+
+    assert f"on {sunday + dt.timedelta(days=4):%a %d %b}" in next_day  # Thursday in London, one day more
+    for org in orgs.values():
+        with tenant_context(org=org):
+            added = Appointment.objects.count() - counts[org.slug]
+        assert 0 < added < counts[org.slug] / 3
+
+
+def test_other_clinics_are_left_alone(db, seeded):
+    owner = make_user("riverside_owner")
+    org = organization_create(name="Riverside Clinic", slug="riverside", timezone="Europe/Paris", owner=owner)
+    with tenant_context(org=org, user=owner):
+        provider = provider_create(name="Rita Moreau")
+        working_hours_set(provider=provider, hours={day: (dt.time(8), dt.time(18)) for day in range(7)})
+
+    output = seed("--if-empty", now=timezone.now() - dt.timedelta(days=20))  # days the demo has no appointments on
+
+    assert f"{NORTHSIDE.name}: " in output and "nothing to add" not in output
+    assert "Riverside" not in output
+    with tenant_context(org=org):
+        assert not Appointment.objects.exists()
+        assert not SmsMessage.objects.exists()
+
+
+@pytest.mark.parametrize("demo", [NORTHSIDE, LAKEVIEW])
+def test_texts_already_exchanged_show_on_the_sms_pages(client, seeded, demo):
+    """Even at night: confirmation requests that went out, and the patients' answers."""
+    owner = User.objects.get(username=demo.owner.username)
+    org = clinics_of(demo.owner.username)[demo.name].organization
+    with tenant_context(org=org):
+        texts = list(SmsMessage.objects.select_related("patient", "appointment"))
+        opted_out = list(SmsOptOut.objects.values_list("phone", "keyword"))
+    answers = {m.body: m for m in texts if m.direction == "in"}
+    assert set(answers) == {"C", "N", QUESTIONS[demo.slug], "STOP"}
+    assert answers["C"].appointment.status == "confirmed"
+    assert answers["N"].appointment.status == "cancelled"
+    assert answers[QUESTIONS[demo.slug]].needs_attention
+    assert opted_out == [(answers["STOP"].from_number, "STOP")]
+    sender = DEMO_NUMBERS[demo.slug][0]
+    requests = [m for m in texts if m.kind == "confirmation"]
+    assert len(requests) == 4 and all(m.status == "sent" and m.from_number == sender for m in requests)
+    assert len({m.to_number for m in requests}) == 4
+    assert sum(m.kind == "reply" and m.status == "sent" for m in texts) == 3  # confirmed, cancelled, opted out
+
+    client.post("/accounts/login/", {"username": owner.username, "password": DEMO_PASSWORD})
+    session = client.session
+    session[SESSION_ORG_KEY] = str(org.id)
+    session.save()
+    log = client.get("/sms/").content.decode()
+    for request in requests:
+        assert f"Hi {request.patient.first_name}, this is {demo.name}" in log
+    inbox = client.get("/sms/inbox/").content.decode()
+    assert QUESTIONS[demo.slug] in inbox

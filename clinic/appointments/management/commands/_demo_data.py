@@ -75,7 +75,13 @@ NORTHSIDE = DemoClinic(
             "Pediatrics",
             {**_days(range(0, 4), "09:00", "17:00"), 4: (_t("09:00"), _t("13:00"))},
         ),
-        DemoProvider("NP", "Lena Brooks", "Nurse practitioner", _days(range(1, 6), "08:30", "14:30")),
+        # Weekends too: every day `make run` shows has someone working.
+        DemoProvider(
+            "NP",
+            "Lena Brooks",
+            "Nurse practitioner",
+            {**_days(range(1, 6), "08:30", "14:30"), 6: (_t("10:00"), _t("14:00"))},
+        ),
     ),
     types=(
         DemoType("Check-up", 30, "#2f7d6d", 5),
@@ -122,7 +128,7 @@ LAKEVIEW = DemoClinic(
             "",
             "Priya Shah",
             "Dental hygienist",
-            {**_days(WEEKDAYS, "08:00", "14:00"), 5: (_t("09:00"), _t("13:00"))},
+            {**_days(WEEKDAYS, "08:00", "14:00"), 5: (_t("09:00"), _t("13:00")), 6: (_t("10:00"), _t("13:00"))},
         ),
     ),
     types=(

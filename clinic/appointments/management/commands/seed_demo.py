@@ -1,20 +1,20 @@
-"""`manage.py seed_demo [--if-empty]`: two demo clinics to click through.
+"""`manage.py seed_demo [--if-empty]`: two demo clinics to click through, kept filled.
 
-Everything is created as the runtime role through the real services, inside each
-clinic's tenant context, so the demo data obeys the same rules (RLS, composite keys,
-no double booking) as real data. All of it is one transaction: a failure leaves
-nothing behind. Running it again changes nothing.
+The first run creates the clinics, their people and a week of appointments around
+today (clinic.appointments.demo). Every later run tops up the demo clinics: today
+and the next days, in each clinic's own time zone, get appointments if they have
+none, and a clinic that heard from no patient in the last day gets a few texts
+exchanged (clinic.messaging.demo). Other clinics are never touched. `make run`
+runs it with --if-empty on every start, which leaves a database alone that has
+users but no demo clinics.
 
-The appointments' histories read as a real week would: each booking made some days
-before, each step at a plausible moment of the appointment's own day (arrived just
-before the start, completed or missed at its end, confirmed or cancelled the day
-before), recorded as made by the system (via="system") for the demo's staff."""
+Everything is written as the runtime role through the real services, inside each
+clinic's tenant context, in one transaction: a failure leaves nothing behind."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +22,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.api.demo import create_demo_keys
+from clinic.appointments.demo import (
+    DAYS_AHEAD,
+    DemoSchedule,
+    coming_days_without_appointments,
+    cover_every_weekday,
+    fill_days,
+    schedule_of,
+)
 from clinic.appointments.management.commands._demo_data import (
     CLINICS,
     DEMO_PASSWORD,
@@ -30,76 +38,58 @@ from clinic.appointments.management.commands._demo_data import (
     DemoClinic,
     DemoUser,
 )
-from clinic.appointments.models import Appointment, AppointmentStatusChange, AppointmentType, Patient, Provider
+from clinic.appointments.models import Patient
 from clinic.appointments.services import (
-    SlotConflict,
-    appointment_book,
-    appointment_set_status,
     appointment_type_create,
     patient_create,
     provider_create,
     working_hours_set,
 )
-from clinic.appointments.timezones import localize, to_local
-from clinic.messaging.demo import set_up_demo_messaging
+from clinic.appointments.timezones import to_local
+from clinic.messaging.demo import exchange_demo_texts, set_up_demo_messaging
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Organization
 from tenancy.services import membership_add, organization_create
+from tenancy.session import memberships_for
 
-DAYS_AROUND_TODAY = 3  # a week: three days back, today, three days ahead
-LUNCH = (dt.time(12), dt.time(13))
-Status = Appointment.Status
-VIA = AppointmentStatusChange.Via.SYSTEM
-
-
-@dataclass
-class Clinic:
-    """One demo clinic as created: what bookings draw from."""
-
-    org: Organization
-    owner: object
-    staff: object
-    providers: list[Provider]
-    hours: dict  # provider pk -> {weekday: (starts, ends)}
-    types: list[AppointmentType]
-    weights: list[int]
-    patients: list[Patient]
-    # When things happened; apart from `rng`, so the bookings and statuses stay as they were.
-    timing: random.Random
-    next_patient: int = 0
-    booked: int = 0
+DAYS_BACK = 3  # the first run's week: three days back, today, three days ahead
 
 
 class Command(BaseCommand):
-    help = "Load two demo clinics with providers, patients and a week of appointments."
+    help = "Load two demo clinics, or fill the demo clinics' coming days if they have none."
+    # For tests: the moment the demo is loaded or topped up for (default: now).
+    stealth_options = ("now",)
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--if-empty", action="store_true", help="Do nothing if any user exists (for `make run` on every start)."
+            "--if-empty",
+            action="store_true",
+            help="Load the demo only into a database without users; top up the demo clinics if they exist "
+            "(for `make run` on every start).",
         )
 
-    def handle(self, *args, if_empty: bool = False, **options) -> None:
+    def handle(self, *args, if_empty: bool = False, now: dt.datetime | None = None, **options) -> None:
+        now = now or timezone.now()
         users = get_user_model().objects
-        if if_empty and users.exists():
-            self.stdout.write("Users exist already: demo data not loaded.")
-            return
-        taken = users.filter(username__in=self._usernames()).values_list("username", flat=True).first()
-        if taken:
-            self.stdout.write(f"Demo data is loaded already (user {taken} exists): nothing to do.")
-            return
+        owners = {demo.slug: users.filter(username=demo.owner.username).first() for demo in CLINICS}
+        staff = users.filter(username=SHARED_STAFF.username).first()
         self.api_keys: list[tuple[str, str]] = []
         try:
             with transaction.atomic():
-                self._seed()
+                if any(owners.values()):
+                    self._top_up(owners, staff, now)
+                    return
+                if if_empty and users.exists():
+                    self.stdout.write("Users exist already: demo data not loaded.")
+                    return
+                if staff is not None:
+                    raise CommandError(f"User {staff.username} exists, but no demo clinic: demo data not loaded.")
+                self._seed(now)
         except IntegrityError as exc:
             raise CommandError(f"Could not load the demo data, so none was loaded: {exc}") from exc
         self._print_credentials()
 
-    @staticmethod
-    def _usernames() -> list[str]:
-        return [SHARED_STAFF.username, *(clinic.owner.username for clinic in CLINICS)]
-
-    def _seed(self) -> None:
+    def _seed(self, now: dt.datetime) -> None:
         rng = random.Random(2026)  # noqa: S311 (demo data, not secrets: the same demo every time)
         staff = _user(SHARED_STAFF, is_staff=False)
         for demo in CLINICS:
@@ -110,15 +100,34 @@ class Command(BaseCommand):
                 membership_add(user=staff, role=Membership.Role.STAFF, added_by=owner_membership)
                 clinic = _set_up(demo, org, owner, staff, rng)
                 set_up_demo_messaging(demo.slug)
-                _book_week(clinic, rng)
+                today = to_local(now, org.zone).date()
+                days = [today + dt.timedelta(days=offset) for offset in range(-DAYS_BACK, DAYS_AHEAD + 1)]
+                fill_days(clinic, days, now, rng)
+                texts = exchange_demo_texts(demo.slug)
                 self.api_keys += create_demo_keys(clinic_name=demo.name, owner=owner)
             self.stdout.write(
                 f"{demo.name}: {len(clinic.providers)} providers, {len(clinic.patients)} patients, "
-                f"{clinic.booked} appointments."
+                f"{clinic.booked} appointments, {texts} text conversations."
             )
 
+    def _top_up(self, owners: dict, staff, now: dt.datetime) -> None:
+        for demo in CLINICS:
+            owner = owners[demo.slug]
+            org = _demo_clinic(demo, owner) if owner is not None else None
+            if org is None:
+                self.stdout.write(f"{demo.name}: not found, left alone.")
+                continue
+            with tenant_context(org=org, user=owner):
+                clinic = schedule_of(demo, org, owner, staff or owner)
+                added = cover_every_weekday(demo, clinic)
+                days = coming_days_without_appointments(clinic, now)
+                rng = random.Random(f"{demo.slug}-{days[0] if days else ''}")  # noqa: S311 (demo data)
+                fill_days(clinic, days, now, rng)
+                texts = exchange_demo_texts(demo.slug)
+            self.stdout.write(_top_up_summary(demo, clinic, days, added, texts))
+
     def _print_credentials(self) -> None:
-        rows = [(clinic.owner.username, f"owner of {clinic.name} (and /admin/)") for clinic in CLINICS]
+        rows = [(demo.owner.username, f"owner of {demo.name} (/admin/ after two-factor set-up)") for demo in CLINICS]
         rows.append((SHARED_STAFF.username, f"staff at {' and '.join(clinic.name for clinic in CLINICS)}"))
         self.stdout.write(self.style.SUCCESS("\nDemo clinics are ready. Sign in with:"))
         for username, role in rows:
@@ -126,6 +135,25 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nAPI keys (shown only now; see README, 'API quick start'):"))
         for description, key in self.api_keys:
             self.stdout.write(f"  {key}   {description}")
+
+
+def _demo_clinic(demo: DemoClinic, owner) -> Organization | None:
+    """The demo clinic: the one with the demo's slug that the demo owner owns."""
+    with tenant_context(user=owner):
+        for membership in memberships_for(owner):
+            if membership.role == Membership.Role.OWNER and membership.organization.slug == demo.slug:
+                return membership.organization
+    return None
+
+
+def _top_up_summary(demo: DemoClinic, clinic: DemoSchedule, days, added: list[int], texts: int) -> str:
+    parts = [f"{clinic.booked} appointments on {', '.join(f'{day:%a %d %b}' for day in days)}" if days else ""]
+    if added:
+        parts.append(f"working hours on {', '.join(dt.date(2024, 1, 1 + day).strftime('%A') for day in added)}")
+    if texts:
+        parts.append(f"{texts} text conversations")
+    done = "; ".join(part for part in parts if part)
+    return f"{demo.name}: {done or f'today and the next {DAYS_AHEAD} days have appointments, nothing to add'}."
 
 
 def _user(demo: DemoUser, *, is_staff: bool):
@@ -139,7 +167,7 @@ def _user(demo: DemoUser, *, is_staff: bool):
     )
 
 
-def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Random) -> Clinic:
+def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Random) -> DemoSchedule:
     providers, hours = [], {}
     for spec in demo.providers:
         provider = provider_create(title=spec.title, name=spec.name, specialty=spec.specialty)
@@ -151,7 +179,7 @@ def _set_up(demo: DemoClinic, org: Organization, owner, staff, rng: random.Rando
         for kind in demo.types
     ]
     patients = [_patient(demo, index, first, last, rng) for index, (first, last) in enumerate(demo.patients)]
-    return Clinic(
+    return DemoSchedule(
         org=org,
         owner=owner,
         staff=staff,
@@ -174,108 +202,5 @@ def _patient(demo: DemoClinic, index: int, first: str, last: str, rng: random.Ra
         phone=f"{demo.phone_prefix}{demo.first_number + index:04d}",
         email=email,
         notes=rng.choice(PATIENT_NOTES),
-        sms_consent=Patient.SmsConsent.OPTED_OUT if index % 9 == 4 else Patient.SmsConsent.OPTED_IN,
+        sms_consent=Patient.SmsConsent.OPTED_IN if index % 9 != 4 else Patient.SmsConsent.OPTED_OUT,
     )
-
-
-def _book_week(clinic: Clinic, rng: random.Random) -> None:
-    zone = clinic.org.zone
-    now = timezone.now()
-    today = to_local(now, zone).date()
-    for offset in range(-DAYS_AROUND_TODAY, DAYS_AROUND_TODAY + 1):
-        day = today + dt.timedelta(days=offset)
-        for provider in clinic.providers:
-            span = clinic.hours[provider.pk].get(day.weekday())
-            if span is not None:
-                _book_day(clinic, provider, day, span, now, rng)
-
-
-def _book_day(clinic: Clinic, provider: Provider, day: dt.date, span, now: dt.datetime, rng) -> None:
-    """Fill one provider's day from opening to closing, with a lunch break and the odd gap."""
-    zone = clinic.org.zone
-    cursor = dt.datetime.combine(day, span[0])
-    close = dt.datetime.combine(day, span[1])
-    while True:
-        if rng.random() < 0.2:
-            cursor += dt.timedelta(minutes=rng.choice((15, 30)))
-        kind = rng.choices(clinic.types, weights=clinic.weights)[0]
-        ends = cursor + dt.timedelta(minutes=kind.default_duration)
-        if ends > close:
-            return
-        if cursor.time() < LUNCH[1] and ends.time() > LUNCH[0]:
-            cursor = dt.datetime.combine(day, LUNCH[1])
-            continue
-        appointment = _book(clinic, provider, kind, localize(day, cursor.time(), zone), now)
-        if appointment is not None:
-            _progress(appointment, now, rng, clinic)
-        # Round up to the next quarter hour: schedules are kept on quarters.
-        cursor = ends + dt.timedelta(minutes=-ends.minute % 15)
-
-
-def _book(
-    clinic: Clinic, provider: Provider, kind: AppointmentType, starts_at: dt.datetime, now: dt.datetime
-) -> Appointment | None:
-    """Book the next patient in turn who is free then (one patient, one place at a time),
-    on an office day two to three weeks before (or now, for the nearest ones)."""
-    day = to_local(starts_at, clinic.org.zone).date()
-    # At least a few minutes ago, so any later step of its history comes strictly after it.
-    recently = now - dt.timedelta(minutes=clinic.timing.randint(5, 60))
-    booked_at = min(recently, _office_time(clinic, day - dt.timedelta(days=clinic.timing.randint(2, 21))))
-    for _ in range(len(clinic.patients)):
-        patient = clinic.patients[clinic.next_patient % len(clinic.patients)]
-        clinic.next_patient += 1
-        try:
-            appointment = appointment_book(
-                patient=patient,
-                provider=provider,
-                appointment_type=kind,
-                starts_at=starts_at,
-                booked_by=clinic.staff if clinic.next_patient % 3 else clinic.owner,
-                via=VIA,
-                at=booked_at,
-            )
-        except SlotConflict:
-            continue
-        clinic.booked += 1
-        return appointment
-    return None
-
-
-def _progress(appointment: Appointment, now: dt.datetime, rng: random.Random, clinic: Clinic) -> None:
-    """Walk the appointment to a status that fits its time, through the front-desk rules."""
-    for status in _statuses_for(appointment, now, clinic.org.zone, rng.random()):
-        at = _status_time(clinic, appointment, status, now)
-        appointment_set_status(appointment=appointment, status=status, changed_by=clinic.staff, via=VIA, at=at)
-
-
-def _status_time(clinic: Clinic, appointment: Appointment, status: str, now: dt.datetime) -> dt.datetime:
-    """When the step happened: the patient arrives a few minutes early; the visit is
-    completed, or the patient marked absent, at its end; confirmations (after the
-    reminder) and cancellations come the day before, or now for those booked since."""
-    if status == Status.ARRIVED:
-        return appointment.starts_at - dt.timedelta(minutes=clinic.timing.randint(0, 10))
-    if status in (Status.COMPLETED, Status.NO_SHOW):
-        return appointment.ends_at
-    day_before = to_local(appointment.starts_at, clinic.org.zone).date() - dt.timedelta(days=1)
-    after_last_step = appointment.status_changed_at + dt.timedelta(minutes=1)
-    return min(now, max(_office_time(clinic, day_before), after_last_step))
-
-
-def _office_time(clinic: Clinic, day: dt.date) -> dt.datetime:
-    """A time in office hours (08:00 to 16:45) on `day`, in the clinic's zone."""
-    time = dt.time(clinic.timing.randint(8, 16), clinic.timing.choice((0, 15, 30, 45)))
-    return localize(day, time, clinic.org.zone)
-
-
-def _statuses_for(appointment: Appointment, now: dt.datetime, zone, roll: float) -> list[str]:
-    if appointment.ends_at <= now:  # over: most came, a few did not, some cancelled
-        if roll < 0.86:
-            return [Status.ARRIVED, Status.COMPLETED]
-        return [Status.NO_SHOW] if roll < 0.93 else [Status.CANCELLED]
-    if appointment.starts_at <= now:  # under way
-        return [Status.ARRIVED]
-    # Reminders go out the day before, so most of today's and tomorrow's are confirmed.
-    soon = to_local(appointment.starts_at, zone).date() <= to_local(now, zone).date() + dt.timedelta(days=1)
-    if roll < (0.6 if soon else 0.3):
-        return [Status.CONFIRMED]
-    return [Status.CANCELLED] if roll > 0.93 else []

@@ -6,6 +6,7 @@ Twilio signs it, for demos and manual tests:
 
 from __future__ import annotations
 
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--from", required=True, dest="from_number", help="The patient's phone (E.164).")
         parser.add_argument("--body", required=True, help="The text, e.g. C, N, STOP, HELP.")
         parser.add_argument(
-            "--url", default="http://127.0.0.1:8000", help="Base URL of the running app (default %(default)s)."
+            "--url",
+            # Where `make run` serves: its PORT, when this terminal has it too.
+            default=f"http://127.0.0.1:{os.environ.get('PORT') or 8000}",
+            help="Base URL of the running app (default %(default)s, after PORT).",
         )
 
     def handle(self, *args, to: str, from_number: str, body: str, url: str, **options) -> None:
