@@ -2,8 +2,8 @@
 
 Each lead time gives a reminder its own time (the appointment's start less the
 lead). A request sent at some instant, automatically or by hand, satisfies every
-reminder planned to go before the next reminder's own time (the first still ahead
-of that instant; the start when none is): reminders that fall due together, pushed
+reminder planned to go before the next reminder's own time (the first more than
+SAME_OPPORTUNITY ahead of that instant; the start when none is): reminders that fall due together, pushed
 to the same window opening or all past when the appointment was booked, go as one
 text, and "Send confirmation now" stands in for the reminders already due.
 
@@ -41,11 +41,18 @@ def lock_appointments(appointment_ids: Iterable) -> None:
             cursor.execute(LOCK_SQL, [ids])
 
 
+# A reminder whose own time comes this soon after a text is due with it: a second
+# text seconds or minutes after the first is a duplicate, not a reminder. (The
+# shortest lead time a clinic may set.)
+SAME_OPPORTUNITY = dt.timedelta(minutes=15)
+
+
 def covered_until(sent_at: dt.datetime, starts_at: dt.datetime, leads: Iterable[int]) -> dt.datetime:
-    """The own time of the next reminder after `sent_at`, or the start: a request sent
-    at `sent_at` satisfies every reminder planned before it."""
+    """The own time of the next reminder after `sent_at` (more than SAME_OPPORTUNITY
+    after it), or the start: a request sent at `sent_at` satisfies every reminder
+    planned before it."""
     own_times = sorted(starts_at - dt.timedelta(minutes=lead) for lead in leads)
-    return next((own for own in own_times if own > sent_at), starts_at)
+    return next((own for own in own_times if own > sent_at + SAME_OPPORTUNITY), starts_at)
 
 
 def describe(request: ConfirmationRequest) -> str:
