@@ -60,8 +60,28 @@ def test_the_page_shows_the_defaults_the_placeholders_and_a_preview(as_owner, or
     assert "Confirmation texts are <strong>off</strong>" in body
     for placeholder in ("{first_name}", "{clinic}", "{date}", "{time}", "{link}", "{clinic_phone}"):
         assert f"<code>{placeholder}</code>" in body
-    assert "Hi Alex, this is Clinic A confirming your appointment on" in response.context["preview"]
-    assert "/c/EXAMPLE" in response.context["preview"]
+    assert response.context["preview"].startswith("Clinic A: Alex's visit ")
+    assert "/c/EEEE" in response.context["preview"]
+
+
+def test_the_default_text_fits_one_gsm7_segment_and_the_page_says_so(as_owner):
+    response = as_owner.get("/sms/settings/")
+    counted = response.context["segments"]
+    assert (counted.encoding, counted.count) == ("GSM-7", 1)
+    assert counted.length == len(response.context["preview"]) <= 160
+    body = response.content.decode()
+    assert f"<span data-segments-length>{counted.length}</span>" in body
+    assert "<strong data-segments-count>1 segment</strong>" in body
+    assert 'src="/static/js/sms-segments.js"' in body
+
+
+def test_the_segment_count_is_of_the_text_being_edited(as_owner):
+    response = as_owner.post("/sms/settings/", form_data(template="{link} " + "€" * 100, sender_number="bad"))
+    counted = response.context["segments"]
+    assert (counted.encoding, counted.count) == ("GSM-7", 2)  # each € counts twice
+    response = as_owner.post("/sms/settings/", form_data(template="{link} Привет", sender_number="bad"))
+    assert response.context["segments"].encoding == "UCS-2"
+    assert "<span data-segments-encoding>UCS-2</span>" in response.content.decode()
 
 
 def test_an_owner_saves_the_settings(as_owner, org_a):

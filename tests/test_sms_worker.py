@@ -155,3 +155,91 @@ def test_a_text_held_by_the_patients_quiet_hours_goes_once_their_window_opens(wo
     output = run_workers(worker_db)
     assert texts_to(output, night["phone"]) == 1
     assert sql(worker_db, "SELECT status FROM messaging_smsmessage") == [["sent"]]
+
+
+# --- one confirmation request per sending opportunity (clinic.messaging.merging) -----
+
+
+def seeded(env, call: str) -> dict:
+    out = shell(env, f"from tests import sms_worker_seed; sms_worker_seed.{call}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_reminders_pushed_to_the_same_window_opening_go_as_one_text(worker_db):
+    """Booked at night for the next morning: the 48 h reminder (past) and the 2 h one
+    (its own time still in the night) both wait for 08:00, and only one text goes."""
+    seed_out = seeded(worker_db, "seed_reminders_at_window_opening(30)")
+    requests = seed_out["requests"]
+    assert requests["2880"][0] == "skipped" and requests["2880"][2].startswith("Merged into the 2 h reminder")
+    assert requests["120"][0] == "pending"
+    opens = dt.datetime.fromisoformat(requests["120"][1])
+    assert opens > dt.datetime.now(dt.UTC)
+    time.sleep(max(0.0, (opens - dt.datetime.now(dt.UTC)).total_seconds()) + 1)
+    defer_tick(worker_db)
+    assert texts_to(run_workers(worker_db), seed_out["phone"]) == 1
+    defer_tick(worker_db)
+    assert texts_to(run_workers(worker_db), seed_out["phone"]) == 0
+    assert sql(worker_db, "SELECT lead_minutes, status FROM messaging_confirmationrequest ORDER BY lead_minutes") == [
+        ["120", "queued"],
+        ["2880", "skipped"],
+    ]
+
+
+def test_an_appointment_booked_just_over_two_hours_ahead_gets_one_text(worker_db):
+    """The 48 h reminder goes at once; the 2 h one, due seconds later, is the same
+    opportunity and never goes."""
+    seed_out = seeded(worker_db, "seed_booked_two_hours_ahead(20)")
+    defer_tick(worker_db)
+    assert texts_to(run_workers(worker_db), seed_out["phone"]) == 1
+    time.sleep(21)  # the 2 h reminder's own time has come
+    defer_tick(worker_db)
+    assert texts_to(run_workers(worker_db), seed_out["phone"]) == 0
+    rows = sql(worker_db, "SELECT lead_minutes, status, skip_reason FROM messaging_confirmationrequest ORDER BY 1")
+    assert [row[:2] for row in rows] == [["120", "skipped"], ["2880", "queued"]]
+    assert rows[0][2].startswith("Merged into the 48 h reminder")
+    assert sql(worker_db, "SELECT count(*) FROM messaging_smsmessage") == [["1"]]
+
+
+def test_send_confirmation_now_satisfies_the_reminder_still_waiting(worker_db):
+    """Staff send a request by hand while the 48 h reminder (past at booking) waits for
+    the worker: the worker sends only the hand-sent one; the 2 h reminder, a day
+    later, still stands."""
+    seed_out = seeded(worker_db, "seed_sent_by_hand_before_the_worker(30)")
+    assert seed_out["requests"]["2880"][0] == "skipped"
+    assert seed_out["requests"]["2880"][2].startswith("Merged into the request sent by hand")
+    assert seed_out["requests"]["120"][0] == "pending"
+    defer_tick(worker_db)
+    assert texts_to(run_workers(worker_db), seed_out["phone"]) == 1
+    assert sql(worker_db, "SELECT lead_minutes, status FROM messaging_confirmationrequest ORDER BY 1") == [
+        ["120", "pending"],
+        ["2880", "skipped"],
+        ["None", "queued"],
+    ]
+
+
+def test_a_reminder_six_minutes_after_a_hand_sent_request_is_not_sent(worker_db):
+    """22:57 by hand, 23:03 automatic: the reminder's own time is minutes away, so the
+    hand-sent request already is it."""
+    seed_out = seeded(worker_db, "seed_sent_by_hand_before_the_worker(2.1)")
+    assert seed_out["requests"]["120"][0] == "skipped"
+    defer_tick(worker_db)
+    assert texts_to(run_workers(worker_db), seed_out["phone"]) == 1
+    assert sql(worker_db, "SELECT count(*) FROM messaging_smsmessage") == [["1"]]
+
+
+def test_two_workers_claiming_two_due_reminders_text_once(worker_db):
+    """Both reminders pending and due (planned apart), several dispatch jobs, two
+    workers: each appointment's lock lets one claim send, and it merges the other."""
+    seed_out = seeded(worker_db, "seed_requests_planned_apart(8)")
+    shell(
+        worker_db,
+        "from clinic.messaging.tasks import dispatch_clinic\n"
+        f"for _ in range(4):\n    dispatch_clinic.defer(organization_id={seed_out['org']!r})\n",
+    )
+    output = run_workers(worker_db, count=2, concurrency=3)
+    for phone in seed_out["phones"]:
+        assert texts_to(output, phone) == 1, output[-3000:]
+    assert sql(worker_db, "SELECT status, count(*) FROM messaging_confirmationrequest GROUP BY 1 ORDER BY 1") == [
+        ["queued", "8"],
+        ["skipped", "8"],
+    ]

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,11 +43,12 @@ from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
 from clinic.lifecycle import status
 from clinic.lifecycle.selectors import current_clinic
-from clinic.messaging import optouts, tokens
+from clinic.messaging import merging, optouts, tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
 from clinic.messaging.quiet_hours import send_time
 from clinic.messaging.rendering import render_confirmation
+from tenancy.context import current_org_id
 from tenancy.jobs import commit_without_waiting_for_disk
 from tenancy.models import Organization
 
@@ -83,9 +85,11 @@ def queue_confirmations(request_ids, *, now: dt.datetime | None = None) -> list[
     claimed before (a retry, a racing worker) return their message; the others that
     can no longer be sent are marked skipped with the reason."""
     now = now or timezone.now()
+    request_ids = list(request_ids)
+    _merge_due(request_ids, now)
     requests = list(
-        ConfirmationRequest.objects.select_for_update(of=("self",))
-        .filter(pk__in=list(request_ids))
+        ConfirmationRequest.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(pk__in=request_ids)
         .select_related("appointment__patient")
         .order_by("due_at")
     )
@@ -116,6 +120,24 @@ def queue_confirmations(request_ids, *, now: dt.datetime | None = None) -> list[
         pending, ["status", "skip_reason", "message", "token_hash", "due_at", "window_note"]
     )
     return [*SmsMessage.objects.filter(pk__in=already), *new_messages]
+
+
+def _merge_due(request_ids: list, now: dt.datetime) -> None:
+    """Lock the requests' appointments and merge what goes together (merging.py): of
+    an appointment's requests due now only one is texted, and none that a text
+    already sent satisfies. A racing claim waits for the lock, then finds them merged."""
+    appointments = dict(
+        ConfirmationRequest.objects.filter(pk__in=request_ids)
+        .filter(appointment_starts_at=F("appointment__starts_at"))
+        .values_list("appointment_id", "appointment_starts_at")
+        .distinct()
+    )
+    if not appointments:
+        return
+    merging.lock_appointments(appointments)
+    zone = Organization.objects.get(pk=current_org_id()).zone
+    for appointment_id, starts_at in appointments.items():
+        merging.merge_requests(appointment_id, starts_at, zone=zone, now=now)
 
 
 def _held_by_quiet_hours(request: ConfirmationRequest, clinic, sms_settings: SmsSettings, now: dt.datetime) -> bool:

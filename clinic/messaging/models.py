@@ -22,9 +22,10 @@ from clinic.messaging.template_variables import TEMPLATE_FIELDS, clinical_refusa
 from tenancy.models import TenantModel
 
 DEFAULT_LEAD_MINUTES = [48 * 60, 2 * 60]
+# One GSM-7 segment (160 characters, clinic.messaging.segments) for a clinic with a
+# name of a dozen letters and a link of about 60; HELP gives the clinic's number.
 DEFAULT_TEMPLATE = (
-    "Hi {first_name}, this is {clinic} confirming your appointment on {date} at {time}. "
-    "Reply C to confirm or N to cancel, or use {link} . Questions: {clinic_phone}. Reply STOP to opt out."
+    "{clinic}: {first_name}'s visit {date} {time}. Reply C to confirm, N to cancel: {link} STOP to opt out"
 )
 # What a patient agrees to when they accept appointment texts; each consent record
 # keeps the wording in force when it was given.

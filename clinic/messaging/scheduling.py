@@ -1,7 +1,8 @@
 """When confirmation requests fall due: lead times before the appointment, moved
 out of the recipient's quiet hours (clinic.messaging.quiet_hours), and kept in step
 when the appointment moves or closes, or the patient's number or time zone changes.
-Called inside the service's transaction (see receivers.py)."""
+Reminders that would go together are merged into one (merging.py). Called inside
+the service's transaction (see receivers.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from clinic.appointments.models import Appointment, Patient
+from clinic.messaging.merging import lock_appointments, merge_requests
 from clinic.messaging.models import ConfirmationRequest, SmsSettings
 from clinic.messaging.quiet_hours import send_time, zones_named
 from tenancy.models import Organization
@@ -28,6 +30,7 @@ def plan_confirmation_requests(appointment: Appointment, *, now: dt.datetime | N
     status: supersede those for an old time or a closed appointment, and create (or
     revive) one per lead time for the current start."""
     now = now or timezone.now()
+    lock_appointments([appointment.pk])
     requests = ConfirmationRequest.objects.filter(appointment=appointment)
     still_askable = appointment.status in ASKABLE_STATUSES and appointment.starts_at > now
     outdated = requests.filter(status=ConfirmationRequest.Status.PENDING)
@@ -42,30 +45,33 @@ def plan_confirmation_requests(appointment: Appointment, *, now: dt.datetime | N
         return
     zone = Organization.objects.get(pk=appointment.organization_id).zone
     patient = Patient.objects.get(pk=appointment.patient_id)
-    for lead, due_at, skip_reason, note in _schedule(appointment.starts_at, settings, zone, patient, now):
+    leads = sorted(settings.lead_minutes or [], reverse=True)
+    # A lead time no longer in the settings leaves its waiting request behind.
+    requests.filter(status=ConfirmationRequest.Status.PENDING, lead_minutes__isnull=False).exclude(
+        lead_minutes__in=leads
+    ).update(status=ConfirmationRequest.Status.SUPERSEDED, skip_reason="The clinic changed its reminder times.")
+    for lead, due_at, skip_reason, note in _schedule(appointment.starts_at, leads, settings, zone, patient, now):
         _upsert(appointment, lead, due_at, skip_reason, note)
+    merge_requests(appointment.pk, appointment.starts_at, zone=zone, now=now)
 
 
 def plan_patient_requests(patient: Patient, *, now: dt.datetime | None = None) -> None:
     """Re-plan the patient's upcoming appointments: their number or time zone changed,
     so their quiet hours may have."""
     now = now or timezone.now()
-    for appointment in Appointment.objects.filter(patient=patient, starts_at__gt=now, status__in=ASKABLE_STATUSES):
+    upcoming = Appointment.objects.filter(patient=patient, starts_at__gt=now, status__in=ASKABLE_STATUSES)
+    for appointment in upcoming.order_by("pk"):
         plan_confirmation_requests(appointment, now=now)
 
 
-def _schedule(starts_at: dt.datetime, settings: SmsSettings, zone: ZoneInfo, patient: Patient, now: dt.datetime):
-    """(lead, due_at, skip_reason, note) per lead time. Of the leads already past when
-    the appointment is booked, only the shortest is sent (at once): one text, not three."""
-    leads = sorted(settings.lead_minutes or [], reverse=True)
-    past = [lead for lead in leads if starts_at - dt.timedelta(minutes=lead) <= now]
+def _schedule(starts_at, leads, settings: SmsSettings, zone: ZoneInfo, patient: Patient, now: dt.datetime):
+    """(lead, due_at, skip_reason, note) per lead time. Leads already past when the
+    appointment is booked are due at once (and merged into one text afterwards)."""
     for lead in leads:
         due_at = max(starts_at - dt.timedelta(minutes=lead), now)
-        skip_reason = ""
-        if lead in past and lead != min(past):
-            skip_reason = "Booked after this reminder was due; a later one is sent instead."
         when = send_time(due_at, window=settings, clinic_zone=zone, patient=patient)
-        if not skip_reason and when.at >= starts_at:
+        skip_reason = ""
+        if when.at >= starts_at:
             whose = f"the patient's quiet hours ({zones_named(when.zones)})" if when.note else "quiet hours"
             skip_reason = f"Due in {whose}, and the next allowed time is after the appointment."[:200]
         yield lead, when.at, skip_reason, when.note

@@ -78,7 +78,7 @@ def sms_settings_save(**fields) -> SmsSettings:
         raise ValidationError({"sender_number": "Another clinic already uses this sender number."}) from exc
     now = timezone.now()
     upcoming = Appointment.objects.filter(starts_at__gt=now, starts_at__lt=now + REPLAN_HORIZON)
-    for appointment in upcoming.filter(status=Appointment.Status.SCHEDULED):
+    for appointment in upcoming.filter(status=Appointment.Status.SCHEDULED).order_by("pk"):
         plan_confirmation_requests(appointment, now=now)
     if not current.enabled:
         ConfirmationRequest.objects.filter(status=ConfirmationRequest.Status.PENDING).update(
@@ -92,9 +92,11 @@ def send_confirmation_now(*, appointment: Appointment, requested_by: User | None
     """A confirmation request sent by hand (besides the scheduled ones): claimed here
     and texted by the worker as soon as this transaction commits, or, when it is
     night for the patient, planned for the moment their sending window opens (the
-    returned request is then pending, its `window_note` says why)."""
-    from clinic.messaging import delivery, tasks
+    returned request is then pending, its `window_note` says why). It satisfies the
+    reminders due before the next one's own time (merging.py): they are not sent."""
+    from clinic.messaging import delivery, merging, tasks
 
+    merging.lock_appointments([appointment.pk])
     appointment = Appointment.objects.select_related("patient").get(pk=appointment.pk)
     problem = _why_not_text(appointment)
     if problem:
@@ -116,7 +118,9 @@ def send_confirmation_now(*, appointment: Appointment, requested_by: User | None
         window_note=when.note,
     )
     if when.at > now:
-        return request  # the worker's minute tick claims it once due
+        # The worker's minute tick claims it once due; reminders going then are merged into it.
+        merging.merge_requests(appointment.pk, appointment.starts_at, zone=clinic.zone, now=now)
+        return request
     message = delivery.queue_confirmation(request.id, now=now)
     if message is None:
         request.refresh_from_db()

@@ -46,9 +46,9 @@ def dispatch_clinic(*, organization_id: str) -> int:
     clinic.lifecycle.status): its requests stay pending until it is reactivated."""
     now = timezone.now()
     commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
+    # Not locked here: the claim locks each appointment first, then its requests.
     due = list(
-        ConfirmationRequest.objects.select_for_update(skip_locked=True)
-        .filter(status=ConfirmationRequest.Status.PENDING, due_at__lte=now)
+        ConfirmationRequest.objects.filter(status=ConfirmationRequest.Status.PENDING, due_at__lte=now)
         .order_by("due_at")
         .values_list("id", flat=True)[:CLAIMS_PER_DISPATCH]
     )
