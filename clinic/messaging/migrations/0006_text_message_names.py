@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0004_sms_opt_outs_and_consent_records"),
+        ("messaging", "0005_default_template_fits_one_segment"),
     ]
 
     operations = [
