@@ -80,6 +80,18 @@ def test_with_one_appointment_awaiting_per_patient_nothing_is_guessed(client, or
     assert "2 appointments are waiting for an answer" in message.error_message
 
 
+def test_the_inbox_links_the_appointments_a_reply_could_be_for(client, org_a, staff_a, family):
+    janes = texted(family, family.jane, hours=1)
+    toms = texted(family, family.tom, hours=3, provider=family.grace)
+    reply(client, to=SENDER_A, from_=family.jane.phone, body="N")
+    login(client, staff_a, org_a)
+    page = client.get("/sms/inbox/").content.decode()
+    assert "Waiting for this number's answer" in page
+    for appointment in (janes, toms):
+        assert f'href="/appointments/{appointment.pk}/"' in page
+    assert page.index(str(janes.pk)) < page.index(str(toms.pk))  # soonest first
+
+
 def test_a_text_from_a_family_phone_names_its_patients_in_the_inbox(client, org_a, staff_a, family):
     reply(client, to=SENDER_A, from_=family.jane.phone, body="Can Tom come at 3 instead?")
     message = inbound(org_a)

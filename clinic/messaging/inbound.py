@@ -156,9 +156,14 @@ def _answer(message: SmsMessage, open_requests: list, intent: Intent, clinic, sm
 def open_requests_for(phone: str, now: dt.datetime):
     """Requests texted to the number (any of its patients), unanswered and unexpired,
     whose appointment is still ahead and still as texted."""
+    return open_requests_to_numbers([phone], now)
+
+
+def open_requests_to_numbers(phones, now: dt.datetime):
+    """`open_requests_for` for several numbers in one query."""
     return (
         ConfirmationRequest.objects.filter(
-            appointment__patient__phone=phone,
+            appointment__patient__phone__in=phones,
             status=ConfirmationRequest.Status.QUEUED,
             response="",
             expires_at__gt=now,

@@ -66,6 +66,22 @@ def inbox_messages() -> QuerySet[SmsMessage]:
     return messages_with_related().filter(needs_attention=True, handled_at__isnull=True).order_by("created_at", "id")
 
 
+def awaiting_answer(phones: Iterable[str], now: dt.datetime | None = None) -> dict[str, list[Appointment]]:
+    """For each number, the appointments still waiting for its answer, soonest first, as
+    the reply handling sees them: so a reply that matched more than one can link to them."""
+    from clinic.messaging.inbound import open_requests_to_numbers
+
+    phones = set(phones)
+    if not phones:
+        return {}
+    waiting: dict[str, dict[uuid.UUID, Appointment]] = {}
+    requests = open_requests_to_numbers(phones, now or timezone.now()).select_related("appointment__patient")
+    for request in requests.order_by("appointment__starts_at", "appointment_id"):
+        appointment = request.appointment
+        waiting.setdefault(appointment.patient.phone, {})[appointment.pk] = appointment
+    return {phone: list(by_id.values()) for phone, by_id in waiting.items()}
+
+
 def inbox_count() -> int:
     # One COUNT on the partial index msg_org_inbox_idx.
     return SmsMessage.objects.filter(needs_attention=True, handled_at__isnull=True).count()

@@ -18,7 +18,7 @@ from clinic.appointments.models import Patient
 from clinic.appointments.views.common import next_url
 from clinic.messaging.forms import ReplyForm
 from clinic.messaging.models import SmsMessage
-from clinic.messaging.selectors import inbox_messages
+from clinic.messaging.selectors import awaiting_answer, inbox_messages
 from clinic.messaging.services import inbox_mark_handled, send_text_by_hand
 from tenancy.decorators import org_required
 
@@ -31,30 +31,38 @@ class InboxItem:
     reply_form: ReplyForm | None
     # Why no reply is offered, when none is.
     no_reply: str
+    # For a reply matched to no appointment: those still waiting for this number's answer.
+    waiting: tuple = ()
 
 
 NO_ONE_TO_REPLY_TO = "No one patient of this clinic has this number, so there is no one to reply to from here."
 
 
-def _item(message: SmsMessage, reply_form: ReplyForm | None) -> InboxItem:
+def _item(message: SmsMessage, reply_form: ReplyForm | None, waiting: dict | None = None) -> InboxItem:
     patient = message.patient
+    appointments = tuple((waiting or {}).get(message.from_number, ())) if _unmatched_reply(message) else ()
     if patient is None:
-        return InboxItem(message, None, NO_ONE_TO_REPLY_TO)
+        return InboxItem(message, None, NO_ONE_TO_REPLY_TO, appointments)
     if patient.sms_consent != Patient.SmsConsent.OPTED_IN:
-        return InboxItem(message, None, f"{patient.first_name} opted out of texts; call instead.")
+        return InboxItem(message, None, f"{patient.first_name} opted out of texts; call instead.", appointments)
     form = reply_form or ReplyForm(auto_id=f"reply-{message.pk}-%s")
     if message.direction == SmsMessage.Direction.OUTBOUND:
         form.fields["body"].label = "Another text"  # the failed one is not answered but replaced
-    return InboxItem(message, form, "")
+    return InboxItem(message, form, "", appointments)
+
+
+def _unmatched_reply(message: SmsMessage) -> bool:
+    return message.direction == SmsMessage.Direction.INBOUND and message.appointment_id is None
 
 
 def _render_inbox(request: HttpRequest, failed: tuple[SmsMessage, ReplyForm] | None = None) -> HttpResponse:
     page = Paginator(inbox_messages(), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     forms = {failed[0].pk: failed[1]} if failed else {}
-    items = [_item(message, forms.pop(message.pk, None)) for message in page.object_list]
+    waiting = awaiting_answer({m.from_number for m in page.object_list if _unmatched_reply(m)})
+    items = [_item(message, forms.pop(message.pk, None), waiting) for message in page.object_list]
     if failed and forms:
         # A refused reply to a text not on this page (or handled meanwhile) stays in view with its error.
-        items.insert(0, _item(*failed))
+        items.insert(0, _item(*failed, awaiting_answer([failed[0].from_number])))
     return render(request, "messaging/inbox.html", {"page": page, "items": items})
 
 
