@@ -19,6 +19,8 @@ import socket
 import threading
 import time
 
+CLOCK_SLACK_SECONDS = 0.01
+
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("outbound_deadline", default=None)
 
 
@@ -26,7 +28,7 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
-        self.expired = False
+        self._timer_fired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
@@ -43,23 +45,29 @@ class Deadline:
         if self._token is not None:
             _current.reset(self._token)
 
+    @property
+    def expired(self) -> bool:
+        # A read timeout capped to the time left can fire a moment before the timer does
+        # (the poll rounds to milliseconds), and is the deadline all the same.
+        return self._timer_fired or time.monotonic() >= self.at - CLOCK_SLACK_SECONDS
+
     def remaining(self) -> float:
         """Seconds left; TimeoutError once none are."""
         left = self.at - time.monotonic()
-        if left <= 0 or self.expired:
+        if left <= 0 or self._timer_fired:
             raise TimeoutError
         return left
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            if not self.expired:
+            if not self._timer_fired:
                 self._sockets.append(sock)
                 return
         _cut(sock)
 
     def _expire(self) -> None:
         with self._lock:
-            self.expired = True
+            self._timer_fired = True
             sockets, self._sockets = self._sockets, []
         for sock in sockets:
             _cut(sock)
