@@ -24,6 +24,9 @@ from clinic.appointments.querysets import ActiveManager, AppointmentManager, Pat
 from clinic.appointments.timezones import format_span
 from tenancy.models import Organization, TenantModel, validate_timezone
 
+# Birth dates before this are typos (a year of 1090 for 1990), not patients.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
 validate_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb, e.g. #3b82f6.", code="invalid_colour"
 )
@@ -97,6 +100,8 @@ class Patient(TenantModel):
                 errors["phone"] = exc.messages
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
             errors["date_of_birth"] = "The date of birth is in the future."
+        elif self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH_DATE:
+            errors["date_of_birth"] = f"The date of birth is before {EARLIEST_BIRTH_DATE.year}: check the year."
         if errors:
             raise ValidationError(errors)
 
