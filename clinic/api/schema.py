@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from clinic.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from clinic.api.idempotency import MAX_KEY_LENGTH
+from clinic.appointments import guards
 
 
 class BearerKeyScheme(OpenApiAuthenticationExtension):
@@ -70,6 +71,20 @@ ErrorBody = inline_serializer(
                     },
                     required=False,
                     help_text="Double bookings (409) only: the appointment in the way.",
+                ),
+                "warnings": serializers.ListField(
+                    child=inline_serializer(
+                        name="BookingWarning",
+                        fields={
+                            "code": serializers.ChoiceField(choices=list(guards.CODES)),
+                            "message": serializers.CharField(),
+                        },
+                    ),
+                    required=False,
+                    help_text=(
+                        "`confirmation_required` (422) only: what to confirm. Send the request again with "
+                        "`override_warnings` naming each code to book anyway."
+                    ),
                 ),
             },
         )
@@ -139,14 +154,26 @@ ERRORS = {
         ],
     ),
     422: (
-        "This Idempotency-Key was used for a different request.",
+        "The time needs confirming (`confirmation_required`: see `warnings` and `override_warnings`), "
+        "or this Idempotency-Key was used for a different request.",
         [
+            _error_example(
+                422,
+                "confirmation_required",
+                "Please confirm: It is at night (23:00–23:30, between 22:00 and 06:00 clinic time).",
+                warnings=[
+                    {
+                        "code": "night_time",
+                        "message": "It is at night (23:00–23:30, between 22:00 and 06:00 clinic time).",
+                    }
+                ],
+            ),
             _error_example(
                 422,
                 "idempotency_key_reused",
                 "This Idempotency-Key was used for a different request. Use a new key for a new request.",
                 {IDEMPOTENCY_HEADER: ["Already used with another method, path or body."]},
-            )
+            ),
         ],
     ),
     429: (
