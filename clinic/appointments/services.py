@@ -21,6 +21,9 @@ A provider busy in one of their busy calendars (clinic.calendars.conflicts) is r
 the same way, or, if the clinic's calendar settings say so, booked with a warning: the
 returned appointment's `warnings` lists it for the caller to show.
 
+A new time or provider is kept in the appointment's history (AppointmentMove), with
+where it was and where it went.
+
 Booking or moving to a time that is probably a mistake (clinic.appointments.guards: in
 the past, outside working hours, on the provider's day off, at night) is refused with
 BookingNeedsConfirmation when the caller passes `override_warnings`, the codes the
@@ -44,6 +47,7 @@ from clinic.appointments.errors import BookingNeedsConfirmation, SlotConflict
 from clinic.appointments.guards import BookingWarning, booking_warnings
 from clinic.appointments.models import (
     Appointment,
+    AppointmentMove,
     AppointmentStatusChange,
     AppointmentType,
     Patient,
@@ -160,6 +164,7 @@ def appointment_update(
     appointment.overridden_warnings = []
     if not changed:
         return appointment
+    before = (appointment.starts_at, appointment.ends_at, appointment.provider)
     for name, value in changed.items():
         setattr(appointment, name, value)
     previous_status = appointment.status
@@ -174,6 +179,8 @@ def appointment_update(
     appointment.sequence += 1  # the row is locked: no concurrent change counts the same number
     appointment.save()
     appointment.warnings = warnings
+    if moved_or_handed_over:
+        _record_move(appointment, before, changed_by, via, changed_at)
     _announce(
         appointment,
         signals.UPDATED,
@@ -252,6 +259,28 @@ def _fill_in_the_end(appointment: Appointment, fields: dict) -> None:
         kind = fields.get("appointment_type", appointment.appointment_type)
         starts_at = fields.get("starts_at", appointment.starts_at)
         fields["ends_at"] = starts_at + dt.timedelta(minutes=kind.default_duration)
+
+
+def _record_move(
+    appointment: Appointment, before: tuple, changed_by: User | None, via: str, changed_at: dt.datetime
+) -> AppointmentMove:
+    """The appointment's history keeps where it was (`before`: start, end, provider) and where it went."""
+    from_starts_at, from_ends_at, from_provider = before
+    move = AppointmentMove(
+        appointment=appointment,
+        from_starts_at=from_starts_at,
+        from_ends_at=from_ends_at,
+        from_provider=from_provider,
+        to_starts_at=appointment.starts_at,
+        to_ends_at=appointment.ends_at,
+        to_provider=appointment.provider,
+        changed_by=changed_by,
+        changed_at=changed_at,
+        via=via,
+    )
+    move.claim_for_current_org()
+    move.save(force_insert=True)
+    return move
 
 
 def _set_status(

@@ -143,7 +143,7 @@ def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
     allowed = appointment.allowed_statuses(now)
     context = {
         "appointment": appointment,
-        "history": appointment.status_changes.select_related("changed_by"),
+        "history": _history(appointment, request.organization.zone),
         # Cancelling has its own page, which says what it does; the rest are buttons.
         "actions": sorted(
             (
@@ -176,6 +176,16 @@ def appointment_cancel_view(request: HttpRequest, pk) -> HttpResponse:
         return redirect("appointments:detail", pk=appointment.pk)
     messages.success(request, f"Cancelled {_describe(appointment, zone)}.")
     return redirect(day_url(to_local(appointment.starts_at, zone).date()))
+
+
+def _history(appointment: Appointment, zone) -> list:
+    """Status changes and moves, oldest first; a move comes before the status change
+    it caused (a confirmed appointment moved is scheduled again)."""
+    moves = list(appointment.moves.select_related("changed_by", "from_provider", "to_provider"))
+    for move in moves:
+        move.text = move.describe(zone)
+    changes = list(appointment.status_changes.select_related("changed_by"))
+    return sorted([*moves, *changes], key=lambda entry: (entry.changed_at, not hasattr(entry, "text")))
 
 
 def _button_label(appointment: Appointment, status: str) -> str:
