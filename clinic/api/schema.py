@@ -154,20 +154,8 @@ ERRORS = {
         ],
     ),
     422: (
-        "The time needs confirming (`confirmation_required`: see `warnings` and `override_warnings`), "
-        "or this Idempotency-Key was used for a different request.",
+        "This Idempotency-Key was used for a different request.",
         [
-            _error_example(
-                422,
-                "confirmation_required",
-                "Please confirm: It is at night (23:00–23:30, between 22:00 and 06:00 clinic time).",
-                warnings=[
-                    {
-                        "code": "night_time",
-                        "message": "It is at night (23:00–23:30, between 22:00 and 06:00 clinic time).",
-                    }
-                ],
-            ),
             _error_example(
                 422,
                 "idempotency_key_reused",
@@ -183,11 +171,29 @@ ERRORS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {
+def error_responses(*statuses: int, booking: bool = False) -> dict[int, OpenApiResponse]:
+    """The shared error responses; `booking` adds the booking guards' 422 (a booking or a move)."""
+    responses = {
         status: OpenApiResponse(ErrorBody, description=ERRORS[status][0], examples=ERRORS[status][1])
         for status in statuses
     }
+    if booking:
+        description, examples = ERRORS[422]
+        responses[422] = OpenApiResponse(
+            ErrorBody,
+            description=(
+                "The time needs confirming (`confirmation_required`: see `warnings`, and send `override_warnings`), "
+                f"or: {description[0].lower()}{description[1:]}"
+            ),
+            examples=[CONFIRMATION_REQUIRED, *examples],
+        )
+    return responses
+
+
+NIGHT = "It is at night (23:00–23:30, between 22:00 and 06:00 clinic time)."
+CONFIRMATION_REQUIRED = _error_example(
+    422, "confirmation_required", f"Please confirm: {NIGHT}", warnings=[{"code": "night_time", "message": NIGHT}]
+)
 
 
 READ_ERRORS = (401, 403, 429)

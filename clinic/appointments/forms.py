@@ -93,6 +93,15 @@ def patient_label(patient: Patient) -> str:
     return f"{patient.last_name}, {patient.first_name} (born {date_format(patient.date_of_birth, 'j M Y')})"
 
 
+class WarningCodesField(forms.MultipleChoiceField):
+    """Hidden codes of the booking guards' warnings; an empty one is no code."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        return [code for code in super().to_python(value) if code]
+
+
 class AppointmentForm(forms.Form):
     """Book or reschedule: a local date and start time in the clinic's zone, the end
     from the type's duration unless given."""
@@ -122,8 +131,7 @@ class AppointmentForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # The booking guards' warnings the page showed (hidden), and whether the person
     # books despite them: a warning not shown yet still stops the booking.
-    warned = forms.MultipleChoiceField(required=False, choices=[(code, code) for code in guards.CODES])
-    warned.widget = forms.MultipleHiddenInput()
+    warned = WarningCodesField(required=False, choices=[(code, code) for code in guards.CODES])
     book_anyway = forms.BooleanField(required=False, label="Book anyway, despite the warnings above")
 
     # Where the services report a problem, and the field that shows it.

@@ -133,7 +133,7 @@ class AppointmentActions:
         ),
         request=AppointmentCreateIn,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: AppointmentWrittenOut, **error_responses(*CREATE_ERRORS)},
+        responses={201: AppointmentWrittenOut, **error_responses(*CREATE_ERRORS, booking=True)},
         examples=[
             examples.request(
                 "Book a check-up",
@@ -156,7 +156,7 @@ class AppointmentActions:
             "(422 `confirmation_required` unless `override_warnings` names them)."
         ),
         request=AppointmentUpdateIn,
-        responses={200: AppointmentWrittenOut, **error_responses(*UPDATE_ERRORS)},
+        responses={200: AppointmentWrittenOut, **error_responses(*UPDATE_ERRORS, booking=True)},
         examples=[
             examples.request("Move to 10:00", {"starts_at": "2030-01-07T10:00:00-05:00"}),
             examples.response(
