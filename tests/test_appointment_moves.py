@@ -107,3 +107,20 @@ def test_a_move_through_the_api_is_recorded_as_such(api_a, people_a):
     assert move.describe(people_a.org.zone) == (
         "Moved from Mon 4 Mar 09:30 with Dr Ada Lovelace to Mon 4 Mar 11:00 with Dr Ada Lovelace"
     )
+
+
+def test_the_patients_data_export_holds_the_moves(people_a):
+    from clinic.audit.patient_rights import patient_export
+
+    appointment = book(people_a)
+    with tenant_context(org=people_a.org):
+        appointment_update(appointment=appointment, changed_by=None, provider=people_a.grace)
+        (visit,) = patient_export(patient=people_a.jane)["appointments"]
+    (move,) = visit["moves"]
+    assert move["from"] == {
+        "starts_at": at(people_a, MONDAY, "09:30"),
+        "ends_at": at(people_a, MONDAY, "10:00"),
+        "provider": "Dr Ada Lovelace",
+    }
+    assert move["to"]["provider"] == "Dr Grace Hopper"
+    assert move["via"] == "staff"

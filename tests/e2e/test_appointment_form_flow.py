@@ -1,5 +1,6 @@
 """The appointment form in a real browser: Enter in the search box finds patients,
-Enter in any other field saves the appointment (new or changed)."""
+Enter in any other field saves the appointment (new or changed); in the notes, a
+text area, Enter starts a new line as everywhere."""
 
 from __future__ import annotations
 
@@ -39,14 +40,14 @@ def new_appointment(page, *, day: dt.date, time: str, query: str) -> None:
 
 @pytest.mark.parametrize(
     ("field", "time", "query"),
-    [("Starts", "11:00", "olivia"), ("Date", "12:00", "ethan"), ("Notes", "13:00", "sophia")],
+    [("Starts", "11:00", "olivia"), ("Date", "12:00", "ethan"), ("Ends", "13:00", "sophia")],
 )
 def test_enter_in_a_field_books_the_appointment(page, field, time, query):
     day = a_tuesday_well_ahead()
     sign_in(page, "northside-owner", DEMO_PASSWORD)
     new_appointment(page, day=day, time=time, query=query)
-    if field == "Notes":
-        page.get_by_label("Notes").fill("Fasting")
+    if field == "Ends":
+        page.get_by_label("Ends", exact=True).fill("13:45")
     page.get_by_label(field, exact=True).press("Enter")
     expect(page).to_have_url(re.compile(rf"/\?date={day.isoformat()}$"))
     expect(page.get_by_role("status")).to_contain_text(f"with {DOCTOR} on")
