@@ -66,3 +66,20 @@ def test_enter_in_the_change_form_saves_the_change(page):
     page.get_by_label("Starts", exact=True).press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Saved")
     expect(page.get_by_text("14:30–15:00").first).to_be_visible()
+
+
+def test_a_night_booking_waits_for_book_anyway(page):
+    day = a_tuesday_well_ahead()
+    sign_in(page, "northside-owner", DEMO_PASSWORD)
+    new_appointment(page, day=day, time="22:30", query="mason")
+    page.get_by_label("Starts", exact=True).press("Enter")
+    warnings = page.get_by_role("alert").filter(has_text="nothing is saved yet")
+    expect(warnings).to_contain_text(f"It is outside {DOCTOR}'s working hours (08:00–16:00).")
+    expect(warnings).to_contain_text("It is at night")
+    expect(page).to_have_url(re.compile(r"/appointments/new/$"))
+
+    page.get_by_label("Book anyway, despite the warnings above").check()
+    page.get_by_label("Starts", exact=True).press("Enter")
+    expect(page).to_have_url(re.compile(rf"/\?date={day.isoformat()}$"))
+    expect(page.get_by_role("status")).to_contain_text("Booked Mason Brown")
+    expect(page.get_by_text("Booked anyway: It is at night")).to_be_visible()
