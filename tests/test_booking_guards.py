@@ -211,6 +211,13 @@ def test_a_new_warning_needs_a_new_confirmation(as_staff, hours_a):
     assert count(hours_a) == 0
 
 
+def test_an_unknown_code_confirms_nothing(as_staff, hours_a):
+    response = as_staff.post("/appointments/new/", form_data(hours_a, warned="whatever", book_anyway="on"))
+    assert response.status_code == 200
+    assert "Please check the time: nothing is saved yet" in response.content.decode()
+    assert count(hours_a) == 0
+
+
 def test_a_time_without_warnings_books_at_once(as_staff, hours_a):
     response = as_staff.post("/appointments/new/", form_data(hours_a, start_time="10:00"))
     assert response.status_code == 302

@@ -94,19 +94,24 @@ def patient_label(patient: Patient) -> str:
 
 
 class WarningCodesField(forms.MultipleChoiceField):
-    """Hidden codes of the booking guards' warnings; an empty one is no code."""
+    """Hidden codes of the booking guards' warnings. One that is empty or unknown
+    confirms nothing (the warning is asked again), rather than being an error the
+    page has no place to show."""
 
     widget = forms.MultipleHiddenInput
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=[(code, code) for code in guards.CODES], **kwargs)
+
     def to_python(self, value) -> list[str]:
-        return [code for code in super().to_python(value) if code]
+        return [code for code in super().to_python(value) if code in guards.CODES]
 
 
 class AppointmentForm(forms.Form):
     """Book or reschedule: a local date and start time in the clinic's zone, the end
     from the type's duration unless given."""
 
-    # The box belongs to the page's separate patient search form (PATIENT_SEARCH_FORM):
+    # The box belongs to the page's separate patient search form (form="patient-search"):
     # Enter in it searches, and Enter in any field of this form saves, as its first
     # and only submit button is the save button.
     patient_query = forms.CharField(
@@ -131,7 +136,7 @@ class AppointmentForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # The booking guards' warnings the page showed (hidden), and whether the person
     # books despite them: a warning not shown yet still stops the booking.
-    warned = WarningCodesField(required=False, choices=[(code, code) for code in guards.CODES])
+    warned = WarningCodesField(required=False)
     book_anyway = forms.BooleanField(required=False, label="Book anyway, despite the warnings above")
 
     # Where the services report a problem, and the field that shows it.
