@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from clinic.api.serializers.common import (
     AwareDateTimeField,
@@ -47,13 +48,25 @@ class AppointmentOut(serializers.Serializer):
     updated_at = LocalDateTimeField()
 
 
+class OverriddenWarningsField(serializers.ListField):
+    """The codes of the warnings a booking or move was made despite; left out when
+    there were none, so an ordinary booking renders as GET (and webhooks) render it."""
+
+    def get_attribute(self, appointment) -> list[str]:
+        codes = [warning.code for warning in getattr(appointment, "overridden_warnings", ())]
+        if not codes:
+            raise SkipField
+        return codes
+
+
 class AppointmentWrittenOut(AppointmentOut):
     """A booking or change: the appointment, and the warnings it was booked despite."""
 
-    overridden_warnings = serializers.SerializerMethodField()
-
-    def get_overridden_warnings(self, appointment) -> list[str]:
-        return [warning.code for warning in getattr(appointment, "overridden_warnings", ())]
+    overridden_warnings = OverriddenWarningsField(
+        child=serializers.ChoiceField(choices=list(guards.CODES)),
+        required=False,
+        help_text="Only when `override_warnings` was needed: the warnings booked despite.",
+    )
 
 
 class AppointmentUpdateIn(InputSerializer):
