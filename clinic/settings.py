@@ -527,6 +527,7 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "clinic.appointments.models.Appointment.Status",
+        "BookingWarningCodeEnum": "clinic.appointments.guards.CODES",
         "SmsDirectionEnum": "clinic.messaging.models.SmsMessage.Direction",
         "SmsKindEnum": "clinic.messaging.models.SmsMessage.Kind",
         "SmsStatusEnum": "clinic.messaging.models.SmsMessage.Status",

@@ -83,6 +83,21 @@ def appointment_status_change(**fields) -> Model:
     )
 
 
+def appointment_move(**fields) -> Model:
+    from clinic.appointments.models import AppointmentMove
+
+    moved = fields.pop("appointment", None) or appointment()
+    values = {
+        "from_starts_at": moved.starts_at,
+        "from_ends_at": moved.ends_at,
+        "from_provider": moved.provider,
+        "to_starts_at": moved.starts_at + dt.timedelta(hours=1),
+        "to_ends_at": moved.ends_at + dt.timedelta(hours=1),
+        "to_provider": moved.provider,
+    }
+    return AppointmentMove.objects.create(**{"appointment": moved, **values, **fields})
+
+
 def sms_settings(**fields) -> Model:
     from clinic.messaging.models import SmsSettings
 
@@ -300,6 +315,7 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "appointments.AppointmentType": appointment_type,
     "appointments.Appointment": appointment,
     "appointments.AppointmentStatusChange": appointment_status_change,
+    "appointments.AppointmentMove": appointment_move,
     "messaging.SmsSettings": sms_settings,
     "messaging.SmsMessage": sms_message,
     "messaging.ConfirmationRequest": confirmation_request,

@@ -33,6 +33,7 @@ def test_a_second_patient_may_have_the_same_phone(api_a, people_a):
     ("data", "field"),
     [
         ({**NEW_PATIENT, "date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({**NEW_PATIENT, "date_of_birth": "1899-12-31"}, "date_of_birth"),
         ({**NEW_PATIENT, "phone": "12"}, "phone"),
         ({**NEW_PATIENT, "email": "nope"}, "email"),
         ({**NEW_PATIENT, "first_name": ""}, "first_name"),
@@ -46,6 +47,12 @@ def test_patient_validation_errors_name_the_field(api_a, org_a, data, field):
     assert field in response.json()["error"]["fields"]
     with tenant_context(org=org_a):
         assert not Patient.objects.exists()
+
+
+def test_a_birth_date_before_1900_is_refused_with_a_message(api_a, people_a):
+    response = api_a.patch(f"patients/{people_a.jane.pk}/", {"date_of_birth": "1850-06-01"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["date_of_birth"] == ["The date of birth is before 1900: check the year."]
 
 
 def test_a_patient_update_changes_only_what_is_sent(api_a, people_a):

@@ -5,6 +5,7 @@ the active clinic only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -119,7 +120,8 @@ def test_a_time_in_the_dst_gap_is_a_clear_error(as_staff, people_a):
 
 
 def test_a_9am_booking_after_the_dst_change_shows_at_9am(as_staff, people_a):
-    as_staff.post("/appointments/new/", form_data(people_a, date="2026-03-30"))
+    # The day is over by now: booked once the warning is confirmed (tests/test_booking_guards.py).
+    as_staff.post("/appointments/new/", form_data(people_a, date="2026-03-30", warned="in_past", book_anyway="on"))
     [appointment] = appointments(people_a.org)
     assert appointment.starts_at == dt.datetime(2026, 3, 30, 7, tzinfo=UTC)  # summer time: UTC+2
     assert "09:00–09:30" in as_staff.get("/?date=2026-03-30").content.decode()
@@ -206,6 +208,35 @@ def test_a_long_patient_list_is_cut_short_and_keeps_the_chosen_patient(as_staff,
     assert "Showing the first 1: search to narrow the list." in body
     assert f'<option value="{people_a.john.pk}" selected>' in body  # chosen, though not in the first 1
     assert "Doe, Jane" in body
+
+
+def test_the_patient_search_is_a_form_of_its_own(as_staff, people_a):
+    """Enter submits a form with its first submit button: in the appointment form that
+    must be the save button, so Find belongs to the search form."""
+    body = as_staff.get(f"/appointments/new/?date=2030-03-04&provider={people_a.ada.pk}").content.decode()
+    main = body[body.index('id="appointment-form"') : body.index('id="patient-search"')]
+    buttons = [chunk.split(">", 1)[0] for chunk in main.split("<button")[1:]]
+    own = [button for button in buttons if 'form="patient-search"' not in button]
+    assert len(own) == 1 and 'name="save"' in own[0]
+    assert any('name="find_patient"' in button for button in buttons)
+    assert re.search(r"<input type=\"search\" name=\"patient_query\"[^>]* form=\"patient-search\"", body)
+    search = body[body.index('<form method="post" id="patient-search"') :]
+    search = search[: search.index("</form>")]
+    assert 'name="csrfmiddlewaretoken"' in search
+    # What the page holds goes along with a search.
+    assert '<input type="hidden" name="date" value="2030-03-04">' in search
+    assert f'<input type="hidden" name="provider" value="{people_a.ada.pk}">' in search
+
+
+def test_a_search_from_the_change_page_keeps_the_appointment(as_staff, people_a):
+    appointment = book(people_a)
+    page = f"/appointments/{appointment.pk}/edit/"
+    body = as_staff.get(page).content.decode()
+    search = body[body.index('<form method="post" id="patient-search"') :]
+    assert '<input type="hidden" name="start_time" value="09:00">' in search
+    body = as_staff.post(page, {"patient_query": "roe", "find_patient": "1", "date": "2030-03-04"}).content.decode()
+    assert "Roe, John" in body and 'value="2030-03-04"' in body
+    assert appointments(people_a.org)[0].patient_id == people_a.jane.pk
 
 
 def test_finding_by_phone_digits_works(as_staff, people_a):

@@ -179,6 +179,19 @@ def test_the_admin_stores_phones_in_e164(admin_client, org_a):
         assert Patient.objects.get().phone == "+12125551234"
 
 
+@pytest.mark.parametrize(
+    ("born", "message"),
+    [("1899-12-31", "The date of birth is before 1900: check the year."), ("2999-01-01", "is in the future")],
+)
+def test_the_admin_refuses_an_impossible_birth_date(admin_client, org_a, born, message):
+    data = {"first_name": "Jim", "last_name": "Doe", "date_of_birth": born, "phone": "+1 (212) 555-1234"}
+    response = admin_client.post(url(Patient, "add/"), data)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["date_of_birth"])
+    with tenant_context(org=org_a):
+        assert not Patient.objects.exists()
+
+
 def test_a_duplicate_weekday_in_the_working_hours_is_a_form_error(admin_client, org_a):
     page = url(Provider, "add/")
     data = {"title": "Dr", "name": "Grace Hopper", "active": "on", **management_data(admin_client.get(page))}

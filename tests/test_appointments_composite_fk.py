@@ -76,6 +76,10 @@ def test_deleting_a_user_clears_their_name_from_every_clinics_history(org_a):
                  AND conrelid::regclass::text LIKE 'appointments_%%' ORDER BY 1"""
         )
         keys = cursor.fetchall()
-    assert [table for table, _ in keys] == ["appointments_appointment", "appointments_appointmentstatuschange"]
+    assert [table for table, _ in keys] == [
+        "appointments_appointment",
+        "appointments_appointmentmove",
+        "appointments_appointmentstatuschange",
+    ]
     for _, definition in keys:
         assert "ON DELETE SET NULL" in definition

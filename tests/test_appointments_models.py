@@ -84,6 +84,23 @@ def test_it_refuses_a_date_of_birth_in_the_future(org_a):
     assert list(errors_of(excinfo)) == ["date_of_birth"]
 
 
+def test_it_refuses_a_date_of_birth_before_1900_and_takes_1900(org_a):
+    with tenant_context(org=org_a):
+        with pytest.raises(ValidationError) as excinfo:
+            new_patient(date_of_birth=dt.date(1899, 12, 31))
+        assert errors_of(excinfo)["date_of_birth"] == ["The date of birth is before 1900: check the year."]
+        assert new_patient(date_of_birth=dt.date(1900, 1, 1)).date_of_birth == dt.date(1900, 1, 1)
+
+
+def test_patient_update_refuses_a_date_of_birth_before_1900(org_a):
+    with tenant_context(org=org_a):
+        jane = new_patient()
+        with pytest.raises(ValidationError, match="before 1900"):
+            patient_update(patient=jane, date_of_birth=dt.date(1066, 10, 14))
+        jane.refresh_from_db()
+        assert jane.date_of_birth.year > 1900
+
+
 def test_patient_update_normalises_and_checks_the_phone(org_a):
     with tenant_context(org=org_a):
         jane = new_patient(phone="+14155552671")

@@ -141,6 +141,7 @@ def test_the_same_phone_in_another_clinic_is_another_patient(as_staff, org_a, pe
         ("phone", "call me", "Enter a phone number"),
         ("phone", "+1 555 000", "is not a valid phone number"),
         ("date_of_birth", "2999-01-01", "The date of birth is in the future."),
+        ("date_of_birth", "1899-12-31", "The date of birth is before 1900: check the year."),
         ("first_name", "", "This field is required."),
         ("email", "not-an-email", "Enter a valid email address."),
     ],

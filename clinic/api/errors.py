@@ -4,7 +4,9 @@
 
 `code` is stable and meant for programs; `message` is for people; `fields` names each
 field that was refused (empty when the error is not about fields). A double booking
-adds `conflicting_appointment`, the appointment in the way."""
+adds `conflicting_appointment`, the appointment in the way; a time that needs
+confirming (clinic.appointments.guards) answers 422 `confirmation_required` with
+`warnings`, each a code and a message."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from clinic.appointments.errors import SlotConflict
+from clinic.appointments.errors import BookingNeedsConfirmation, SlotConflict
 from clinic.unavailable import RETRY_AFTER_SECONDS, api_error_body, database_down
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         return _response(status.HTTP_403_FORBIDDEN, body("permission_denied", "You may not do this."))
     if isinstance(exc, SlotConflict):
         return _response(status.HTTP_409_CONFLICT, _slot_conflict(exc, context))
+    if isinstance(exc, BookingNeedsConfirmation):
+        warnings = [warning.as_dict() for warning in exc.warnings]
+        return _response(422, body("confirmation_required", exc.messages[0], warnings=warnings))
     if isinstance(exc, DjangoValidationError):
         return _validation_response(_django_fields(exc))
     if isinstance(exc, ApiError):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from clinic.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from clinic.api.idempotency import MAX_KEY_LENGTH
+from clinic.appointments import guards
 
 
 class BearerKeyScheme(OpenApiAuthenticationExtension):
@@ -70,6 +71,20 @@ ErrorBody = inline_serializer(
                     },
                     required=False,
                     help_text="Double bookings (409) only: the appointment in the way.",
+                ),
+                "warnings": serializers.ListField(
+                    child=inline_serializer(
+                        name="BookingWarning",
+                        fields={
+                            "code": serializers.ChoiceField(choices=list(guards.CODES)),
+                            "message": serializers.CharField(),
+                        },
+                    ),
+                    required=False,
+                    help_text=(
+                        "`confirmation_required` (422) only: what to confirm. Send the request again with "
+                        "`override_warnings` naming each code to book anyway."
+                    ),
                 ),
             },
         )
@@ -146,7 +161,7 @@ ERRORS = {
                 "idempotency_key_reused",
                 "This Idempotency-Key was used for a different request. Use a new key for a new request.",
                 {IDEMPOTENCY_HEADER: ["Already used with another method, path or body."]},
-            )
+            ),
         ],
     ),
     429: (
@@ -156,11 +171,29 @@ ERRORS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {
+def error_responses(*statuses: int, booking: bool = False) -> dict[int, OpenApiResponse]:
+    """The shared error responses; `booking` adds the booking guards' 422 (a booking or a move)."""
+    responses = {
         status: OpenApiResponse(ErrorBody, description=ERRORS[status][0], examples=ERRORS[status][1])
         for status in statuses
     }
+    if booking:
+        description, examples = ERRORS[422]
+        responses[422] = OpenApiResponse(
+            ErrorBody,
+            description=(
+                "The time needs confirming (`confirmation_required`: see `warnings`, and send `override_warnings`), "
+                f"or: {description[0].lower()}{description[1:]}"
+            ),
+            examples=[CONFIRMATION_REQUIRED, *examples],
+        )
+    return responses
+
+
+NIGHT = "It is at night (23:00–23:30, between 22:00 and 06:00 clinic time)."
+CONFIRMATION_REQUIRED = _error_example(
+    422, "confirmation_required", f"Please confirm: {NIGHT}", warnings=[{"code": "night_time", "message": NIGHT}]
+)
 
 
 READ_ERRORS = (401, 403, 429)

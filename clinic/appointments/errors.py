@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 if TYPE_CHECKING:
+    from clinic.appointments.guards import BookingWarning
     from clinic.appointments.models import Appointment
 
 
@@ -19,6 +20,16 @@ class SlotConflict(ValidationError):
     def __init__(self, message: str, *, code: str = "slot_conflict", conflicting: Appointment | None = None) -> None:
         super().__init__(message, code=code)
         self.conflicting = conflicting
+
+
+class BookingNeedsConfirmation(ValidationError):
+    """The time is allowed but probably a mistake (clinic.appointments.guards): nothing
+    was saved; book again confirming `warnings` (each one's code) to go ahead."""
+
+    def __init__(self, warnings: list[BookingWarning]) -> None:
+        text = " ".join(warning.message for warning in warnings)
+        super().__init__(f"Please confirm: {text}", code="confirmation_required")
+        self.warnings = warnings
 
 
 def violated_constraint(exc: IntegrityError) -> str | None:

@@ -17,6 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.formats import date_format
 
+from clinic.appointments import guards
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
 from clinic.appointments.phones import clinic_phone_region, format_phone
 from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
@@ -90,15 +91,32 @@ def patient_label(patient: Patient) -> str:
     return f"{patient.last_name}, {patient.first_name} (born {date_format(patient.date_of_birth, 'j M Y')})"
 
 
+class WarningCodesField(forms.MultipleChoiceField):
+    """Hidden codes of the booking guards' warnings. One that is empty or unknown
+    confirms nothing (the warning is asked again), rather than being an error the
+    page has no place to show."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=[(code, code) for code in guards.CODES], **kwargs)
+
+    def to_python(self, value) -> list[str]:
+        return [code for code in super().to_python(value) if code in guards.CODES]
+
+
 class AppointmentForm(forms.Form):
     """Book or reschedule: a local date and start time in the clinic's zone, the end
     from the type's duration unless given."""
 
+    # The box belongs to the page's separate patient search form (form="patient-search"):
+    # Enter in it searches, and Enter in any field of this form saves, as its first
+    # and only submit button is the save button.
     patient_query = forms.CharField(
         required=False,
         label="Find a patient",
         help_text="Name, phone or date of birth; then choose from the list.",
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "form": "patient-search"}),
     )
     patient = PatientChoiceField(queryset=Patient.objects.none(), empty_label="Choose a patient")
     provider = forms.ModelChoiceField(queryset=Provider.objects.none(), empty_label="Choose a provider")
@@ -114,6 +132,10 @@ class AppointmentForm(forms.Form):
         widget=time_input(step=300),
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # The booking guards' warnings the page showed (hidden), and whether the person
+    # books despite them: a warning not shown yet still stops the booking.
+    warned = WarningCodesField(required=False)
+    book_anyway = forms.BooleanField(required=False, label="Book anyway, despite the warnings above")
 
     # Where the services report a problem, and the field that shows it.
     SERVICE_FIELDS = {"starts_at": "start_time", "ends_at": "end_time"}
@@ -126,6 +148,7 @@ class AppointmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self._set_choices()
         self.patient_matches = self.patients_listed = 0
+        self.booking_warnings: list[guards.BookingWarning] = []
 
     def _initial_from(self, appointment: Appointment) -> dict:
         starts, ends = to_local(appointment.starts_at, self.zone), to_local(appointment.ends_at, self.zone)
@@ -166,6 +189,32 @@ class AppointmentForm(forms.Form):
             shown.insert(0, chosen)
         field = self.fields["patient"]
         field.widget.choices = [("", field.empty_label), *((p.pk, patient_label(p)) for p in shown)]
+
+    def confirmed_warnings(self) -> list[str]:
+        """The warning codes the person booked despite (none unless "Book anyway" is ticked)."""
+        return self.cleaned_data["warned"] if self.cleaned_data.get("book_anyway") else []
+
+    def ask_to_confirm(self, warnings: list[guards.BookingWarning]) -> None:
+        """Show `warnings` with an unticked "Book anyway": a new set is confirmed anew."""
+        self.booking_warnings = warnings
+        data = self.data.copy()
+        data.setlist(self.add_prefix("warned"), [warning.code for warning in warnings])
+        data.pop(self.add_prefix("book_anyway"), None)
+        self.data = data
+
+    def carried_values(self) -> list[tuple[str, str]]:
+        """The values the page shows, as its fields would post them: the patient search
+        form posts them back, so a search keeps what was already chosen."""
+        carried = []
+        for name in self.fields:
+            if name in ("patient_query", "warned", "book_anyway"):
+                continue
+            field = self[name]
+            shown = field.field.widget.format_value(field.value())
+            for value in shown if isinstance(shown, list) else [shown]:
+                if value not in (None, ""):
+                    carried.append((field.html_name, str(value)))
+        return carried
 
     def _chosen_patient(self) -> Patient | None:
         raw = self.data.get(self.add_prefix("patient")) if self.is_bound else self.initial.get("patient")

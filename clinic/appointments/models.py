@@ -1,5 +1,5 @@
 """One clinic's schedule: patients, providers and their working hours, appointment
-types, appointments and each appointment's status history.
+types, appointments and each appointment's history (status changes and moves).
 
 Every model is a TenantModel: scoped by its manager, isolated by row-level security,
 and every reference between them is a composite (organization_id, id) foreign key
@@ -8,6 +8,7 @@ added in the migration, so no row can point into another clinic."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -23,6 +24,9 @@ from clinic.appointments.phones import clinic_phone_region, normalize_phone
 from clinic.appointments.querysets import ActiveManager, AppointmentManager, PatientManager, search_key
 from clinic.appointments.timezones import format_span
 from tenancy.models import Organization, TenantModel, validate_timezone
+
+# Birth dates before this are typos (a year of 1090 for 1990), not patients.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
 validate_colour = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", "Enter a colour as #rrggbb, e.g. #3b82f6.", code="invalid_colour"
@@ -97,6 +101,8 @@ class Patient(TenantModel):
                 errors["phone"] = exc.messages
         if self.date_of_birth and self.date_of_birth > timezone.localdate():
             errors["date_of_birth"] = "The date of birth is in the future."
+        elif self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH_DATE:
+            errors["date_of_birth"] = f"The date of birth is before {EARLIEST_BIRTH_DATE.year}: check the year."
         if errors:
             raise ValidationError(errors)
 
@@ -488,3 +494,52 @@ class AppointmentStatusChange(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display() or 'booked'} \N{RIGHTWARDS ARROW} {self.get_to_status_display()}"
+
+
+class AppointmentMove(TenantModel):
+    """A new time or provider for an appointment: where it was and where it went, for
+    its history. Written by services.appointment_update() with the move itself."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="moves"
+    )
+    from_starts_at = models.DateTimeField()
+    from_ends_at = models.DateTimeField()
+    to_starts_at = models.DateTimeField()
+    to_ends_at = models.DateTimeField()
+    # Providers are deactivated, never deleted, so both stay readable.
+    from_provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, db_constraint=False, db_index=False, related_name="+"
+    )
+    to_provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, db_constraint=False, db_index=False, related_name="+"
+    )
+    # As on Appointment: the database sets it to NULL when the user is deleted.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(
+        max_length=10, choices=AppointmentStatusChange.Via.choices, default=AppointmentStatusChange.Via.STAFF
+    )
+
+    class Meta(TenantModel.Meta):
+        ordering = ["changed_at"]
+        indexes = [
+            models.Index(fields=["organization", "appointment", "changed_at"], name="appt_move_org_appt_idx"),
+        ]
+
+    def describe(self, zone: ZoneInfo) -> str:
+        """'Moved from Mon 7 Dec 09:30 with Dr Lee to Tue 8 Dec 10:00 with Dr Shah', in `zone`."""
+        was = f"{self.from_starts_at.astimezone(zone):%a %-d %b %H:%M} with {self.from_provider}"
+        now = f"{self.to_starts_at.astimezone(zone):%a %-d %b %H:%M} with {self.to_provider}"
+        return f"Moved from {was} to {now}"
+
+    def __str__(self) -> str:
+        moved = f"{self.from_starts_at:%Y-%m-%d %H:%M} \N{RIGHTWARDS ARROW} {self.to_starts_at:%Y-%m-%d %H:%M}"
+        return f"Moved {moved} (UTC)"

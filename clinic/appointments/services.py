@@ -19,12 +19,22 @@ SlotConflict.
 
 A provider busy in one of their busy calendars (clinic.calendars.conflicts) is refused
 the same way, or, if the clinic's calendar settings say so, booked with a warning: the
-returned appointment's `warnings` lists it for the caller to show."""
+returned appointment's `warnings` lists it for the caller to show.
+
+A new time or provider is kept in the appointment's history (AppointmentMove), with
+where it was and where it went.
+
+Booking or moving to a time that is probably a mistake (clinic.appointments.guards: in
+the past, outside working hours, on the provider's day off, at night) is refused with
+BookingNeedsConfirmation when the caller passes `override_warnings`, the codes the
+person confirmed, unless it names every warning; the returned appointment's
+`overridden_warnings` lists the ones booked despite. The staff pages and the API pass
+it; imports, seed data and the admin leave it out (None) and are not asked."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -33,9 +43,11 @@ from django.utils import timezone
 from django.utils.timezone import now as current_time
 
 from clinic.appointments import signals
-from clinic.appointments.errors import SlotConflict
+from clinic.appointments.errors import BookingNeedsConfirmation, SlotConflict
+from clinic.appointments.guards import BookingWarning, booking_warnings
 from clinic.appointments.models import (
     Appointment,
+    AppointmentMove,
     AppointmentStatusChange,
     AppointmentType,
     Patient,
@@ -49,6 +61,7 @@ if TYPE_CHECKING:
     from clinic.accounts.models import User
 
 __all__ = [
+    "BookingNeedsConfirmation",
     "SlotConflict",
     "appointment_book",
     "appointment_cancel",
@@ -86,10 +99,12 @@ def appointment_book(
     booked_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
     at: dt.datetime | None = None,
+    override_warnings: Collection[str] | None = None,
 ) -> Appointment:
     """Book a scheduled appointment; `ends_at` defaults to the type's duration.
 
-    Raises ValidationError (inactive provider or type, bad times) or SlotConflict."""
+    Raises ValidationError (inactive provider or type, bad times), SlotConflict, or
+    BookingNeedsConfirmation (see the module's docstring)."""
     _require_aware(starts_at=starts_at, ends_at=ends_at)
     booked_at = _recorded_at(at)
     if ends_at is None:
@@ -107,9 +122,11 @@ def appointment_book(
     )
     appointment.claim_for_current_org()
     _full_clean(appointment)
+    overridden = _guard(appointment, override_warnings)
     warnings = _busy_warnings(appointment)
     appointment.save(force_insert=True)
     appointment.warnings = warnings
+    appointment.overridden_warnings = overridden
     appointment.record_status_change(from_status="", changed_by=booked_by, via=via)
     _announce(appointment, signals.BOOKED, previous_status="", changed_fields=(), via=via, changed_by=booked_by)
     return appointment
@@ -122,6 +139,7 @@ def appointment_update(
     changed_by: User | None,
     via: str = AppointmentStatusChange.Via.STAFF,
     at: dt.datetime | None = None,
+    override_warnings: Collection[str] | None = None,
     **fields,
 ) -> Appointment:
     """Reschedule, or change the patient, provider, type or notes.
@@ -130,7 +148,8 @@ def appointment_update(
     the staff pages and the admin leave `ends_at` out when only the start moved);
     `ends_at=None` means the type's usual length. Moving a confirmed appointment puts
     it back to scheduled: the patient confirmed the old time. Only the notes of a
-    closed (completed, cancelled, no-show) appointment can change."""
+    closed (completed, cancelled, no-show) appointment can change. A new time or
+    provider goes through the booking guards (see the module's docstring)."""
     unknown = set(fields) - APPOINTMENT_FIELDS
     if unknown:
         raise TypeError(
@@ -142,8 +161,10 @@ def appointment_update(
     changed_at = _recorded_at(at, not_before=appointment.status_changed_at)
     _fill_in_the_end(appointment, fields)
     changed = {name: value for name, value in fields.items() if getattr(appointment, name) != value}
+    appointment.overridden_warnings = []
     if not changed:
         return appointment
+    before = (appointment.starts_at, appointment.ends_at, appointment.provider)
     for name, value in changed.items():
         setattr(appointment, name, value)
     previous_status = appointment.status
@@ -151,10 +172,15 @@ def appointment_update(
     if moved and appointment.status == Appointment.Status.CONFIRMED:
         _set_status(appointment, Appointment.Status.SCHEDULED, changed_by, via, changed_at)
     _full_clean(appointment)
-    warnings = _busy_warnings(appointment) if {"starts_at", "ends_at", "provider"} & set(changed) else []
+    moved_or_handed_over = {"starts_at", "ends_at", "provider"} & set(changed)
+    if moved_or_handed_over:
+        appointment.overridden_warnings = _guard(appointment, override_warnings)
+    warnings = _busy_warnings(appointment) if moved_or_handed_over else []
     appointment.sequence += 1  # the row is locked: no concurrent change counts the same number
     appointment.save()
     appointment.warnings = warnings
+    if moved_or_handed_over:
+        _record_move(appointment, before, changed_by, via, changed_at)
     _announce(
         appointment,
         signals.UPDATED,
@@ -235,6 +261,28 @@ def _fill_in_the_end(appointment: Appointment, fields: dict) -> None:
         fields["ends_at"] = starts_at + dt.timedelta(minutes=kind.default_duration)
 
 
+def _record_move(
+    appointment: Appointment, before: tuple, changed_by: User | None, via: str, changed_at: dt.datetime
+) -> AppointmentMove:
+    """The appointment's history keeps where it was (`before`: start, end, provider) and where it went."""
+    from_starts_at, from_ends_at, from_provider = before
+    move = AppointmentMove(
+        appointment=appointment,
+        from_starts_at=from_starts_at,
+        from_ends_at=from_ends_at,
+        from_provider=from_provider,
+        to_starts_at=appointment.starts_at,
+        to_ends_at=appointment.ends_at,
+        to_provider=appointment.provider,
+        changed_by=changed_by,
+        changed_at=changed_at,
+        via=via,
+    )
+    move.claim_for_current_org()
+    move.save(force_insert=True)
+    return move
+
+
 def _set_status(
     appointment: Appointment, status: str, changed_by: User | None, via: str, changed_at: dt.datetime
 ) -> AppointmentStatusChange:
@@ -266,6 +314,19 @@ def _full_clean(appointment: Appointment) -> None:
         if conflicts and len(conflicts) == len(exc.messages):
             raise conflicts[0] from None
         raise
+
+
+def _guard(appointment: Appointment, override_warnings: Collection[str] | None) -> list[BookingWarning]:
+    """The booking guards' warnings, all confirmed (returned), or BookingNeedsConfirmation."""
+    if override_warnings is None:
+        return []
+    zone = appointment.organization.zone
+    warnings = booking_warnings(
+        provider=appointment.provider, starts_at=appointment.starts_at, ends_at=appointment.ends_at, zone=zone
+    )
+    if any(warning.code not in override_warnings for warning in warnings):
+        raise BookingNeedsConfirmation(warnings)
+    return warnings
 
 
 def _busy_warnings(appointment: Appointment) -> list[str]:

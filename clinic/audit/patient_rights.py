@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.api.models import IdempotencyRecord, WebhookEvent
-from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.appointments.models import Appointment, AppointmentMove, AppointmentStatusChange, Patient
 from clinic.appointments.services import patient_set_sms_consent
 from clinic.audit.models import AuditEvent
 from clinic.audit.trail import Action, record
@@ -65,6 +65,11 @@ def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str
         by_appointment.setdefault(change.appointment_id, []).append(
             {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "via": change.via}
         )
+    moves: dict[uuid.UUID, list] = {}
+    for move in AppointmentMove.objects.filter(appointment__patient=patient).select_related(
+        "from_provider", "to_provider"
+    ):
+        moves.setdefault(move.appointment_id, []).append(_move(move))
     requests = ConfirmationRequest.objects.filter(appointment__patient=patient).order_by("created_at")
     data = {
         "exported_at": timezone.now(),
@@ -76,6 +81,7 @@ def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str
                 "provider": str(visit.provider),
                 "appointment_type": str(visit.appointment_type),
                 "status_history": by_appointment.get(visit.id, []),
+                "moves": moves.get(visit.id, []),
             }
             for visit in appointments.order_by("starts_at")
         ],
@@ -93,6 +99,15 @@ def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str
     }
     record(Action.EXPORT, obj=patient, changed_fields=[export_format])
     return data
+
+
+def _move(move: AppointmentMove) -> dict:
+    return {
+        "from": {"starts_at": move.from_starts_at, "ends_at": move.from_ends_at, "provider": str(move.from_provider)},
+        "to": {"starts_at": move.to_starts_at, "ends_at": move.to_ends_at, "provider": str(move.to_provider)},
+        "at": move.changed_at,
+        "via": move.via,
+    }
 
 
 def _consent_history(patient: Patient) -> list[dict]:

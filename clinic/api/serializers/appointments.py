@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from clinic.api.serializers.common import (
     AwareDateTimeField,
@@ -8,6 +9,7 @@ from clinic.api.serializers.common import (
     LocalDateTimeField,
     TenantPrimaryKeyField,
 )
+from clinic.appointments import guards
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
 
 STATUS_BY_ACTION = (
@@ -46,6 +48,27 @@ class AppointmentOut(serializers.Serializer):
     updated_at = LocalDateTimeField()
 
 
+class OverriddenWarningsField(serializers.ListField):
+    """The codes of the warnings a booking or move was made despite; left out when
+    there were none, so an ordinary booking renders as GET (and webhooks) render it."""
+
+    def get_attribute(self, appointment) -> list[str]:
+        codes = [warning.code for warning in getattr(appointment, "overridden_warnings", ())]
+        if not codes:
+            raise SkipField
+        return codes
+
+
+class AppointmentWrittenOut(AppointmentOut):
+    """A booking or change: the appointment, and the warnings it was booked despite."""
+
+    overridden_warnings = OverriddenWarningsField(
+        child=serializers.ChoiceField(choices=list(guards.CODES)),
+        required=False,
+        help_text="Only when `override_warnings` was needed: the warnings booked despite.",
+    )
+
+
 class AppointmentUpdateIn(InputSerializer):
     """PATCH: what to change. Moving `starts_at` alone keeps the length; moving a confirmed
     appointment makes it scheduled again (the patient confirmed the old time)."""
@@ -58,6 +81,15 @@ class AppointmentUpdateIn(InputSerializer):
     starts_at = AwareDateTimeField(required=False)
     ends_at = AwareDateTimeField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    override_warnings = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(guards.CODES)),
+        required=False,
+        help_text=(
+            "Book despite these warnings (their codes). A time in the past, outside the provider's working "
+            "hours, on their day off or at night (22:00–06:00 clinic time) is refused with 422 "
+            "`confirmation_required` and the warnings unless each is named here."
+        ),
+    )
 
     def validate(self, data: dict) -> dict:
         starts_at, ends_at = data.get("starts_at"), data.get("ends_at")

@@ -21,6 +21,7 @@ from clinic.api.serializers.appointments import (
     AppointmentFilterIn,
     AppointmentOut,
     AppointmentUpdateIn,
+    AppointmentWrittenOut,
 )
 from clinic.api.views.base import ApiViewSet
 from clinic.appointments.models import Appointment, AppointmentStatusChange
@@ -125,11 +126,14 @@ class AppointmentActions:
         summary="Book an appointment",
         description=(
             "Books a scheduled appointment; `ends_at` defaults to the type's length. "
-            "A double booking (the provider or the patient is taken) answers 409 naming the appointment in the way."
+            "A double booking (the provider or the patient is taken) answers 409 naming the appointment in the way. "
+            "A time in the past, outside the provider's working hours, on their day off or at night answers 422 "
+            "`confirmation_required` with `warnings`; send `override_warnings` with their codes to book anyway "
+            "(the response's `overridden_warnings` lists them)."
         ),
         request=AppointmentCreateIn,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: AppointmentOut, **error_responses(*CREATE_ERRORS)},
+        responses={201: AppointmentWrittenOut, **error_responses(*CREATE_ERRORS, booking=True)},
         examples=[
             examples.request(
                 "Book a check-up",
@@ -148,10 +152,11 @@ class AppointmentActions:
         description=(
             "Moving `starts_at` alone keeps the length; moving a confirmed appointment makes it scheduled again. "
             "Only the notes of a completed, cancelled or no-show appointment can change. The status changes "
-            "through the actions."
+            "through the actions. A new time or provider goes through the same warnings as a booking "
+            "(422 `confirmation_required` unless `override_warnings` names them)."
         ),
         request=AppointmentUpdateIn,
-        responses={200: AppointmentOut, **error_responses(*UPDATE_ERRORS)},
+        responses={200: AppointmentWrittenOut, **error_responses(*UPDATE_ERRORS, booking=True)},
         examples=[
             examples.request("Move to 10:00", {"starts_at": "2030-01-07T10:00:00-05:00"}),
             examples.response(
@@ -193,11 +198,15 @@ class AppointmentViewSet(AppointmentActions, ApiViewSet):
 
     def create(self, request):
         data = self.parse(AppointmentCreateIn)
-        return self.render_one(appointment_book(**data, booked_by=request.auth.user, via=VIA), created=True)
+        override = data.pop("override_warnings", [])  # none named: every warning is refused
+        appointment = appointment_book(**data, booked_by=request.auth.user, via=VIA, override_warnings=override)
+        return self.render_one(appointment, created=True, serializer=AppointmentWrittenOut)
 
     def partial_update(self, request, pk):
         appointment = self.get_object()
         changes = self.parse(AppointmentUpdateIn)
-        return self.render_one(
-            appointment_update(appointment=appointment, changed_by=request.auth.user, via=VIA, **changes)
+        override = changes.pop("override_warnings", [])
+        appointment = appointment_update(
+            appointment=appointment, changed_by=request.auth.user, via=VIA, override_warnings=override, **changes
         )
+        return self.render_one(appointment, serializer=AppointmentWrittenOut)

@@ -96,8 +96,8 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
         page = self.paginator.paginate_queryset(queryset, self.request, view=self, columns=columns, ordering=ordering)
         return self.get_paginated_response((output or self.output_serializer)(page, many=True).data)
 
-    def render_one(self, obj, *, created: bool = False) -> Response:
-        data = self.output_serializer(obj).data
+    def render_one(self, obj, *, created: bool = False, serializer=None) -> Response:
+        data = (serializer or self.output_serializer)(obj).data
         if not created:
             return Response(data)
         location = self.request.build_absolute_uri(f"{self.request.path.rstrip('/')}/{obj.pk}/")

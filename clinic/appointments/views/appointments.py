@@ -11,7 +11,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid
 from clinic.appointments.models import Appointment, Patient, Provider
-from clinic.appointments.services import appointment_book, appointment_cancel, appointment_update
+from clinic.appointments.services import (
+    BookingNeedsConfirmation,
+    appointment_book,
+    appointment_cancel,
+    appointment_update,
+)
 from clinic.appointments.timezones import format_span, to_local
 from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.appointments.views.schedule import day_url
@@ -73,7 +78,12 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_form(request, form)
     try:
-        appointment = appointment_book(**form.service_fields(), booked_by=request.user)
+        appointment = appointment_book(
+            **form.service_fields(), booked_by=request.user, override_warnings=form.confirmed_warnings()
+        )
+    except BookingNeedsConfirmation as exc:
+        form.ask_to_confirm(exc.warnings)
+        return _render_form(request, form)
     except ValidationError as exc:
         add_service_errors(form, exc, AppointmentForm.SERVICE_FIELDS)
         return _render_form(request, form, conflict=getattr(exc, "conflicting", None))
@@ -97,7 +107,15 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
         return _render_form(request, form)
     try:
         changes = form.changed_service_fields()
-        appointment = appointment_update(appointment=appointment, changed_by=request.user, **changes)
+        appointment = appointment_update(
+            appointment=appointment,
+            changed_by=request.user,
+            override_warnings=form.confirmed_warnings(),
+            **changes,
+        )
+    except BookingNeedsConfirmation as exc:
+        form.ask_to_confirm(exc.warnings)
+        return _render_form(request, form)
     except ValidationError as exc:
         add_service_errors(form, exc, AppointmentForm.SERVICE_FIELDS)
         return _render_form(request, form, conflict=getattr(exc, "conflicting", None))
@@ -107,9 +125,12 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
 
 
 def _warn(request: HttpRequest, appointment: Appointment) -> None:
-    """What the services booked despite (a busy calendar, in a clinic that warns)."""
+    """What the services booked despite: a busy calendar (in a clinic that warns), and
+    the booking guards' warnings the person confirmed."""
     for warning in getattr(appointment, "warnings", ()):
         messages.warning(request, warning)
+    for warning in getattr(appointment, "overridden_warnings", ()):
+        messages.warning(request, f"Booked anyway: {warning.message}")
 
 
 @org_required
@@ -122,7 +143,7 @@ def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
     allowed = appointment.allowed_statuses(now)
     context = {
         "appointment": appointment,
-        "history": appointment.status_changes.select_related("changed_by"),
+        "history": _history(appointment, request.organization.zone),
         # Cancelling has its own page, which says what it does; the rest are buttons.
         "actions": sorted(
             (
@@ -155,6 +176,16 @@ def appointment_cancel_view(request: HttpRequest, pk) -> HttpResponse:
         return redirect("appointments:detail", pk=appointment.pk)
     messages.success(request, f"Cancelled {_describe(appointment, zone)}.")
     return redirect(day_url(to_local(appointment.starts_at, zone).date()))
+
+
+def _history(appointment: Appointment, zone) -> list:
+    """Status changes and moves, oldest first; a move comes before the status change
+    it caused (a confirmed appointment moved is scheduled again)."""
+    moves = list(appointment.moves.select_related("changed_by", "from_provider", "to_provider"))
+    for move in moves:
+        move.text = move.describe(zone)
+    changes = list(appointment.status_changes.select_related("changed_by"))
+    return sorted([*moves, *changes], key=lambda entry: (entry.changed_at, not hasattr(entry, "text")))
 
 
 def _button_label(appointment: Appointment, status: str) -> str:
