@@ -35,9 +35,12 @@ def day_url(day: dt.date) -> str:
 @require_GET
 def day_view(request: HttpRequest) -> HttpResponse:
     form = DayForm(request.GET)
-    if not form.is_valid():
+    if "date" in form.errors:
         messages.warning(request, "That is not a date the schedule can show (use YYYY-MM-DD). Here is today.")
         return redirect("schedule:day")
+    if "provider" in form.errors:
+        messages.warning(request, "That is not a provider of the schedule. Here is the first one.")
+        return redirect(day_url(form.cleaned_data["date"] or clinic_today(request)))
     today = clinic_today(request)
     day = form.cleaned_data["date"] or today
     zone = request.organization.zone
@@ -55,6 +58,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         working_hours=WorkingHours.objects.filter(weekday=day.weekday()),
         now=timezone.now(),
         busy_intervals=list(busy.order_by("starts_at")),
+        shown_provider_id=form.cleaned_data["provider"],
     )
     context = {
         "day": day,
@@ -66,6 +70,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         "appointment_count": sum(1 for appointment in appointments if appointment.holds_slot),
         "off_count": sum(1 for appointment in appointments if not appointment.holds_slot),
         "here": request.get_full_path(),
+        "provider_id": form.cleaned_data["provider"],  # a phone's provider stays from day to day
     }
     return render(request, "appointments/schedule_day.html", context)
 
