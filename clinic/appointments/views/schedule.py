@@ -70,9 +70,15 @@ def day_view(request: HttpRequest) -> HttpResponse:
         "appointment_count": sum(1 for appointment in appointments if appointment.holds_slot),
         "off_count": sum(1 for appointment in appointments if not appointment.holds_slot),
         "here": request.get_full_path(),
-        "provider_id": form.cleaned_data["provider"],  # a phone's provider stays from day to day
+        "provider_id": _shown_provider(grid, form.cleaned_data["provider"]),
     }
     return render(request, "appointments/schedule_day.html", context)
+
+
+def _shown_provider(grid, asked):
+    """The provider a phone was asked to show, when they have a column: the day links
+    keep them, so moving to another day keeps a phone on the same provider."""
+    return asked if any(column.shown and column.provider.pk == asked for column in grid.columns) else None
 
 
 @org_required
