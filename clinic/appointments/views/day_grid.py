@@ -98,10 +98,6 @@ class Column:
     shown: bool = False  # the column a phone shows
 
     @property
-    def phone_class(self) -> str:
-        return "" if self.shown else "day-grid__aside"
-
-    @property
     def last(self) -> int:
         return self.first + self.lanes
 
