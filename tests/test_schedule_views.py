@@ -112,6 +112,44 @@ def test_it_links_to_the_previous_and_next_day(as_staff, org_a):
     assert 'href="?date=2030-03-05" rel="next"' in body
 
 
+def test_a_phone_shows_the_first_provider_unless_the_switcher_picked_another(as_staff, people_a):
+    book(people_a, time="09:00")
+    book(people_a, patient=people_a.john, provider=people_a.grace, time="10:15")
+    first = day_page(as_staff)
+    assert 'aria-label="Provider shown"' in first
+    assert f'href="?date=2030-03-04&amp;provider={people_a.grace.pk}">Dr Grace Hopper<' in first
+    assert f'provider={people_a.ada.pk}" aria-current="true">Dr Ada Lovelace<' in first
+    assert first.count("day-grid__aside") > 0
+    assert "@media (max-width:40rem){.day-grid{grid-template-columns:3.25rem minmax(0, 1fr) 0}}" in first
+
+    response = as_staff.get("/", {"date": "2030-03-04", "provider": str(people_a.grace.pk)})
+    body = response.content.decode()
+    assert f'provider={people_a.grace.pk}" aria-current="true">Dr Grace Hopper<' in body
+    assert "@media (max-width:40rem){.day-grid{grid-template-columns:3.25rem 0 minmax(0, 1fr)}}" in body
+    # John's visit is Grace's: on a phone it stays, Jane's (Ada's) goes.
+    john = body[body.index("John Roe") - 600 : body.index("John Roe")]
+    jane = body[body.index("Jane Doe") - 600 : body.index("Jane Doe")]
+    assert "day-grid__aside" not in john.rsplit("<article", 1)[1]
+    assert "day-grid__aside" in jane.rsplit("<article", 1)[1]
+    # The other days keep the provider.
+    assert f'href="?date=2030-03-05&amp;provider={people_a.grace.pk}" rel="next"' in body
+    assert f'<input type="hidden" name="provider" value="{people_a.grace.pk}">' in body
+
+
+def test_a_provider_of_another_clinic_shows_the_first_provider(as_staff, people_a, people_b):
+    body = as_staff.get("/", {"date": "2030-03-04", "provider": str(people_b.ada.pk)}).content.decode()
+    assert str(people_b.ada.pk) not in body
+    assert f'provider={people_a.ada.pk}" aria-current="true">' in body
+
+
+@pytest.mark.parametrize("bad", ["ada", "12345", "<script>"])
+def test_a_malformed_provider_goes_back_to_the_day_with_a_message(as_staff, org_a, bad):
+    response = as_staff.get("/", {"date": "2030-03-04", "provider": bad})
+    assert response.status_code == 302
+    assert response["Location"] == "/?date=2030-03-04"
+    assert flashed(response) == ["That is not a provider of the schedule. Here is the first one."]
+
+
 def test_the_days_around_a_dst_change_keep_their_local_times(as_staff, people_a):
     """Berlin springs forward on 29 March 2026: the next day, 09:00 is still 09:00."""
     day = dt.date(2026, 3, 30)

@@ -65,9 +65,10 @@ def parse_uuid(value) -> uuid.UUID | None:
 
 
 class DayForm(forms.Form):
-    """The `?date=` of the schedule."""
+    """The `?date=` of the schedule, and `&provider=`: whose column a phone shows."""
 
     date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    provider = forms.UUIDField(required=False)
 
     def clean_date(self) -> dt.date | None:
         return check_day_in_range(self.cleaned_data["date"])

@@ -7,7 +7,11 @@ for one provider (the database refuses it), but a cancelled or no-show one may s
 its slot with the booking that replaced it: that provider then gets a second lane.
 
 A provider's busy times from their busy calendars (clinic.calendars) are greyed across
-their column, under the appointments; they do not widen the grid's hours."""
+their column, under the appointments; they do not widen the grid's hours.
+
+On a phone the grid shows one provider's column at a time (`shown`, the first unless
+the page asks for another): the others' elements carry `day-grid__aside`, which the
+style sheet hides at phone width, where their lanes shrink to nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ DAY_MINUTES = 24 * 60
 DEFAULT_OPEN = 8 * 60
 DEFAULT_CLOSE = 18 * 60
 TIME_COLUMN = "4.25rem"
+PHONE_TIME_COLUMN = "3.25rem"
 LANE_MIN_REM = 11
 
 # The status changes offered as buttons on the schedule, in this order; each is shown
@@ -90,6 +95,7 @@ class Column:
     open_rows: tuple[int, int] | None = None
     blocks: list[Block] = field(default_factory=list)
     busy: list[BusyBlock] = field(default_factory=list)
+    shown: bool = False  # the column a phone shows
 
     @property
     def last(self) -> int:
@@ -139,6 +145,15 @@ class DayGrid:
         return " ".join([TIME_COLUMN, *lanes])
 
     @property
+    def phone_template_columns(self) -> str:
+        """The shown column's lanes share the width; every other lane takes none."""
+        lanes = []
+        for column in self.columns:
+            lane = f"minmax(0, {1 / column.lanes:g}fr)" if column.shown else "0"
+            lanes += [lane] * column.lanes
+        return " ".join([PHONE_TIME_COLUMN, *lanes])
+
+    @property
     def now_placement(self) -> str:
         return rows_class(self.now_row, self.now_row + 1) if self.now_row else ""
 
@@ -151,7 +166,12 @@ class DayGrid:
             used += [busy.placement for busy in column.busy]
         for mark in self.hours:
             used += [mark.label_placement, mark.line_placement, mark.half_line_placement]
-        return stylesheet(template_columns=self.template_columns, rows=self.rows, class_names=used)
+        return stylesheet(
+            template_columns=self.template_columns,
+            phone_template_columns=self.phone_template_columns,
+            rows=self.rows,
+            class_names=used,
+        )
 
 
 def quick_actions(appointment: Appointment, now: dt.datetime) -> tuple[Action, ...]:
@@ -197,6 +217,7 @@ def build_day_grid(
     working_hours: Iterable[WorkingHours],
     now: dt.datetime,
     busy_intervals: Iterable = (),
+    shown_provider_id=None,
 ) -> DayGrid:
     spans = [
         (appointment, wall_minute(appointment.starts_at, day, zone), wall_minute(appointment.ends_at, day, zone))
@@ -215,6 +236,9 @@ def build_day_grid(
         )
         columns.append(column)
         next_column = column.last
+    shown = next((c for c in columns if c.provider.pk == shown_provider_id), columns[0] if columns else None)
+    if shown is not None:
+        shown.shown = True
     marks = [HourMark(f"{minute // 60:02d}:00", rows.start(minute)) for minute in range(first, last, 60)]
     now_minute = wall_minute(now, day, zone)
     now_row = rows.start(now_minute) if to_local(now, zone).date() == day and first <= now_minute < last else None

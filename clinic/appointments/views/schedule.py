@@ -35,9 +35,12 @@ def day_url(day: dt.date) -> str:
 @require_GET
 def day_view(request: HttpRequest) -> HttpResponse:
     form = DayForm(request.GET)
-    if not form.is_valid():
+    if "date" in form.errors:
         messages.warning(request, "That is not a date the schedule can show (use YYYY-MM-DD). Here is today.")
         return redirect("schedule:day")
+    if "provider" in form.errors:
+        messages.warning(request, "That is not a provider of the schedule. Here is the first one.")
+        return redirect(day_url(form.cleaned_data["date"] or clinic_today(request)))
     today = clinic_today(request)
     day = form.cleaned_data["date"] or today
     zone = request.organization.zone
@@ -55,6 +58,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
         working_hours=WorkingHours.objects.filter(weekday=day.weekday()),
         now=timezone.now(),
         busy_intervals=list(busy.order_by("starts_at")),
+        shown_provider_id=form.cleaned_data["provider"],
     )
     context = {
         "day": day,
@@ -66,8 +70,15 @@ def day_view(request: HttpRequest) -> HttpResponse:
         "appointment_count": sum(1 for appointment in appointments if appointment.holds_slot),
         "off_count": sum(1 for appointment in appointments if not appointment.holds_slot),
         "here": request.get_full_path(),
+        "provider_id": _shown_provider(grid, form.cleaned_data["provider"]),
     }
     return render(request, "appointments/schedule_day.html", context)
+
+
+def _shown_provider(grid, asked):
+    """The provider a phone was asked to show, when they have a column: the day links
+    keep them, so moving to another day keeps a phone on the same provider."""
+    return asked if any(column.shown and column.provider.pk == asked for column in grid.columns) else None
 
 
 @org_required
