@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from clinic.audit.models import AuditEvent
+from clinic.dates import LocalDateField
 from tenancy.models import Membership
 
 
@@ -16,8 +17,8 @@ class AuditFilterForm(forms.Form):
     user = forms.ChoiceField(required=False, label="User")
     patient = forms.UUIDField(required=False, label="Patient id")
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = LocalDateField(required=False, label="From")
+    date_to = LocalDateField(required=False, label="To")
 
     def __init__(self, *args, members: list[Membership], **kwargs) -> None:
         super().__init__(*args, **kwargs)
