@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tenancy.lookups import organization_for
 from tenancy.tokens import token_hash_if_valid
@@ -38,9 +38,10 @@ def invitation_url(token: str) -> str:
 def send_invitation_mail(
     *, email: str, token: str, clinic: str, inviter: str, role: str, expires_at, locale: str | None = None
 ) -> None:
-    """`expires_at` is shown in the clinic's date order (`locale`): the mail goes out
-    after the request's commit, outside the locale the request had active."""
-    with translation.override(locale or settings.LANGUAGE_CODE):
+    """`expires_at` is shown in its own zone (the clinic's) and in the clinic's date
+    order (`locale`): the mail goes out after the request's commit, outside the zone
+    and locale the request had active."""
+    with timezone.override(expires_at.tzinfo), translation.override(locale or settings.LANGUAGE_CODE):
         _send_invitation_mail(email, token, clinic=clinic, inviter=inviter, role=role, expires_at=expires_at)
 
 
