@@ -23,7 +23,6 @@ from clinic.appointments.phones import zone_country
 # Where dates are written month first; every other country writes them day first.
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "GU", "AS", "VI", "MP", "UM", "FM", "MH", "PW"})
 MONTH_FIRST, DAY_FIRST = "en-us", "en-gb"
-ISO_FORMAT = "%Y-%m-%d"
 
 
 def locale_for_timezone(zone: str) -> str:

@@ -1,6 +1,6 @@
 """The clinic's setup, for its owners and admins: providers with their working hours,
-appointment types, and the clinic's date order. Staff members get a 404 (see tenancy.decorators). The forms
-check the input; the services write it."""
+appointment types, and the clinic's date order. Staff members get a 404 (see
+tenancy.decorators). The forms check the input; the services write it."""
 
 from __future__ import annotations
 
