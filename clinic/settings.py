@@ -336,6 +336,13 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# A clinic's locale (Organization.locale, active for its requests): the order in which
+# its pages read and show dates. The formats are the project's own (clinic/formats/).
+LANGUAGES = [
+    ("en-us", "Month first: 12/20/1961 (United States)"),
+    ("en-gb", "Day first: 20/12/1961 (United Kingdom, most other countries)"),
+]
+FORMAT_MODULE_PATH = ["clinic.formats"]
 # Region assumed for patient phone numbers typed without a country code (stored as E.164).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
 if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:

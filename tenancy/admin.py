@@ -137,11 +137,12 @@ class TenantTabularInline(TenantAccessMixin, TenantScopedFieldsMixin, admin.Tabu
 @admin.register(Organization)
 class OrganizationAdmin(TenantAdminMixin, admin.ModelAdmin):
     """The active clinic's own settings: its name and time zone. Clinics are created
-    by the sign-up flow and never deleted from here."""
+    by the sign-up flow and never deleted from here. Its locale is shown, not edited:
+    the product changes it through its own service, which records the change."""
 
-    list_display = ("name", "slug", "timezone")
-    fields = ("name", "slug", "timezone", "created_at")
-    readonly_fields = ("slug", "created_at")
+    list_display = ("name", "slug", "timezone", "locale")
+    fields = ("name", "slug", "timezone", "locale", "created_at")
+    readonly_fields = ("slug", "locale", "created_at")
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).filter(pk=current_org_id())

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -178,7 +178,9 @@ class TenantAPIViewMixin:
             if status.refusal(organization, status.API):
                 raise ClinicNotOpen(organization)
             request.organization = organization
-            with timezone.override(organization.zone):
+            # Fields stay ISO 8601 whatever the locale; free text (a search) reads a
+            # date in the clinic's order, as its pages do.
+            with timezone.override(organization.zone), translation.override(organization.locale):
                 return self.handle_in_tenant(request, handler, *args, **kwargs)
 
     def handle_in_tenant(self, request: Request, handler, *args, **kwargs) -> Response:

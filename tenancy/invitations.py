@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from tenancy.lookups import organization_for
 from tenancy.tokens import token_hash_if_valid
@@ -34,14 +35,18 @@ def invitation_url(token: str) -> str:
     return f"{settings.INVITATION_LINK_BASE_URL.rstrip('/')}{path}"
 
 
-def send_invitation_mail(*, email: str, token: str, clinic: str, inviter: str, role: str, expires_at) -> None:
-    context = {
-        "clinic": clinic,
-        "inviter": inviter,
-        "role": role,
-        "url": invitation_url(token),
-        "expires_at": expires_at,
-    }
+def send_invitation_mail(
+    *, email: str, token: str, clinic: str, inviter: str, role: str, expires_at, locale: str | None = None
+) -> None:
+    """`expires_at` is shown in its own zone (the clinic's) and in the clinic's date
+    order (`locale`): the mail goes out after the request's commit, outside the zone
+    and locale the request had active."""
+    with timezone.override(expires_at.tzinfo), translation.override(locale or settings.LANGUAGE_CODE):
+        _send_invitation_mail(email, token, clinic=clinic, inviter=inviter, role=role, expires_at=expires_at)
+
+
+def _send_invitation_mail(email: str, token: str, **details) -> None:
+    context = {**details, "url": invitation_url(token)}
     # One line whatever the clinic is called: a newline in a subject is refused.
     subject = " ".join(render_to_string("tenancy/invitation_subject.txt", context).split())
     body = render_to_string("tenancy/invitation_email.txt", context)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tenancy.context import tenant_context
 from tenancy.decorators import runs_without_active_org
@@ -49,10 +49,12 @@ class TenantMiddleware:
                 return self.get_response(request)
             request.organization = membership.organization
             request.membership = membership
-            # Pages, forms and the admin read and show times in the clinic's own zone.
+            # Pages, forms and the admin read and show times in the clinic's own zone,
+            # and dates in its own order (its locale's formats).
             with (
                 tenant_context(org=membership.organization_id, user=user),
                 timezone.override(membership.organization.zone),
+                translation.override(membership.organization.locale),
             ):
                 return self.get_response(request)
 

@@ -21,6 +21,13 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name such as Europe/Berlin.")
 
 
+def validate_locale(value: str) -> None:
+    """One of settings.LANGUAGES: the locales the project has formats for."""
+    if value not in dict(settings.LANGUAGES):
+        known = ", ".join(code for code, _ in settings.LANGUAGES)
+        raise ValidationError(f"{value!r} is not a locale this site offers ({known}).", code="invalid_locale")
+
+
 class Organization(models.Model):
     """A tenant: one clinic. Its row is visible only to its members (RLS, see
     migration 0002) and only while it is the current tenant can it be changed.
@@ -42,6 +49,15 @@ class Organization(models.Model):
         default="UTC",
         validators=[validate_timezone],
         help_text="IANA time zone, e.g. America/New_York.",
+    )
+    # How its pages read and show dates and numbers (Django's localisation): en-gb
+    # reads 03/04/2025 as 3 April, en-us as March 4. Django's own default language.
+    locale = models.CharField(
+        max_length=16,
+        default="en-us",
+        db_default="en-us",
+        validators=[validate_locale],
+        help_text="A language code of settings.LANGUAGES, e.g. en-gb.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Database defaults too: a clinic inserted by SQL (an operator's script) is active.

@@ -18,14 +18,16 @@ from tenancy.models import Invitation, Membership, Organization
 
 
 def organization_create(
-    *, name: str, slug: str, timezone: str, owner, status: str = Organization.Status.ACTIVE
+    *, name: str, slug: str, timezone: str, owner, status: str = Organization.Status.ACTIVE, locale: str | None = None
 ) -> Organization:
     """Create a clinic and make `owner` its owner, as the runtime role, with no bypass:
     the new id becomes the current tenant first, so the RLS policies accept both rows.
-    A clinic made by sign-up starts in `trial`.
+    A clinic made by sign-up starts in `trial`. `locale`: the model's default if None.
 
     Must run outside any other organization's tenant context (which refuses the switch)."""
     org = Organization(id=uuid.uuid4(), name=name, slug=slug, timezone=timezone, status=status)
+    if locale is not None:
+        org.locale = locale
     org.full_clean()
     with tenant_context(org=org.id, user=owner):
         org.save(force_insert=True)
@@ -133,6 +135,7 @@ def _issue(invitation: Invitation, *, role: str, inviter) -> Invitation:
         inviter=str(inviter),
         role=invitation.get_role_display(),
         expires_at=timezone.localtime(invitation.expires_at, organization.zone),
+        locale=organization.locale,
     )
     transaction.on_commit(send)
     return invitation

@@ -177,7 +177,9 @@ def owner_b(db):
 
 @pytest.fixture
 def org_a(owner_a):
-    return organization_create(name="Clinic A", slug="clinic-a", timezone="Europe/Berlin", owner=owner_a)
+    return organization_create(
+        name="Clinic A", slug="clinic-a", timezone="Europe/Berlin", owner=owner_a, locale="en-gb"
+    )
 
 
 @pytest.fixture

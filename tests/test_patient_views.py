@@ -202,11 +202,11 @@ def test_the_patient_page_shows_contact_and_appointments(as_staff, people_a):
                 booked_by=None,
             )
     body = as_staff.get(f"/patients/{people_a.jane.pk}/").content.decode()
-    assert "Born 17 May 1980" in body
+    assert "Born 17/05/1980" in body
     assert "+1 415-555-" in body
     upcoming, past = body.split("Upcoming appointments")[1].split("Past appointments")
-    assert "Mon 3 Jun 2030, 09:00" in upcoming and "2020" not in upcoming
-    assert "Mon 1 Jun 2020, 09:00" in past
+    assert "Mon 03/06/2030, 09:00" in upcoming and "2020" not in upcoming
+    assert "Mon 01/06/2020, 09:00" in past
     assert f'href="/appointments/new/?patient={people_a.jane.pk}"' in body
 
 

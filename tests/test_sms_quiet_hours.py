@@ -127,7 +127,9 @@ def test_it_finds_the_shared_window_of_a_us_toll_free_number():
 
 @pytest.fixture
 def london(owner_a):
-    clinic = organization_create(name="Thames Clinic", slug="thames", timezone="Europe/London", owner=owner_a)
+    clinic = organization_create(
+        name="Thames Clinic", slug="thames", timezone="Europe/London", owner=owner_a, locale="en-gb"
+    )
     people = clinic_people(clinic)
     with tenant_context(org=clinic):
         enable_sms("+442079460999", lead_minutes=(480,), send_from=dt.time(8), send_until=dt.time(21))

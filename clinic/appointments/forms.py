@@ -21,6 +21,7 @@ from clinic.appointments import guards
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
 from clinic.appointments.phones import clinic_phone_region, format_phone
 from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
+from clinic.dates import LocalDateField
 from tenancy.forms import TenantModelForm
 from tenancy.zones import ZoneField, ZoneInput
 
@@ -30,10 +31,6 @@ FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 # How many patients the appointment form lists at once; the search box narrows them.
 PATIENT_CHOICES_LIMIT = 100
-
-
-def date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def time_input(**attrs) -> forms.TimeInput:
@@ -65,9 +62,10 @@ def parse_uuid(value) -> uuid.UUID | None:
 
 
 class DayForm(forms.Form):
-    """The `?date=` of the schedule, and `&provider=`: whose column a phone shows."""
+    """The `?date=` of the schedule (ISO from its links, the clinic's order from its box),
+    and `&provider=`: whose column a phone shows."""
 
-    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    date = LocalDateField(required=False, label="Go to date")
     provider = forms.UUIDField(required=False)
 
     def clean_date(self) -> dt.date | None:
@@ -89,7 +87,7 @@ class PatientChoiceField(forms.ModelChoiceField):
 def patient_label(patient: Patient) -> str:
     if patient.date_of_birth is None:  # erased
         return f"{patient.last_name}, {patient.first_name}"
-    return f"{patient.last_name}, {patient.first_name} (born {date_format(patient.date_of_birth, 'j M Y')})"
+    return f"{patient.last_name}, {patient.first_name} (born {date_format(patient.date_of_birth, 'SHORT_DATE_FORMAT')})"
 
 
 class WarningCodesField(forms.MultipleChoiceField):
@@ -124,7 +122,7 @@ class AppointmentForm(forms.Form):
     appointment_type = forms.ModelChoiceField(
         queryset=AppointmentType.objects.none(), empty_label="Choose a type", label="Type"
     )
-    date = forms.DateField(widget=date_input())
+    date = LocalDateField()
     start_time = forms.TimeField(label="Starts", widget=time_input(step=300))
     end_time = forms.TimeField(
         label="Ends",
@@ -286,8 +284,8 @@ class PatientForm(TenantModelForm):
     class Meta:
         model = Patient
         fields = ["first_name", "last_name", "date_of_birth", "phone", "email", "timezone", "notes"]
+        field_classes = {"date_of_birth": LocalDateField}
         widgets = {
-            "date_of_birth": date_input(),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "notes": forms.Textarea(attrs={"rows": 4}),
         }

@@ -35,6 +35,11 @@ def _zone_countries() -> dict[str, str]:
     return {row[2]: row[0] for row in rows if len(row) >= 3}
 
 
+def zone_country(zone: str) -> str | None:
+    """The ISO country code of an IANA zone (Europe/London: GB); None for UTC and the like."""
+    return _zone_countries().get(zone)
+
+
 def clinic_phone_region(org_id=None) -> str:
     """Where numbers typed without a country code come from: the country of the
     clinic's time zone (a London clinic reads 020 7946 0000 as British), else
@@ -43,7 +48,7 @@ def clinic_phone_region(org_id=None) -> str:
 
     org_id = org_id or current_org_id()
     zone = Organization.objects.filter(pk=org_id).values_list("timezone", flat=True).first() if org_id else None
-    region = _zone_countries().get(zone or "")
+    region = zone_country(zone or "")
     return region if region in phonenumbers.SUPPORTED_REGIONS else settings.PHONE_DEFAULT_REGION
 
 

@@ -14,10 +14,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clinic.appointments.timezones import local_day_bounds
+from clinic.dates import parse_date
 from tenancy.models import TenantManager, TenantQuerySet
 
-# Date of birth as staff type it: ISO, European, US.
-DATE_OF_BIRTH_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y")
 MIN_PHONE_DIGITS = 4
 
 
@@ -29,15 +28,6 @@ def search_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(stripped.casefold().split())
-
-
-def _parse_date(text: str) -> dt.date | None:
-    for fmt in DATE_OF_BIRTH_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 # How a page of search results is ordered: by name, as an expression no index supplies.
@@ -61,7 +51,8 @@ class PatientQuerySet(TenantQuerySet):
     def search(self, q: str) -> PatientQuerySet:
         """Patients whose first or last name starts with the first word of `q` and whose
         name holds every other word (case- and accent-insensitive), or by phone
-        digits, or by date of birth. An empty query matches everyone.
+        digits, or by date of birth (in the clinic's order, or ISO: clinic.dates). An
+        empty query matches everyone.
 
         Why a prefix: under row-level security PostgreSQL runs a condition before the
         policy only if its operator is leakproof, and only such a condition can be an
@@ -79,7 +70,7 @@ class PatientQuerySet(TenantQuerySet):
         digits = re.sub(r"\D", "", q)
         if len(digits) >= MIN_PHONE_DIGITS:
             condition |= Q(phone__contains=digits)
-        born = _parse_date(q)
+        born = parse_date(q)
         if born is not None:
             condition |= Q(date_of_birth=born)
         return self.filter(condition)

@@ -56,6 +56,8 @@ from clinic.appointments.models import (
 )
 from clinic.audit.trail import Action, record
 from clinic.calendars.conflicts import check_busy
+from tenancy.context import current_org_id
+from tenancy.models import Organization, validate_locale
 
 if TYPE_CHECKING:
     from clinic.accounts.models import User
@@ -69,6 +71,7 @@ __all__ = [
     "appointment_type_create",
     "appointment_type_update",
     "appointment_update",
+    "clinic_set_locale",
     "patient_create",
     "patient_set_sms_consent",
     "patient_update",
@@ -525,6 +528,22 @@ def appointment_type_update(*, appointment_type: AppointmentType, **fields) -> A
     appointment_type.full_clean()
     appointment_type.save()
     return appointment_type
+
+
+@transaction.atomic
+def clinic_set_locale(*, locale: str) -> Organization:
+    """The current clinic's locale: the order in which its pages read and show dates
+    (Organization.locale). Recorded in the clinic's audit trail when it changes."""
+    clinic = Organization.objects.select_for_update().get(pk=current_org_id())
+    try:
+        validate_locale(locale)
+    except ValidationError as exc:
+        raise ValidationError({"locale": exc.messages}) from None
+    if clinic.locale != locale:
+        clinic.locale = locale
+        clinic.save(update_fields=["locale"])
+        record(Action.UPDATE, obj=clinic, changed_fields=["locale"])
+    return clinic
 
 
 def _refuse_unknown(function: str, fields: Mapping[str, object], allowed: frozenset[str]) -> None:

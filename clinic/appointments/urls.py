@@ -41,6 +41,7 @@ patient_urls = (
 setup_urls = (
     [
         path("", setup.setup_index, name="index"),
+        path("date-order/", setup.clinic_locale, name="locale"),
         path("providers/new/", setup.provider_create_view, name="provider_create"),
         path("providers/<uuid:pk>/edit/", setup.provider_edit, name="provider_edit"),
         path("providers/<uuid:pk>/hours/", setup.provider_hours, name="provider_hours"),

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from clinic.appointments.models import Patient
 from clinic.audit.models import AuditEvent
+from clinic.dates import LocalDateField
 from tenancy.models import Membership
 
 
@@ -22,8 +23,8 @@ class AuditFilterForm(forms.Form):
     # Set by the patient page's link, and kept by the form as it is changed.
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = LocalDateField(required=False, label="From")
+    date_to = LocalDateField(required=False, label="To")
 
     def __init__(self, *args, members: list[Membership], **kwargs) -> None:
         super().__init__(*args, **kwargs)

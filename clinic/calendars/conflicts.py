@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.formats import date_format
+
 from clinic.appointments.errors import SlotConflict
 from clinic.appointments.timezones import format_span
 from clinic.calendars.models import BusyConflicts, BusyInterval, CalendarSettings
@@ -30,7 +32,8 @@ def check_busy(*, provider_id, starts_at: dt.datetime, ends_at: dt.datetime) -> 
     zone = Organization.objects.get(pk=interval.organization_id).zone
     if interval.ends_at - interval.starts_at >= dt.timedelta(days=1):
         starts, ends = (
-            f"{instant.astimezone(zone):%a %d %b %H:%M}" for instant in (interval.starts_at, interval.ends_at)
+            f"{date_format(local, 'MONTH_DAY_FORMAT')} {local:%H:%M}"
+            for local in (interval.starts_at.astimezone(zone), interval.ends_at.astimezone(zone))
         )
         span = f"from {starts} to {ends} ({zone.key})"
     else:

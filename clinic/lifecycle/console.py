@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.dates import locale_field
 from clinic.lifecycle import services
 from clinic.lifecycle.onboarding import clinic_create_with_owner_invitation
 from tenancy.context import tenant_context
@@ -92,12 +93,13 @@ class NewClinicForm(ReasonForm):
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(max_length=60)
     timezone = ZoneField(initial="UTC", label="Time zone")
+    locale = locale_field(from_timezone=True)
     owner_email = forms.EmailField(label="Owner's email", help_text="They get an invitation to own the clinic.")
     status = forms.ChoiceField(
         choices=[(Organization.Status.TRIAL, "Trial"), (Organization.Status.ACTIVE, "Active")],
         initial=Organization.Status.ACTIVE,
     )
-    field_order = ["name", "slug", "timezone", "owner_email", "status", "reason"]
+    field_order = ["name", "slug", "timezone", "locale", "owner_email", "status", "reason"]
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
@@ -165,6 +167,7 @@ def clinic_new(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 slug=data["slug"],
                 tz=data["timezone"],
+                locale=data["locale"],
                 owner_email=data["owner_email"],
                 status=data["status"],
                 created_by=request.user,

@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from clinic.audit.trail import Action, record
+from clinic.dates import chosen_locale
 from clinic.lifecycle.services import Status, clean_reason
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_id_for_slug
@@ -22,18 +23,25 @@ SLUG_TAKEN = "That slug is taken; choose another."
 
 
 def clinic_create_with_owner_invitation(
-    *, name: str, slug: str, tz: str, owner_email: str, status: str, created_by, reason: str
+    *, name: str, slug: str, tz: str, owner_email: str, status: str, created_by, reason: str, locale: str = ""
 ) -> tuple[Organization, Invitation]:
     """Create a clinic with no member yet and invite `owner_email` to own it; the mail
     goes out once the transaction commits. The database admits that one invitation
-    because the clinic has no member (tenancy/0008_first_owner_invitation)."""
+    because the clinic has no member (tenancy/0008_first_owner_invitation). No `locale`:
+    the usual date order of the time zone's country (clinic.dates)."""
     reason = clean_reason(reason)
     owner_email = owner_email.strip().lower()
     validate_email(owner_email)
     if status not in (Status.TRIAL, Status.ACTIVE):
         raise ValidationError("A new clinic starts in trial or active.", code="invalid_status")
     clinic = Organization(
-        id=uuid.uuid4(), name=name.strip(), slug=slug, timezone=tz, status=status, status_reason=reason
+        id=uuid.uuid4(),
+        name=name.strip(),
+        slug=slug,
+        timezone=tz,
+        locale=chosen_locale(locale, tz),
+        status=status,
+        status_reason=reason,
     )
     clinic.status_changed_at = timezone.now()
     _check_new_clinic(clinic)

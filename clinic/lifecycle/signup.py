@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.accounts.client_ip import client_ip
 from clinic.accounts.password_reset import _count, _digest
 from clinic.audit.trail import Action, record
+from clinic.dates import chosen_locale, locale_field
 from tenancy.context import acting_user, tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Organization
@@ -52,6 +53,7 @@ class SignupForm(forms.Form):
         widget=ZoneInput(attrs={"placeholder": "Type a city, such as Chicago"}, guess=True),
         help_text="Your clinic's schedule, texts and calendars run on it.",
     )
+    locale = locale_field(from_timezone=True)
     email = forms.EmailField(label="Your email address", help_text="You sign in with it; we send a link to it.")
     password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
@@ -98,14 +100,16 @@ def signup(request: HttpRequest) -> HttpResponse:
             password=form.cleaned_data["password"],
             clinic_name=form.cleaned_data["clinic_name"].strip(),
             tz=form.cleaned_data["timezone"],
+            locale=form.cleaned_data["locale"],
         )
         return render(request, "lifecycle/signup_check_email.html", {"email": email})
     status = 400 if request.method == "POST" else 200
     return render(request, "lifecycle/signup.html", {"form": form}, status=status)
 
 
-def sign_up(*, email: str, password: str, clinic_name: str, tz: str) -> None:
-    """A new user and clinic (trial), or, for a known address, only a mail saying so."""
+def sign_up(*, email: str, password: str, clinic_name: str, tz: str, locale: str = "") -> None:
+    """A new user and clinic (trial), or, for a known address, only a mail saying so.
+    No `locale`: the usual date order of the time zone's country."""
     users = get_user_model()
     known = users.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
     if known is not None:
@@ -119,7 +123,10 @@ def sign_up(*, email: str, password: str, clinic_name: str, tz: str) -> None:
     with acting_user(user):
         users.objects.filter(pk=user.pk).update(email_pending_verification=True)
     slug = f"{slugify(clinic_name)[:48] or 'clinic'}-{secrets.token_hex(3)}"
-    clinic = organization_create(name=clinic_name, slug=slug, timezone=tz, owner=user, status=Organization.Status.TRIAL)
+    trial = Organization.Status.TRIAL
+    clinic = organization_create(
+        name=clinic_name, slug=slug, timezone=tz, owner=user, status=trial, locale=chosen_locale(locale, tz)
+    )
     with tenant_context(org=clinic.id, user=user):
         record(Action.CLINIC_CREATED, obj=clinic, changed_fields=["status"], user=user)
     _mail_link(user)

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
-from clinic.appointments.forms import check_day_in_range, date_input, time_input
+from clinic.appointments.forms import check_day_in_range, time_input
 from clinic.appointments.phones import format_phone
 from clinic.appointments.timezones import local_day_bounds
+from clinic.dates import LocalDateField
 from clinic.messaging.models import MIN_TEXT_RETENTION_DAYS, SmsMessage, SmsSettings
 from clinic.messaging.template_variables import CLINICAL_WARNING, TEMPLATE_VARIABLES, clinical_refusal
 
@@ -25,8 +26,8 @@ class LogFilterForm(forms.Form):
     """The filters of the SMS log, from the query string. Each valid one applies;
     an invalid one is shown as an error and left out."""
 
-    date_from = forms.DateField(label="From", required=False, widget=date_input())
-    date_to = forms.DateField(label="Until", required=False, widget=date_input())
+    date_from = LocalDateField(label="From", required=False)
+    date_to = LocalDateField(label="Until", required=False)
     direction = forms.ChoiceField(required=False, choices=[(ANY, "In and out"), *SmsMessage.Direction.choices])
     status = forms.ChoiceField(required=False, choices=[(ANY, "Any status"), *SmsMessage.Status.choices])
     q = forms.CharField(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.models import Appointment
@@ -93,8 +93,11 @@ def _page(request, state: str, confirmation, clinic, *, error: str = "", status:
             starts_at=appointment.starts_at.astimezone(clinic.zone),
             response=confirmation.response,
         )
-    # Times in the clinic's own zone, as the text said them.
-    with timezone.override(clinic.zone if clinic else timezone.get_current_timezone()):
+    # Times in the clinic's own zone, as the text said them, and the date in its order.
+    with (
+        timezone.override(clinic.zone if clinic else timezone.get_current_timezone()),
+        translation.override(clinic.locale if clinic else translation.get_language()),
+    ):
         response = render(request, TEMPLATE, context, status=status)
     # The token is in the path: nothing caches the page, and (SECURE_REFERRER_POLICY =
     # same-origin) no other site is told the URL. Not no-referrer: Chromium then posts

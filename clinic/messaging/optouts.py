@@ -82,7 +82,7 @@ def texts_off_reason(patient, clinic_zone=None) -> str:
     from django.utils.formats import date_format
 
     def when(moment) -> str:
-        return date_format(moment.astimezone(clinic_zone) if clinic_zone else moment, "j M Y")
+        return date_format(moment.astimezone(clinic_zone) if clinic_zone else moment, "SHORT_DATE_FORMAT")
 
     opt_out = blocking_opt_out(patient.phone, clinic_sender())
     if opt_out is not None:

@@ -141,7 +141,7 @@ def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:
         if request.due_at <= now:
             return "Going out now"
         local = timezone.localtime(request.due_at)
-        return f"Due {date_format(local, 'D j M')}, {date_format(local, 'H:i')}"
+        return f"Due {date_format(local, 'MONTH_DAY_FORMAT')}, {date_format(local, 'H:i')}"
     if request.status == status.QUEUED:
         message = request.message
         return f"Texted ({message.get_status_display().lower()}), no answer yet" if message else "Texted, no answer yet"

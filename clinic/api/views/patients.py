@@ -43,7 +43,8 @@ from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
     search=extend_schema(
         summary="Search patients",
         description=(
-            "Patients matching `q` by name (every word), phone digits or date of birth, by last "
+            "Patients matching `q` by name (every word), phone digits or date of birth (ISO 8601, or "
+            "in the clinic's date order: 20/12/1961 day first, 12/20/1961 month first), by last "
             "name, first name. The terms are patient data, so they travel in the body, never in "
             "the URL. A read: a `read` key may search. For the next page, POST the same body "
             "to the `next` link."

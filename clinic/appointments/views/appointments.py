@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid
@@ -203,4 +204,4 @@ def _is_quiet(appointment: Appointment, status: str) -> bool:
 def _describe(appointment: Appointment, zone) -> str:
     day = to_local(appointment.starts_at, zone)
     span = format_span(appointment.starts_at, appointment.ends_at, zone)
-    return f"{appointment.patient} with {appointment.provider} on {day:%a %d %b}, {span}"
+    return f"{appointment.patient} with {appointment.provider} on {date_format(day, 'MONTH_DAY_FORMAT')}, {span}"

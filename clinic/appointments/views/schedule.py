@@ -20,6 +20,7 @@ from clinic.appointments.timezones import format_span, local_day_bounds, to_loca
 from clinic.appointments.views.common import next_url
 from clinic.appointments.views.day_grid import build_day_grid
 from clinic.calendars.models import BusyInterval
+from clinic.dates import date_hint
 from tenancy.decorators import org_required
 
 
@@ -36,7 +37,7 @@ def day_url(day: dt.date) -> str:
 def day_view(request: HttpRequest) -> HttpResponse:
     form = DayForm(request.GET)
     if "date" in form.errors:
-        messages.warning(request, "That is not a date the schedule can show (use YYYY-MM-DD). Here is today.")
+        messages.warning(request, f"That is not a date the schedule can show (use {date_hint()}). Here is today.")
         return redirect("schedule:day")
     if "provider" in form.errors:
         messages.warning(request, "That is not a provider of the schedule. Here is the first one.")
@@ -62,6 +63,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "day": day,
+        "jump": DayForm(initial={"date": day}, auto_id="schedule-%s")["date"],
         "today": today,
         "is_today": day == today,
         "previous_day": day - dt.timedelta(days=1),

@@ -1,6 +1,6 @@
 """The clinic's setup, for its owners and admins: providers with their working hours,
-and appointment types. Staff members get a 404 (see tenancy.decorators). The forms
-check the input; the services write it."""
+appointment types, and the clinic's date order. Staff members get a 404 (see
+tenancy.decorators). The forms check the input; the services write it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.appointments.forms import (
@@ -24,11 +25,13 @@ from clinic.appointments.models import AppointmentType, Provider, WorkingHours
 from clinic.appointments.services import (
     appointment_type_create,
     appointment_type_update,
+    clinic_set_locale,
     provider_create,
     provider_set_active,
     provider_update,
     working_hours_set,
 )
+from clinic.dates import LocaleForm, date_hint
 from tenancy.decorators import manager_required
 
 
@@ -39,8 +42,30 @@ def setup_index(request: HttpRequest) -> HttpResponse:
         Prefetch("working_hours", queryset=WorkingHours.objects.order_by("weekday"))
     )
     rows = [(provider, hours_summary(provider.working_hours.all())) for provider in providers]
-    context = {"providers": rows, "types": AppointmentType.objects.all()}
+    context = {
+        "providers": rows,
+        "types": AppointmentType.objects.all(),
+        "locale_form": LocaleForm(initial={"locale": request.organization.locale}),
+    }
     return render(request, "appointments/setup/index.html", context)
+
+
+@manager_required
+@require_POST
+def clinic_locale(request: HttpRequest) -> HttpResponse:
+    """The clinic's date order, from the setup page's own form."""
+    form = LocaleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Choose a date order: {' '.join(form.errors['locale'])}")
+        return redirect("setup:index")
+    clinic = clinic_set_locale(locale=form.cleaned_data["locale"])
+    messages.success(request, f"{clinic.name} now types and shows dates {_order_of(clinic.locale)}.")
+    return redirect("setup:index")
+
+
+def _order_of(locale: str) -> str:
+    with translation.override(locale):
+        return f"as {date_hint()}"
 
 
 def hours_summary(hours: Iterable[WorkingHours]) -> list[str]:

@@ -30,7 +30,7 @@ def send_confirmation(request: HttpRequest, pk) -> HttpResponse:
         to = f"{patient} ({format_phone(patient.phone)})"
         if sent.status == ConfirmationRequest.Status.PENDING:
             local = timezone.localtime(sent.due_at, request.organization.zone)
-            when = f"{date_format(local, 'D j M')}, {date_format(local, 'H:i')}"
+            when = f"{date_format(local, 'MONTH_DAY_FORMAT')}, {date_format(local, 'H:i')}"
             messages.success(request, f"A confirmation request to {to} will go out {when}. {sent.window_note}".strip())
         else:
             messages.success(request, f"A confirmation request is going out to {to}.")

@@ -23,12 +23,17 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True, help="Username or email of an existing user.")
         parser.add_argument("--timezone", default="UTC", help="IANA time zone, e.g. Europe/Berlin (default UTC).")
         parser.add_argument("--slug", help="Short unique name (default: from the name).")
+        parser.add_argument(
+            "--locale", help="Its date order, one of settings.LANGUAGES, e.g. en-gb (default: the model's, en-us)."
+        )
 
-    def handle(self, *args, name: str, owner: str, timezone: str, slug: str | None, **options) -> None:
+    def handle(
+        self, *args, name: str, owner: str, timezone: str, slug: str | None, locale: str | None, **options
+    ) -> None:
         user = self._user(owner)
         slug = slug or slugify(name)[:60]
         try:
-            org = organization_create(name=name.strip(), slug=slug, timezone=timezone, owner=user)
+            org = organization_create(name=name.strip(), slug=slug, timezone=timezone, owner=user, locale=locale)
         except ValidationError as exc:
             problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
             raise CommandError(f"Not created: {problems}") from exc

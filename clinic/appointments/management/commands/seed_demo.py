@@ -46,6 +46,7 @@ from clinic.appointments.services import (
     working_hours_set,
 )
 from clinic.appointments.timezones import to_local
+from clinic.dates import locale_for_timezone
 from clinic.messaging.demo import exchange_demo_texts, set_up_demo_messaging
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Organization
@@ -94,7 +95,13 @@ class Command(BaseCommand):
         staff = _user(SHARED_STAFF, is_staff=False)
         for demo in CLINICS:
             owner = _user(demo.owner, is_staff=True)
-            org = organization_create(name=demo.name, slug=demo.slug, timezone=demo.timezone, owner=owner)
+            org = organization_create(
+                name=demo.name,
+                slug=demo.slug,
+                timezone=demo.timezone,
+                owner=owner,
+                locale=locale_for_timezone(demo.timezone),
+            )
             with tenant_context(org=org, user=owner):
                 owner_membership = Membership.objects.get(organization=org, user=owner)
                 membership_add(user=staff, role=Membership.Role.STAFF, added_by=owner_membership)
