@@ -223,8 +223,8 @@ def test_the_patient_search_is_a_form_of_its_own(as_staff, people_a):
     search = body[body.index('<form method="post" id="patient-search"') :]
     search = search[: search.index("</form>")]
     assert 'name="csrfmiddlewaretoken"' in search
-    # What the page holds goes along with a search.
-    assert '<input type="hidden" name="date" value="2030-03-04">' in search
+    # What the page holds goes along with a search (the date in the clinic's order).
+    assert '<input type="hidden" name="date" value="04/03/2030">' in search
     assert f'<input type="hidden" name="provider" value="{people_a.ada.pk}">' in search
 
 
