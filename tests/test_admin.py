@@ -54,6 +54,7 @@ def data(org_a, org_b):
                 "appointments.Appointment": appointment,
                 "appointments.WorkingHours": factories.working_hours(provider=provider),
                 "appointments.AppointmentStatusChange": factories.appointment_status_change(appointment=appointment),
+                "appointments.AppointmentMove": factories.appointment_move(appointment=appointment),
                 "messaging.SmsSettings": factories.sms_settings(),
                 "messaging.SmsMessage": factories.sms_message(patient=patient, appointment=appointment),
                 "messaging.ConfirmationRequest": factories.confirmation_request(appointment=appointment),

@@ -16,6 +16,7 @@ CLINIC_APPS = {
     "Clinics and members": ["Clinics", "Invitations", "Members"],
     "Users": ["Users"],
     "Patients and appointments": [
+        "Appointment moves",
         "Appointment status changes",
         "Appointment types",
         "Appointments",

@@ -21,6 +21,7 @@ from clinic.admin_search import SearchByPostMixin
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import (
     Appointment,
+    AppointmentMove,
     AppointmentStatusChange,
     AppointmentType,
     Patient,
@@ -331,4 +332,14 @@ class AppointmentStatusChangeAdmin(ReadOnlyMixin, TenantModelAdmin):
     list_display = ("changed_at", "appointment", "from_status", "to_status", "changed_by", "via")
     list_filter = ("to_status", "via")
     list_select_related = ("appointment__patient", "appointment__provider", "changed_by")
+    date_hierarchy = "changed_at"
+
+
+@admin.register(AppointmentMove)
+class AppointmentMoveAdmin(ReadOnlyMixin, TenantModelAdmin):
+    """Moves are history too: read, never written here."""
+
+    list_display = ("changed_at", "appointment", "from_starts_at", "from_provider", "to_starts_at", "to_provider")
+    list_filter = ("via",)
+    list_select_related = ("appointment__patient", "appointment__provider", "from_provider", "to_provider")
     date_hierarchy = "changed_at"

@@ -83,7 +83,7 @@ def test_a_text_confirmation_arrives_on_the_day_view_and_in_the_thread(page, e2e
     page.goto(f"/appointments/{tessa['id']}/")
     expect(page.get_by_text("Confirmed", exact=True).first).to_be_visible()
     thread = page.locator(".sms-thread")
-    expect(thread.get_by_text(re.compile(r"Hi Tessa, this is Northside"))).to_be_visible()
+    expect(thread.get_by_text(re.compile(r"Northside Family Clinic: Tessa.s visit"))).to_be_visible()
     expect(thread.locator(".sms-bubble--in")).to_have_text("c")
     screenshot(page, "sms-thread")
 
@@ -99,7 +99,7 @@ def test_a_text_confirmation_arrives_on_the_day_view_and_in_the_thread(page, e2e
     expect(page.get_by_text("Cancelled by SMS").first).to_be_visible()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^SMS")).click()
-    expect(page.get_by_role("cell", name=re.compile("Hi Tessa")).first).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile("Tessa.s visit")).first).to_be_visible()
     screenshot(page, "sms-log")
     page.goto("/sms/settings/")
     expect(page.get_by_label("Sender number")).to_have_value("+1 202-555-0199")
