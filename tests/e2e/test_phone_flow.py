@@ -230,7 +230,7 @@ def test_patients_and_the_sms_log_are_cards_on_a_phone(phone, screenshot, norths
     box = row.bounding_box()
     assert box["width"] <= PHONE["width"]
     # A card: name over birth date and phone, each labelled (the labels are the cells' own names too).
-    expect(row.get_by_role("cell", name=re.compile(r"^Born \d+ \w+ \d{4}$"))).to_be_visible()
+    expect(row.get_by_role("cell", name=re.compile(r"^Born \d{2}.\d{2}.\d{4}$"))).to_be_visible()
     expect(row.get_by_role("cell", name=re.compile(r"^Phone \+1 202"))).to_be_visible()
     name, born = (row.locator("td, th").nth(i).bounding_box() for i in (0, 1))
     assert born["y"] > name["y"], "the birth date sits under the name"
