@@ -11,7 +11,7 @@ from django.utils.functional import SimpleLazyObject
 
 from clinic.accounts.middleware import idle_timeout_seconds
 from clinic.messaging.selectors import inbox_count
-from tenancy.session import memberships_for
+from tenancy.session import switchable_memberships
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def shell(request: HttpRequest) -> dict:
     return {
         **badges,
         "nav_links": nav_links(request, badges),
-        # Lazy: one query, and only when the header is actually rendered.
-        "switchable_memberships": SimpleLazyObject(lambda: memberships_for(user)),
+        # Lazy: read only when the header is rendered, and then from the memberships
+        # the tenant middleware read (no query) when there is an active clinic.
+        "switchable_memberships": SimpleLazyObject(lambda: switchable_memberships(request)),
         "idle_timeout_seconds": idle_timeout_seconds(),
     }
 
