@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-sms bench-webhooks bench-fairness soak openapi stop-db clean-db
+.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-http bench-sms bench-webhooks bench-fairness soak openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -64,6 +64,11 @@ bench-small: setup
 # while docs/openapi.yaml differs from what the code describes).
 openapi: setup
 	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# A signed-in request over HTTP (gunicorn, 8 users) against the anonymous /healthz of the
+# same run: the signed-in floor, the day view of a full day and /patients/ (bench/http.py).
+bench-http: setup
+	$(PY) -m bench.http $(ARGS)
 
 # The worker's rates with real worker processes, one then two: SMS confirmations, and
 # event webhook deliveries to a loopback receiver that checks every signature.

@@ -118,9 +118,10 @@ MIDDLEWARE = [
     # Before the tenant middleware: an idle session is signed out before any tenant context opens.
     "clinic.accounts.middleware.IdleTimeoutMiddleware",
     "tenancy.middleware.TenantMiddleware",
-    # Whether the session passed the second factor (user.is_verified()). Inside the
-    # user's context: only a user's own devices are visible (migration accounts/0004).
-    "django_otp.middleware.OTPMiddleware",
+    # Whether the session passed the second factor (user.is_verified()), read when a
+    # page first asks. Inside the user's context: only a user's own devices are
+    # visible (migration accounts/0004).
+    "clinic.accounts.two_factor.lazy_otp.LazyOTPMiddleware",
     # A clinic's two-factor requirement, checked once the membership is known.
     "clinic.accounts.two_factor.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

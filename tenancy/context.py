@@ -98,10 +98,13 @@ def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[T
     outer = _state.get()
     state = _merge(outer, _as_uuid(org), _as_uuid(user))
     # The outermost block ends the transaction, and PostgreSQL forgets a
-    # transaction-local setting by itself then: only a nested block restores.
+    # transaction-local setting by itself then: only a nested block restores. A
+    # nested block that adds nothing finds its tenant already set and proven.
     nested = connections[using].in_atomic_block
+    changes = not (nested and state == outer)
     with transaction.atomic(using=using):
-        _apply(state, using)
+        if changes:
+            _apply(state, using)
         token = _state.set(state)
         try:
             yield state
@@ -110,7 +113,7 @@ def tenant_context(org=None, user=None, *, using: str = "default") -> Iterator[T
         # Only reached on success. On an exception, or when the block was marked for
         # rollback, the atomic block rolls back (to its savepoint or entirely) and
         # PostgreSQL reverts the setting with it.
-        if nested and not connections[using].needs_rollback:
+        if nested and changes and not connections[using].needs_rollback:
             _apply(outer, using)
 
 

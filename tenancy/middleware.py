@@ -6,18 +6,27 @@ after checking membership), never from the URL, query string, form or headers.
 The membership is re-checked on every request, so a removed member loses access
 at once, and a session naming an organization the user does not belong to is
 cleared rather than honoured. A view marked `without_active_org` runs in the user's
-own context only, and opens the organization it needs itself."""
+own context only, and opens the organization it needs itself. A view that declines
+the request transaction (`transaction.non_atomic_requests`, as the health probes
+do) reads no clinic data, and gets no tenant context at all.
+
+One tenant context per request: the session's organization and the user are set
+(one proof, one `set_config`) before the membership is read, and the membership is
+read in that context. Nothing runs in it before the membership is known to hold;
+if it does not, that transaction ends and the request goes on in the user's own
+context, in a transaction of its own."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
+from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 
 from tenancy.context import tenant_context
-from tenancy.decorators import runs_without_active_org
 from tenancy.models import Membership
 from tenancy.session import SESSION_ORG_KEY, forget_active_org
 
@@ -38,36 +47,50 @@ class TenantMiddleware:
             # Bearer: a proxy's Basic auth in front of the staff pages is no key.)
             return self.get_response(request)
 
-        # One transaction for the whole request: first as the user alone (who may
-        # read only their own memberships), then, if the membership holds, as the
-        # organization too.
+        view = _view_of(request)
+        if DEFAULT_DB_ALIAS in getattr(view, "_non_atomic_requests", ()):
+            return self.get_response(request)
+        org_id = None if getattr(view, "tenancy_without_active_org", False) else self._session_org(request)
+        if org_id is not None:
+            with tenant_context(org=org_id, user=user):
+                memberships = _memberships_of(user)
+                membership = next((m for m in memberships if m.organization_id == org_id), None)
+                if membership is not None:
+                    return self._as_member(request, membership, memberships)
+            # Not (or no longer) a member: that transaction read the memberships only.
+            forget_active_org(request)
         with tenant_context(user=user):
-            if runs_without_active_org(request.path_info, getattr(request, "urlconf", None)):
-                return self.get_response(request)
-            membership = self._active_membership(request, user)
-            if membership is None:
-                return self.get_response(request)
-            request.organization = membership.organization
-            request.membership = membership
-            # Pages, forms and the admin read and show times in the clinic's own zone,
-            # and dates in its own order (its locale's formats).
-            with (
-                tenant_context(org=membership.organization_id, user=user),
-                timezone.override(membership.organization.zone),
-                translation.override(membership.organization.locale),
-            ):
-                return self.get_response(request)
+            return self.get_response(request)
 
-    def _active_membership(self, request: HttpRequest, user) -> Membership | None:
+    def _as_member(self, request: HttpRequest, membership: Membership, memberships: list[Membership]) -> HttpResponse:
+        request.organization = membership.organization
+        request.membership = membership
+        # All of the user's memberships, read with the active one: the clinic switcher
+        # shows them without asking again (tenancy.session.memberships_for).
+        request.tenancy_memberships = memberships
+        # Pages, forms and the admin read and show times in the clinic's own zone,
+        # and dates in its own order (its locale's formats).
+        with timezone.override(membership.organization.zone), translation.override(membership.organization.locale):
+            return self.get_response(request)
+
+    def _session_org(self, request: HttpRequest) -> uuid.UUID | None:
         raw = request.session.get(SESSION_ORG_KEY)
         if not raw:
             return None
         try:
-            org_id = uuid.UUID(str(raw))
+            return uuid.UUID(str(raw))
         except ValueError:
             forget_active_org(request)
             return None
-        membership = Membership.objects.select_related("organization").filter(user=user, organization_id=org_id).first()
-        if membership is None:
-            forget_active_org(request)
-        return membership
+
+
+def _view_of(request: HttpRequest):
+    try:
+        return resolve(request.path_info, getattr(request, "urlconf", None)).func
+    except Resolver404:
+        return None
+
+
+def _memberships_of(user) -> list[Membership]:
+    # RLS shows a user their own memberships in any clinic, and their clinics.
+    return list(Membership.objects.select_related("organization").filter(user=user))

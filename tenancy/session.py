@@ -19,6 +19,15 @@ def memberships_for(user) -> list[Membership]:
     return list(memberships.exclude(organization__status=Organization.Status.CLOSED))
 
 
+def switchable_memberships(request: HttpRequest) -> list[Membership]:
+    """memberships_for(request.user), from the memberships the tenant middleware read
+    with the active one when it did (tenancy.middleware)."""
+    read = getattr(request, "tenancy_memberships", None)
+    if read is None:
+        return memberships_for(request.user)
+    return [m for m in read if m.organization.status != Organization.Status.CLOSED]
+
+
 def closed_memberships_for(user) -> list[Membership]:
     """The user's memberships in closed clinics (their owners may still fetch the export)."""
     memberships = Membership.objects.select_related("organization").filter(user=user)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from clinic.accounts.middleware import LAST_ACTIVITY_KEY
+from clinic.accounts.middleware import ACTIVITY_RESOLUTION_SECONDS, LAST_ACTIVITY_KEY
 from tenancy.session import SESSION_ORG_KEY
 from tests.conftest import login
 
@@ -25,10 +27,42 @@ def signed_in(client, org_a, staff_a, settings):
     return client
 
 
-def test_each_request_records_activity(signed_in):
+def test_a_request_records_activity_a_minute_after_the_last_record(signed_in):
+    idle_for(signed_in, ACTIVITY_RESOLUTION_SECONDS + 1)
     before = time.time()
     signed_in.get("/")
     assert signed_in.session[LAST_ACTIVITY_KEY] >= before
+
+
+def test_a_request_within_a_minute_of_the_last_record_writes_no_session(signed_in):
+    idle_for(signed_in, ACTIVITY_RESOLUTION_SECONDS - 5)
+    recorded = signed_in.session[LAST_ACTIVITY_KEY]
+    with CaptureQueriesContext(connection) as queries:
+        assert signed_in.get("/").status_code == 200
+    assert signed_in.session[LAST_ACTIVITY_KEY] == recorded
+    assert not [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+
+def test_an_unrecorded_request_brings_the_sign_out_forward_by_under_a_minute(signed_in, monkeypatch):
+    start = time.time()
+    idle_for(signed_in, 0)
+    moments = [start + 50, start + 50 + 29 * 60, start + 50 + 29 * 60 + 30 * 60 + 1]
+    statuses = []
+    for moment in moments:
+        monkeypatch.setattr("clinic.accounts.middleware.clock", lambda moment=moment: moment)
+        statuses.append(signed_in.get("/").status_code)
+    # The second request comes 29 min 50 s after the record: in time. It is recorded,
+    # so the third, 30 min 1 s after it, is too late.
+    assert statuses == [200, 200, 302]
+
+
+def test_a_short_timeout_records_activity_more_often(settings):
+    from clinic.accounts.middleware import activity_resolution_seconds
+
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 30
+    assert activity_resolution_seconds() == ACTIVITY_RESOLUTION_SECONDS
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 1
+    assert activity_resolution_seconds() == 6
 
 
 def test_a_user_active_within_the_timeout_stays_signed_in(signed_in):

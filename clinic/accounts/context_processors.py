@@ -10,8 +10,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
 from clinic.accounts.middleware import idle_timeout_seconds
-from clinic.messaging.selectors import inbox_count
-from tenancy.session import memberships_for
+from clinic.messaging.selectors import INBOX_COUNT_ATTRIBUTE, inbox_count
+from tenancy.session import switchable_memberships
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def shell(request: HttpRequest) -> dict:
     return {
         **badges,
         "nav_links": nav_links(request, badges),
-        # Lazy: one query, and only when the header is actually rendered.
-        "switchable_memberships": SimpleLazyObject(lambda: memberships_for(user)),
+        # Lazy: read only when the header is rendered, and then from the memberships
+        # the tenant middleware read (no query) when there is an active clinic.
+        "switchable_memberships": SimpleLazyObject(lambda: switchable_memberships(request)),
         "idle_timeout_seconds": idle_timeout_seconds(),
     }
 
@@ -100,4 +101,10 @@ def _badges(request: HttpRequest) -> dict:
     one cheap query each, run only when a page shows it, and at most once."""
     if getattr(request, "membership", None) is None:
         return {}
-    return {"sms_inbox_count": SimpleLazyObject(inbox_count)}
+    return {"sms_inbox_count": SimpleLazyObject(lambda: _inbox_count(request))}
+
+
+def _inbox_count(request: HttpRequest) -> int:
+    # The inbox page counts the same texts for its pages (INBOX_COUNT_ATTRIBUTE).
+    known = getattr(request, INBOX_COUNT_ATTRIBUTE, None)
+    return inbox_count() if known is None else known

@@ -1,6 +1,7 @@
 """Sign out a user who has made no request for SESSION_IDLE_TIMEOUT_MINUTES, or who
 signed in more than SESSION_ABSOLUTE_LIFETIME_HOURS ago, and keep signed-in pages out
-of every cache.
+of every cache. Activity is recorded at most once a minute, so that reading a page
+writes nothing (ACTIVITY_RESOLUTION_SECONDS).
 
 Clinic screens are shared: a workstation left signed in at the front desk must not
 keep showing patients. The last activity lives in the server-side session, so the
@@ -32,6 +33,13 @@ SIGNED_OUT_IDLE_KEY = "accounts_signed_out_idle"
 SIGNED_OUT_LIFETIME_KEY = "accounts_signed_out_lifetime"
 
 
+# Activity is recorded at most this often: a page that only reads writes nothing,
+# not even its session, between two records. The cost is that a session may be
+# signed out up to this much before its last request's timeout, never after; a
+# short timeout records more often (activity_resolution_seconds).
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
 def clock() -> float:
     """Seconds since the epoch: the one clock of these rules, which tests move."""
     return time.time()
@@ -39,6 +47,11 @@ def clock() -> float:
 
 def idle_timeout_seconds() -> int:
     return settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+
+
+def activity_resolution_seconds() -> float:
+    """A minute, or a tenth of the idle timeout when that is shorter than ten minutes."""
+    return min(ACTIVITY_RESOLUTION_SECONDS, idle_timeout_seconds() / 10)
 
 
 def absolute_lifetime_seconds() -> int:
@@ -71,7 +84,8 @@ class IdleTimeoutMiddleware:
         last_activity = request.session.get(LAST_ACTIVITY_KEY)
         if _is_number(last_activity) and now - last_activity > idle_timeout_seconds():
             return self._sign_out(request, SIGNED_OUT_IDLE_KEY)
-        request.session[LAST_ACTIVITY_KEY] = now
+        if not _is_number(last_activity) or now - last_activity >= activity_resolution_seconds():
+            request.session[LAST_ACTIVITY_KEY] = now
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response

@@ -26,6 +26,7 @@ Action = AuditEvent.Action
 SIGN_IN_ACTIONS = {Action.LOGIN, Action.LOGIN_FAILED, Action.LOGOUT}
 ERASED = "Patient (erased)"
 # Records no id can be looked up for: the clinic's settings, the trail itself.
+MEMBERSHIP = "tenancy.Membership"
 FIXED_NAMES = {
     "audit.AuditEvent": "Audit trail",
     "messaging.Retention": "Old texts and webhook data",
@@ -35,18 +36,29 @@ FIXED_NAMES = {
 }
 
 
-def name_events(events: Iterable[AuditEvent], clinic) -> None:
-    """Give each event of a page `record_name`, `actor_name` and `patient_name`."""
+def name_events(events: Iterable[AuditEvent], clinic, clinic_members: list[Membership] | None = None) -> None:
+    """Give each event of a page `record_name`, `actor_name` and `patient_name`.
+    `clinic_members`: all of the clinic's memberships with their users, when the page
+    has read them already; the members are then named from them."""
     events = list(events)
     patients = _patient_names(event.patient_id for event in events)
     accounts = (event.object_id for event in events if event.object_type == "accounts.User")
-    members = _member_names([*(event.actor_user_id for event in events), *accounts])
+    if clinic_members is None:
+        members = _member_names([*(event.actor_user_id for event in events), *accounts])
+    else:
+        members = {membership.user_id: str(membership.user) for membership in clinic_members}
     keys = _key_names(event.actor_api_key_id for event in events)
     by_type = defaultdict(set)
     for event in events:
         if event.object_id and event.object_type in LOADERS:
             by_type[event.object_type].add(event.object_id)
-    loaded = {kind: LOADERS[kind](ids, clinic, patients) for kind, ids in by_type.items()}
+    loaded = {kind: LOADERS[kind](ids, clinic, patients) for kind, ids in by_type.items() if kind != MEMBERSHIP}
+    if MEMBERSHIP in by_type:
+        ids = by_type[MEMBERSHIP]
+        rows = clinic_members
+        if rows is None:
+            rows = Membership.objects.filter(pk__in=ids).select_related("user")
+        loaded[MEMBERSHIP] = _members(ids, rows)
     for event in events:
         event.patient_name = patients.get(event.patient_id, "Patient (deleted)") if event.patient_id else ""
         event.actor_name = (
@@ -149,9 +161,8 @@ def _patients(ids, clinic, patients) -> dict:
     return {pk: name if name == ERASED else _joined("Patient", name) for pk, name in patients.items() if pk in ids}
 
 
-def _members(ids, clinic, patients) -> dict:
-    rows = Membership.objects.filter(pk__in=ids).select_related("user")
-    return {membership.pk: _joined("Member", str(membership.user)) for membership in rows}
+def _members(ids, rows: Iterable[Membership]) -> dict:
+    return {membership.pk: _joined("Member", str(membership.user)) for membership in rows if membership.pk in ids}
 
 
 def _named(model, label: str, name: Callable, *related: str) -> Callable:
@@ -164,7 +175,6 @@ def _named(model, label: str, name: Callable, *related: str) -> Callable:
 LOADERS: dict[str, Callable] = {
     "appointments.Appointment": _appointments,
     "appointments.Patient": _patients,
-    "tenancy.Membership": _members,
     "appointments.Provider": _named(Provider, "Provider", lambda row: row.display_name),
     "appointments.AppointmentType": _named(AppointmentType, "Appointment type", lambda row: row.name),
     "api.ApiKey": _named(ApiKey, "API key", lambda row: row.name),

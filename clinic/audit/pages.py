@@ -48,13 +48,14 @@ CSV_COLUMNS = (
 def audit_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return search_redirect(request, {name: request.POST.get(name, "")[:TERM_MAX_LENGTH] for name in FILTERS})
-    form = AuditFilterForm(recall(request) or _link_filters(request), members=clinic_members())
+    members = clinic_members()
+    form = AuditFilterForm(recall(request) or _link_filters(request), members=members)
     filters = form.cleaned_data if form.is_valid() else {}
     events = filtered_events(filters, request.organization.zone)
     if request.GET.get("format") == "csv" and form.is_valid():
         return _csv(events, filters)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    name_events(page.object_list, request.organization)
+    name_events(page.object_list, request.organization, members)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "about": _about(filters)}

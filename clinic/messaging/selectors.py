@@ -82,6 +82,10 @@ def awaiting_answer(phones: Iterable[str], now: dt.datetime | None = None) -> di
     return {phone: list(by_id.values()) for phone, by_id in waiting.items()}
 
 
+# Where a page that counted the inbox already leaves the count for the navigation.
+INBOX_COUNT_ATTRIBUTE = "sms_inbox_count"
+
+
 def inbox_count() -> int:
     # One COUNT on the partial index msg_org_inbox_idx.
     return SmsMessage.objects.filter(needs_attention=True, handled_at__isnull=True).count()

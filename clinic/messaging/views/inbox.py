@@ -18,7 +18,7 @@ from clinic.appointments.models import Patient
 from clinic.appointments.views.common import next_url
 from clinic.messaging.forms import ReplyForm
 from clinic.messaging.models import SmsMessage
-from clinic.messaging.selectors import awaiting_answer, inbox_messages
+from clinic.messaging.selectors import INBOX_COUNT_ATTRIBUTE, awaiting_answer, inbox_messages
 from clinic.messaging.services import inbox_mark_handled, send_text_by_hand
 from tenancy.decorators import org_required
 
@@ -57,6 +57,7 @@ def _unmatched_reply(message: SmsMessage) -> bool:
 
 def _render_inbox(request: HttpRequest, failed: tuple[SmsMessage, ReplyForm] | None = None) -> HttpResponse:
     page = Paginator(inbox_messages(), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    setattr(request, INBOX_COUNT_ATTRIBUTE, page.paginator.count)  # the navigation's badge counts the same
     forms = {failed[0].pk: failed[1]} if failed else {}
     waiting = awaiting_answer({m.from_number for m in page.object_list if _unmatched_reply(m)})
     items = [_item(message, forms.pop(message.pk, None), waiting) for message in page.object_list]
