@@ -33,6 +33,9 @@ ACTIVE_CLINIC = re.compile(r'data-testid="active-clinic">([^<]*)<')
 # Bookings go to distinct half hours from here on: no two requests compete for a slot,
 # so any duplicate in the database afterwards is a booking made twice.
 FIRST_SLOT = dt.datetime(2031, 1, 6, 0, 0, tzinfo=dt.UTC)
+# Those half hours run round the clock, so every booking confirms the booking guards'
+# warnings (clinic.appointments.guards.CODES) as an integrator booking a night shift would.
+ALL_WARNINGS = ["in_past", "outside_working_hours", "provider_day_off", "night_time"]
 
 
 @dataclass
@@ -247,6 +250,7 @@ class ApiClient(VirtualUser):
             "provider": self.rng.choice(ids["providers"]),
             "appointment_type": self.rng.choice(ids["types"]),
             "starts_at": starts_at,
+            "override_warnings": ALL_WARNINGS,
         }
         headers = {"Idempotency-Key": str(uuid.uuid4())}
         for _ in range(60):
