@@ -27,7 +27,7 @@ MONTH_FIRST, DAY_FIRST = "en-us", "en-gb"
 
 def locale_for_timezone(zone: str) -> str:
     """The usual locale of the country of `zone`; the site's own for a zone of no
-    country (UTC). Migration tenancy/0014 filled existing clinics the same way."""
+    country (UTC). Migration tenancy/0015 filled existing clinics the same way."""
     country = zone_country(zone)
     if country is None:
         return settings.LANGUAGE_CODE

@@ -76,7 +76,7 @@ def test_the_order_comes_from_the_time_zones_country():
 
 
 def test_the_migration_filled_existing_clinics_as_new_ones_are_filled():
-    """tenancy/0014 keeps its own copy of the rule (a migration must not change with the
+    """tenancy/0015 keeps its own copy of the rule (a migration must not change with the
     app); both must give every zone of the tz database the same order."""
     migration = importlib.import_module("tenancy.migrations.0015_organization_locale")
     day_first = set(migration._day_first_zones())

@@ -28,6 +28,7 @@ from clinic.audit.models import AuditEvent
 from clinic.messaging.models import SmsMessage, SmsSettings
 from clinic.messaging.retention import prune_all
 from tenancy.context import tenant_context
+from tenancy.database import OWNER_ALIAS
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"])
@@ -118,7 +119,7 @@ def test_it_deletes_old_webhook_events_and_deliveries_and_keeps_recent_ones(org_
     hook = endpoint(org_a)
     old_event, old_delivery = delivered_event(org_a, hook, days_old=91)
     new_event, new_delivery = delivered_event(org_a, hook, days_old=89)
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     assert ids(org_a, WebhookEvent) == {new_event.id}
     assert ids(org_a, WebhookDelivery) == {new_delivery.id}
     assert ids(org_a, WebhookEndpoint) == {hook.id}
@@ -129,7 +130,7 @@ def test_the_webhook_period_is_a_setting(org_a, settings):
     hook = endpoint(org_a)
     _, old = delivered_event(org_a, hook, days_old=11)
     _, kept = delivered_event(org_a, hook, days_old=9)
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     assert ids(org_a, WebhookDelivery) == {kept.id}
 
 
@@ -140,7 +141,7 @@ def test_it_blanks_old_texts_bodies_keeping_the_log_entry(org_a, people_a):
     recent = text(org_a, days_old=59, patient_id=patient_id)
     old_reply = text(org_a, days_old=61, direction="in", patient_id=patient_id)
     still_queued = text(org_a, days_old=61, status=SmsMessage.Status.QUEUED)
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     assert ids(org_a, SmsMessage) == {old.id, recent.id, old_reply.id, still_queued.id}
     assert body_of(org_a, old) == "" and body_of(org_a, old_reply) == ""
     assert body_of(org_a, recent) == "A text 59 days old"
@@ -155,7 +156,7 @@ def test_it_deletes_old_unmatched_inbound_texts(org_a):
     keep_texts_for(org_a, 60)
     old = text(org_a, days_old=61, direction="in")
     recent = text(org_a, days_old=30, direction="in")
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     assert ids(org_a, SmsMessage) == {recent.id}
     assert old.id not in ids(org_a, SmsMessage)
     assert body_of(org_a, recent) == "A text 30 days old"
@@ -164,7 +165,7 @@ def test_it_deletes_old_unmatched_inbound_texts(org_a):
 def test_each_clinic_keeps_texts_for_its_own_period(org_a, org_b):
     keep_texts_for(org_a, 60)  # clinic B keeps the default, 365 days
     a_100, b_100, b_400 = text(org_a, days_old=100), text(org_b, days_old=100), text(org_b, days_old=400)
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     assert body_of(org_a, a_100) == ""
     assert body_of(org_b, b_100) == "A text 100 days old"
     assert body_of(org_b, b_400) == ""
@@ -177,7 +178,7 @@ def test_each_clinic_records_what_was_removed_in_its_audit_trail(org_a, org_b):
     hook = endpoint(org_a)
     delivered_event(org_a, hook, days_old=100)
     untouched = text(org_b, days_old=100)
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     (event,) = prune_events(org_a)
     assert event.actor_type == AuditEvent.Actor.SYSTEM
     assert event.changed_fields == sorted(
@@ -189,7 +190,7 @@ def test_each_clinic_records_what_was_removed_in_its_audit_trail(org_a, org_b):
         ]
     )
     assert prune_events(org_b) == [] and body_of(org_b, untouched) != ""
-    prune_all(NOW)  # nothing left to remove: nothing more recorded
+    prune_all(NOW, using=OWNER_ALIAS)  # nothing left to remove: nothing more recorded
     assert len(prune_events(org_a)) == 1
 
 
@@ -198,7 +199,7 @@ def test_it_clears_replaced_secrets_whose_window_is_over(org_a):
     running = endpoint(
         org_a, previous_secret=signing.new_secret(), previous_secret_expires_at=NOW + dt.timedelta(hours=1)
     )
-    prune_all(NOW)
+    prune_all(NOW, using=OWNER_ALIAS)
     with as_owner(org_a):
         rows = {row.pk: row for row in WebhookEndpoint.objects.using(OWNER).all()}
     assert (rows[over.pk].previous_secret, rows[over.pk].previous_secret_expires_at) == ("", None)

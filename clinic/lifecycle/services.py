@@ -33,7 +33,6 @@ from clinic.lifecycle.status import grace_ends_at
 from clinic.messaging import tasks as sms_tasks
 from clinic.messaging.models import SmsMessage
 from tenancy.context import granted, tenant_context
-from tenancy.database import OWNER_ALIAS
 from tenancy.jobs import defer_on_commit
 from tenancy.models import Organization
 
@@ -138,7 +137,7 @@ def in_grace_period(clinic: Organization, now: dt.datetime | None = None) -> boo
     return ends is not None and (now or timezone.now()) < ends
 
 
-def clinics_due_for_purge(now: dt.datetime | None = None, *, using: str = OWNER_ALIAS) -> list:
+def clinics_due_for_purge(now: dt.datetime | None = None, *, using: str) -> list:
     """The ids of clinics closed longer ago than the grace period: the one pre-tenant
     question the purge asks (`tenancy_closed_clinics`, migration tenancy/0007)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CLOSED_CLINIC_GRACE_DAYS)
@@ -147,13 +146,13 @@ def clinics_due_for_purge(now: dt.datetime | None = None, *, using: str = OWNER_
         return [row[0] for row in cursor.fetchall()]
 
 
-def clinic_purge(*, organization_id, now: dt.datetime | None = None, using: str = OWNER_ALIAS) -> bool:
+def clinic_purge(*, organization_id, now: dt.datetime | None = None, using: str) -> bool:
     """Delete a closed clinic whose grace period is over, and by the database's ON
     DELETE CASCADE every row of it in every tenant table (append-only ones included:
     PostgreSQL runs a cascade as the table's owner) and every membership.
 
     Only the owner role may delete a clinic (tenancy/0010_membership_guards), so this
-    runs on its alias, which only privileged commands have; FORCE ROW LEVEL SECURITY
+    runs on its alias (`using`), which only privileged commands open; FORCE ROW LEVEL SECURITY
     binds that role too, so it works in the clinic's own tenant context, signed on that
     connection. Re-checked under the row lock: a clinic reopened or closed only
     recently is left alone (False)."""
@@ -168,7 +167,7 @@ def clinic_purge(*, organization_id, now: dt.datetime | None = None, using: str 
     return True
 
 
-def purge_closed_clinics(now: dt.datetime | None = None, *, using: str = OWNER_ALIAS) -> int:
+def purge_closed_clinics(now: dt.datetime | None = None, *, using: str) -> int:
     """Delete every clinic due (each in a transaction of its own); how many were."""
     due = clinics_due_for_purge(now, using=using)
     return sum(clinic_purge(organization_id=org_id, now=now, using=using) for org_id in due)

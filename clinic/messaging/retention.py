@@ -21,10 +21,9 @@ from django.utils import timezone
 from clinic.messaging.models import MIN_TEXT_RETENTION_DAYS
 from clinic.messaging.services import messaging_prune_clinic
 from tenancy.context import tenant_context
-from tenancy.database import OWNER_ALIAS
 
 
-def clinics_due(now: dt.datetime, *, using: str = OWNER_ALIAS) -> list[uuid.UUID]:
+def clinics_due(now: dt.datetime, *, using: str) -> list[uuid.UUID]:
     """The clinics that may have something to prune. Texts are asked for with the
     shortest period a clinic may choose; each clinic's own is applied later."""
     webhooks_before = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
@@ -37,10 +36,9 @@ def clinics_due(now: dt.datetime, *, using: str = OWNER_ALIAS) -> list[uuid.UUID
     return sorted(clinics)
 
 
-def prune_all(
-    now: dt.datetime | None = None, *, dry_run: bool = False, using: str = OWNER_ALIAS
-) -> dict[uuid.UUID, dict[str, int]]:
-    """Prune every clinic due, each in a transaction of its own: what each removed."""
+def prune_all(now: dt.datetime | None = None, *, using: str, dry_run: bool = False) -> dict[uuid.UUID, dict[str, int]]:
+    """Prune every clinic due, each in a transaction of its own: what each removed.
+    `using` is the owner's connection, which only the privileged command opens."""
     now = now or timezone.now()
     results = {}
     for org_id in clinics_due(now, using=using):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from clinic.lifecycle.services import clinics_due_for_purge, purge_closed_clinics
+from tenancy.database import OWNER_ALIAS
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options) -> None:
         if dry_run:
-            self.stdout.write(f"{len(clinics_due_for_purge())} closed clinic(s) due for deletion.")
+            self.stdout.write(f"{len(clinics_due_for_purge(using=OWNER_ALIAS))} closed clinic(s) due for deletion.")
             return
-        deleted = purge_closed_clinics()
+        deleted = purge_closed_clinics(using=OWNER_ALIAS)
         self.stdout.write(f"Deleted {deleted} closed clinic(s) and all their data.")

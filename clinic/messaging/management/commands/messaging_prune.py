@@ -27,7 +27,7 @@ class Command(BaseCommand):
                 "messaging_prune runs as the owner role: run it as `manage.py messaging_prune` "
                 "with DB_OWNER_USER and DB_OWNER_PASSWORD set."
             )
-        results = prune_all(dry_run=dry_run)
+        results = prune_all(dry_run=dry_run, using=OWNER_ALIAS)
         totals: dict[str, int] = {}
         for counts in results.values():
             for name, count in counts.items():
