@@ -1,5 +1,6 @@
 """`manage.py check --deploy` passes, warnings included, with the production settings
-README lists (its "Production" block, read from README itself, so the two cannot drift)."""
+the operations guide lists (the block in docs/operations/production.md, read from the
+page itself, so the two cannot drift)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,19 @@ from tests.conftest import run_manage
 
 pytestmark = pytest.mark.django_db
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PRODUCTION_PAGE = Path(__file__).resolve().parent.parent / "docs" / "operations" / "production.md"
 
 
 def production_block() -> dict[str, str]:
-    """The variables of the first ```sh block after README's "### Production" heading."""
-    text = README.read_text()
-    section = text[text.index("\n### Production\n") :]
+    """The variables of the first ```sh block of the production page."""
+    text = PRODUCTION_PAGE.read_text()
+    section = text[text.index("# Production\n") :]
     block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
     return dict(line.split("=", 1) for line in block.splitlines() if line and not line.startswith("#"))
 
 
 def check_deploy(variables: dict[str, str]):
-    # README's placeholders, made real: a secret key and a Fernet key of this run's own.
+    # The page's placeholders, made real: a secret key and a Fernet key of this run's own.
     env = {
         **variables,
         "SECRET_KEY": secrets.token_urlsafe(64),
@@ -41,7 +42,7 @@ def check_deploy(variables: dict[str, str]):
     return run_manage("check", "--deploy", "--fail-level", "WARNING", env=env, timeout=120)
 
 
-def test_readme_lists_the_production_settings():
+def test_the_production_page_lists_the_production_settings():
     variables = production_block()
     assert variables["DEBUG"] == "false"
     assert variables["SECURE_SSL_REDIRECT"] == "true"
