@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint test-tools screenshots bench bench-small bench-http bench-sms bench-webhooks bench-fairness soak openapi stop-db clean-db
+.PHONY: run test setup db lint test-tools docs docs-check screenshots bench bench-small bench-http bench-sms bench-webhooks bench-fairness soak openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -37,8 +37,17 @@ lint: setup
 test-tools:
 	@bash scripts/ensure_test_tools.sh
 
-test: setup test-tools lint
+test: setup test-tools lint docs-check
 	$(VENV)/bin/pytest
+
+# The documentation site (mkdocs.yml, docs/). docs serves it while pages are edited;
+# docs-check builds it with --strict into .site/ (git-ignored), so a broken link or
+# anchor fails make test. Neither fetches anything.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve -a 127.0.0.1:8001
+
+docs-check: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # Retake the screenshots in docs/screenshots (the browser tests only; `make test` leaves them be).
 screenshots: setup test-tools
@@ -83,7 +92,7 @@ bench-webhooks: setup
 bench-fairness: setup
 	$(PY) -m bench.fairness
 
-# Isolation and recovery under load, and bad input (bench/soak, README "Soak test"): about 8 minutes.
+# Isolation and recovery under load, and bad input (bench/soak, docs/operations/soak.md): about 8 minutes.
 # SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.
 soak: setup
 	$(PY) -m bench.soak $(SOAK_ARGS)
