@@ -1,5 +1,5 @@
 """Settings for Clinic. Every deploy-specific value comes from the environment
-(or a `.env` file in the checkout); README lists each variable with its default."""
+(or a `.env` file in the checkout); docs/operations/configuration.md lists each variable with its default."""
 
 from __future__ import annotations
 

@@ -150,7 +150,4 @@ def _as_errors(find_problems) -> list[checks.CheckMessage]:
         problems = find_problems()
     except DatabaseError as exc:
         return [checks.Error(f"Cannot inspect the database: {exc}", id="tenancy.E010")]
-    return [
-        checks.Error(problem, hint="See README, 'Tenancy and Row-Level Security'.", id="tenancy.E011")
-        for problem in problems
-    ]
+    return [checks.Error(problem, hint="See docs/security/tenancy.md.", id="tenancy.E011") for problem in problems]

@@ -120,7 +120,7 @@ def raw_connection(alias: str = "default"):
 def delete_committed_clinics(*org_ids, users=()) -> None:
     """Remove clinics a test committed, with all their rows (ON DELETE CASCADE), then
     `users`. As the owner role, in each clinic's proven tenant: the runtime role may
-    not delete a clinic (README, 'What SQL injection can and cannot do')."""
+    not delete a clinic (docs/security/sql-injection.md)."""
     with raw_connection(OWNER_ALIAS) as conn:
         for org_id in org_ids:
             with conn.transaction():

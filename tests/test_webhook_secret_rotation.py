@@ -1,6 +1,6 @@
 """Rotating an endpoint's signing secret: the new secret is shown once; until the
 rotation window ends each delivery carries two signatures (new and old, each verified
-here with the app's verifier and independently, as the README tells integrators);
+here with the app's verifier and independently, as the integrator guide tells integrators);
 after it only the new one signs. The API and the staff page rotate through the one
 service, which records an audit event; another clinic's endpoint is a 404, bad input
 a 4xx that changes nothing."""

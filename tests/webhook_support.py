@@ -77,7 +77,7 @@ class Receiver:
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes, *, tolerance: int = 300) -> bool:
-    """What the README tells integrators to do (Standard Webhooks)."""
+    """What the integrator guide (docs/integrators/webhooks.md) tells integrators to do (Standard Webhooks)."""
     key = base64.b64decode(secret.removeprefix("whsec_"))
     message_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
     if abs(time.time() - int(timestamp)) > tolerance:

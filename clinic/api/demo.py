@@ -1,5 +1,5 @@
 """API keys of the demo clinics (manage.py seed_demo): one read/write and one read-only
-key per clinic, printed with the demo sign-ins so the README's curl examples work."""
+key per clinic, printed with the demo sign-ins so the API quick start's curl examples work (docs/integrators/api.md)."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ ERASED_NAME = "Erased"
 @transaction.atomic
 def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str, Any]:
     """Everything the clinic holds about one patient, as plain data (see
-    README, 'Patient data rights'); recorded as an `export` event."""
+    docs/admin/data-rights.md); recorded as an `export` event."""
     appointments = Appointment.objects.filter(patient=patient).select_related("provider", "appointment_type")
     history = AppointmentStatusChange.objects.filter(appointment__patient=patient).order_by("changed_at")
     by_appointment: dict[uuid.UUID, list] = {}

@@ -16,7 +16,7 @@ def calendar_credentials_keys(app_configs, **kwargs) -> list[checks.CheckMessage
         checks.Warning(
             "CALENDAR_CREDENTIALS_KEYS is empty: CalDAV calendar passwords cannot be stored, so connecting "
             "a calendar fails.",
-            hint="Set it to a Fernet key (README: Calendar connections (CalDAV)).",
+            hint="Set it to a Fernet key (docs/staff/calendars.md: Calendar connections (CalDAV)).",
             id="calendars.W001",
         )
     ]

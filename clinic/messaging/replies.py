@@ -4,7 +4,7 @@ CANCEL is an opt-out here, not a cancellation: carriers treat it as one, so a
 patient who texts it expects to hear nothing more. Cancelling is N, NO or 2.
 
 YES means one thing while an appointment of the number awaits an answer (it confirms
-it, like C) and another otherwise (an opt-in keyword; README, "Messaging compliance").
+it, like C) and another otherwise (an opt-in keyword; docs/admin/sms-compliance.md).
 Every other keyword means the same whatever awaits: STOP and its kin (CANCEL
 included) always opt out, START and UNSTOP always opt in."""
 

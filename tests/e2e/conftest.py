@@ -25,7 +25,7 @@ import pytest
 from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
 
 ROOT = Path(__file__).resolve().parents[2]
-# The screenshots README shows. They are rewritten only on request (`make screenshots`
+# The screenshots README and the docs show. They are rewritten only on request (`make screenshots`
 # sets WRITE_SCREENSHOTS=1), so a test run leaves the checkout as it was; otherwise
 # they go to a temporary directory, the pages still rendered and captured whole.
 SCREENSHOTS = ROOT / "docs" / "screenshots"

@@ -1,7 +1,7 @@
 """Create or repair the database, its three roles and their grants. Idempotent.
 
 Connects with the credentials in DATABASE_URL (or the embedded server's superuser);
-needs a role allowed to create roles. See README, 'Database roles'."""
+needs a role allowed to create roles. See docs/security/database-roles.md."""
 
 from __future__ import annotations
 

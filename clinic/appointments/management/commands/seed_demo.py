@@ -139,7 +139,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nDemo clinics are ready. Sign in with:"))
         for username, role in rows:
             self.stdout.write(f"  {username:<16} password {DEMO_PASSWORD}   {role}")
-        self.stdout.write(self.style.SUCCESS("\nAPI keys (shown only now; see README, 'API quick start'):"))
+        self.stdout.write(self.style.SUCCESS("\nAPI keys (shown only now; see docs/integrators/api.md):"))
         for description, key in self.api_keys:
             self.stdout.write(f"  {key}   {description}")
 
