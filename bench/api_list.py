@@ -40,9 +40,9 @@ def main() -> None:
 
     settings.ROOT_URLCONF = "bench.api_list_urls"
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
 
-    _rebuild_database()
+    rebuild_database()
     key = _load()
     drf, plain = _measure(key, args.rounds)
     ratio = statistics.median(plain) / statistics.median(drf)

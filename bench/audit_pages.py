@@ -30,9 +30,9 @@ def main() -> None:
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
 
-    _rebuild_database()
+    rebuild_database()
     client, urls = _load()
     results = _measure(client, urls, args.rounds)
     print(

@@ -42,10 +42,10 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
     from bench.scale_http import start_server, stop_server
 
-    _rebuild_database()
+    rebuild_database()
     cookies = _signed_in_cookies()
     log = Path(tempfile.gettempdir()) / "clinic-bench-http.log"
     server, url = start_server(database, log)

@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 
+from bench.database import rebuild_database
 from bench.measure import percentile, samples_ms
 
 
@@ -35,7 +36,7 @@ def main() -> None:
     import django
 
     django.setup()
-    _rebuild_database()
+    rebuild_database()
     from bench.generate import generate
 
     started = time.perf_counter()
@@ -48,20 +49,6 @@ def main() -> None:
     print(f"data: {args.clinics} clinics x ({args.providers} providers, {args.patients} patients), {rows} appointments")
     print(f"load (bulk insert through RLS WITH CHECK): {load_seconds:.1f}s, {rows / load_seconds:,.0f} appointments/s")
     _report(orgs[len(orgs) // 2], args.repeat)
-
-
-def _rebuild_database() -> None:
-    import psycopg
-    from django.conf import settings
-    from django.core.management import call_command
-    from psycopg import sql
-
-    server = settings.DATABASE_SERVER
-    with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(server.name)))
-    call_command("db_roles", verbosity=0)
-    call_command("migrate", database="owner", verbosity=0)
-    call_command("db_roles", verbosity=0)
 
 
 def _timed(run, repeat: int) -> tuple[float, float]:

@@ -75,11 +75,11 @@ def _data(clinics: int, *, reuse: bool):
     from django.core.management import call_command
     from django.db import connections
 
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
     from clinic.appointments.load_data import load_clinics
 
     if not reuse or len(load_clinics(1)) != clinics or not load_clinics(2):
-        _rebuild_database()
+        rebuild_database()
         started = time.perf_counter()
         call_command("generate_load_data", clinics=clinics, skew=True, seed=1)
         took = time.perf_counter() - started

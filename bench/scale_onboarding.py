@@ -34,10 +34,10 @@ def _serve() -> None:
     import django
 
     django.setup()
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
 
     count = int(sys.argv[2])
-    _rebuild_database()
+    rebuild_database()
     started = time.perf_counter()
     numbers = iter(range(10**9))
     for _ in range(count):

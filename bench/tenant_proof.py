@@ -39,10 +39,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from bench.database import rebuild_database
     from bench.generate import generate
-    from bench.run import _rebuild_database
 
-    _rebuild_database()
+    rebuild_database()
     orgs = generate(clinics=args.clinics, providers=6, patients=2000, days=60)
     machine = f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")

@@ -40,9 +40,9 @@ def fresh_database(name: str, **environment: str) -> None:
     import django
 
     django.setup()
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
 
-    _rebuild_database()
+    rebuild_database()
 
 
 def machine() -> str:

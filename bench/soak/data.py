@@ -34,9 +34,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
 
-    _rebuild_database()
+    rebuild_database()
     result = world(args.clinics, args.switchers) if args.what == "world" else texts(args.clinics, args.appointments)
     result["server"] = _server()
     with open(args.out, "w") as out:
