@@ -46,7 +46,7 @@ class Surface(enum.StrEnum):
     TASK = "task"  # the value tenancy.status passes for a worker job; detail: the task's name
     INBOUND_SMS = "inbound_sms"  # detail: what the text means (clinic.messaging.replies.Intent)
     OUTBOUND_SMS = "outbound_sms"  # detail: the message's kind (SmsMessage.Kind)
-    INBOUND_VOICE = "inbound_voice"  # detail: "voicemail" (a call, its recording and transcript)
+    INBOUND_VOICE = "inbound_voice"  # detail: "voicemail" (a message and its callbacks) or "forward"
 
 
 class Verdict(enum.StrEnum):

@@ -92,8 +92,10 @@ def _unknown_number(number: str) -> HttpResponse:
     return _plain("No clinic uses this number.", 404)
 
 
-def _verdict(org_id) -> Verdict:
-    return decide(Organization.objects.get(pk=org_id), Surface.INBOUND_VOICE, "voicemail")
+def _verdict(org_id, detail: str = "voicemail") -> Verdict:
+    """"voicemail": taking a message (a suspended clinic may); "forward": ringing the
+    front desk (only an open clinic)."""
+    return decide(Organization.objects.get(pk=org_id), Surface.INBOUND_VOICE, detail)
 
 
 @csrf_exempt
@@ -107,15 +109,14 @@ def twilio_call(request: HttpRequest) -> HttpResponse:
     if org_id is None:
         return _unknown_number(to_number)
     with tenant_context(org=org_id), acting_as(WEBHOOK_ACTOR):
-        verdict = _verdict(org_id)
-        if verdict is Verdict.CLOSED:
+        if _verdict(org_id) is Verdict.CLOSED:
             logger.info("call %s to a closed clinic; hung up", fields["CallSid"])
             return twiml.hang_up()
         voice = services.voice_settings_get()
         clinic = Organization.objects.get(pk=org_id)
         forwarding = (
-            verdict is Verdict.ALLOW
-            and bool(voice.forward_to)
+            bool(voice.forward_to)
+            and _verdict(org_id, "forward") is Verdict.ALLOW
             and voice.is_open(timezone.localtime(timezone.now(), clinic.zone))
         )
         services.call_received(
