@@ -93,7 +93,7 @@ def _unknown_number(number: str) -> HttpResponse:
 
 
 def _verdict(org_id, detail: str = "voicemail") -> Verdict:
-    """"voicemail": taking a message (a suspended clinic may); "forward": ringing the
+    """Detail "voicemail": taking a message (a suspended clinic may); "forward": ringing the
     front desk (only an open clinic)."""
     return decide(Organization.objects.get(pk=org_id), Surface.INBOUND_VOICE, detail)
 
