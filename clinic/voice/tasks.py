@@ -30,6 +30,7 @@ from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from clinic.audit.trail import Actor, ActorInfo, acting_as
 from clinic.voice import download, services
 from clinic.voice.backends import backend
 from clinic.voice.models import DEFAULT_RETENTION_DAYS, Voicemail
@@ -38,6 +39,7 @@ from tenancy.jobs import defer_per_clinic, tenant_task
 logger = logging.getLogger(__name__)
 
 QUEUE = "voice"
+JOB_ACTOR = ActorInfo(Actor.JOB, label="Recording job")
 MAX_ATTEMPTS = 6
 
 
@@ -75,7 +77,7 @@ def process_recording(*, organization_id: str, voicemail_id: str, step) -> str:
             return "failed"
         logger.info("voicemail %s: attempt %s failed (%s); trying again later", voicemail_id, attempt, exc)
         raise RetryLater(str(exc)) from None
-    with step():
+    with step(), acting_as(JOB_ACTOR):
         stored = services.voicemail_store(
             voicemail_id=voicemail_id, content=recording.content, content_type=recording.content_type
         )
