@@ -18,7 +18,7 @@ from clinic.appointments.models import Patient
 from clinic.messaging.models import SmsSettings
 from clinic.voice import services
 from clinic.voice.backends import SAMPLE_WAV
-from clinic.voice.models import Voicemail
+from clinic.voice.models import Voicemail, VoiceSettings
 
 MESSAGES = (
     "Hello, this is about my appointment next week. I need to come a little later, after four if possible. "
@@ -42,7 +42,7 @@ def leave_demo_voicemails(clinic_name: str) -> int:
     sms_settings = SmsSettings.objects.first()
     if sms_settings is None or not sms_settings.sender_number:
         return 0
-    if not services.voice_settings_get().pk:
+    if not VoiceSettings.objects.exists():
         services.voice_settings_save(greeting=GREETING.format(clinic=clinic_name))
     waiting = Voicemail.objects.filter(handled_at__isnull=True).exclude(status=Voicemail.Status.AWAITING).count()
     if waiting >= ENOUGH_WAITING:

@@ -16,11 +16,15 @@ from django.urls import reverse
 SALT = "clinic.voice.audio-link"
 
 
-def audio_link(voicemail, key_id=None) -> str:
-    """The link, naming the API key that asked for it (`key_id`), if any, for the audit trail."""
+def audio_link(voicemail, key_id=None, request=None) -> str:
+    """The link, naming the API key that asked for it (`key_id`), if any, for the audit
+    trail; on the host the API was asked on (`request`), else on SMS_LINK_BASE_URL (an
+    event, written by no request)."""
     data = {"o": str(voicemail.organization_id), "v": str(voicemail.pk), "k": str(key_id) if key_id else ""}
-    token = signing.dumps(data, salt=SALT)
-    return settings.SMS_LINK_BASE_URL.rstrip("/") + reverse("voice_audio:link", args=[token])
+    path = reverse("voice_audio:link", args=[signing.dumps(data, salt=SALT)])
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.SMS_LINK_BASE_URL.rstrip("/") + path
 
 
 def read_link(token: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID | None] | None:

@@ -42,7 +42,7 @@ class VoicemailOut(serializers.Serializer):
         if voicemail.status != Voicemail.Status.STORED:
             return None
         request = self.context.get("request")
-        return audio_link(voicemail, getattr(getattr(request, "auth", None), "key_id", None))
+        return audio_link(voicemail, getattr(getattr(request, "auth", None), "key_id", None), request)
 
 
 class VoicemailFilterIn(serializers.Serializer):
