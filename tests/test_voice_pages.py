@@ -277,3 +277,31 @@ def test_the_demo_clinics_get_a_few_voicemails_once(org_a, people_a, voice_provi
         stored = Voicemail.objects.filter(status="stored").exclude(transcript="")
         assert stored.count() == 3 and stored.filter(patient__isnull=False).count() == 2
     assert len(stored_files(voice_provider.storage_dir)) == 3
+
+
+def test_the_admin_saves_voice_settings_through_the_service(admin_client, org_a, org_b):
+    from tests.sms_helpers import enable_sms
+
+    with tenant_context(org=org_b):
+        enable_sms("+12025550155")
+    form = {
+        "voice_number": "+12025550155",
+        "greeting": "Hello from the admin.",
+        "greeting_language": "en-US",
+        "forward_to": "",
+        "ring_seconds": "20",
+        "open_days": ["0", "1"],
+        "open_from": "08:00",
+        "open_until": "18:00",
+        "max_message_seconds": "120",
+        "retention_days": "60",
+    }
+    refused = admin_client.post("/admin/voice/voicesettings/add/", form)
+    assert refused.status_code == 200
+    assert "Another clinic already uses this number." in refused.content.decode()
+    form["voice_number"] = "202 555 0191"
+    assert admin_client.post("/admin/voice/voicesettings/add/", form).status_code == 302
+    with tenant_context(org=org_a):
+        saved = VoiceSettings.objects.get()
+        assert (saved.voice_number, saved.retention_days, saved.open_days) == ("+12025550191", 60, [0, 1])
+        assert AuditEvent.objects.filter(action="update", object_type="voice.VoiceSettings").exists()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from clinic.appointments.forms import add_service_errors
 from clinic.voice.models import Call, Voicemail, VoiceSettings
-from clinic.voice.services import SETTINGS_FIELDS, voice_settings_save
+from clinic.voice.services import SETTINGS_FIELDS, voice_settings_check, voice_settings_save
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, can_administer
 
 
@@ -26,6 +28,20 @@ class VoiceSettingsForm(TenantModelForm):
     class Meta:
         model = VoiceSettings
         fields = "__all__"
+
+    def clean(self) -> dict:
+        """The service's own checks (numbers, the number another clinic uses, the
+        hours), shown on the form rather than failing at save time."""
+        data = super().clean()
+        fields = {name: data[name] for name in SETTINGS_FIELDS if name in data}
+        try:
+            voice_settings_check(**fields)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return data
+
+    def validate_unique(self) -> None:
+        pass  # the number's uniqueness is across clinics, which only the service's lookup sees
 
 
 @admin.register(VoiceSettings)

@@ -50,12 +50,33 @@ def voice_settings_get() -> VoiceSettings:
 @transaction.atomic
 def voice_settings_save(**fields) -> VoiceSettings:
     """Change the clinic's voice settings (the staff page and the admin both save here)."""
+    current = VoiceSettings.objects.select_for_update().first() or voice_settings_get()
+    _apply_checked(current, fields)
+    current.claim_for_current_org()
+    current.full_clean()
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError as exc:
+        if violated_constraint(exc) != VOICE_NUMBER_CONSTRAINT:
+            raise
+        raise ValidationError({"voice_number": NUMBER_TAKEN}) from exc
+    record(Action.UPDATE, obj=current, changed_fields=sorted(fields))
+    return current
+
+
+def voice_settings_check(**fields) -> None:
+    """What voice_settings_save() would refuse, as the same ValidationError, without
+    saving: for forms that must show it before they save (the admin's)."""
+    _apply_checked(voice_settings_get(), fields)
+
+
+def _apply_checked(current: VoiceSettings, fields: dict) -> None:
     from clinic.appointments.phones import normalize_phone
 
     unknown = set(fields) - SETTINGS_FIELDS
     if unknown:
         raise TypeError(f"voice_settings_save() cannot change {', '.join(sorted(unknown))}.")
-    current = VoiceSettings.objects.select_for_update().first() or voice_settings_get()
     for name, value in fields.items():
         setattr(current, name, value)
     errors = {}
@@ -71,22 +92,11 @@ def voice_settings_save(**fields) -> VoiceSettings:
         errors["voice_number"] = [NUMBER_TAKEN]
     if current.forward_to and current.forward_to == current.voice_number:
         errors["forward_to"] = ["Forward to the front desk, not to the clinic's own number."]
-    if current.open_from >= current.open_until:
+    if current.open_from and current.open_until and current.open_from >= current.open_until:
         errors["open_until"] = ["Closing time must be after opening time."]
     current.open_days = sorted(set(current.open_days or []))
     if errors:
         raise ValidationError(errors)
-    current.claim_for_current_org()
-    current.full_clean()
-    try:
-        with transaction.atomic():
-            current.save()
-    except IntegrityError as exc:
-        if violated_constraint(exc) != VOICE_NUMBER_CONSTRAINT:
-            raise
-        raise ValidationError({"voice_number": NUMBER_TAKEN}) from exc
-    record(Action.UPDATE, obj=current, changed_fields=sorted(fields))
-    return current
 
 
 def _number_taken(number: str) -> bool:
