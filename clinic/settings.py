@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "clinic.audit",
     "clinic.calendars",
     "clinic.lifecycle",
+    "clinic.voice",
     "axes",  # sign-in lockout, see below
     # Two-factor sign-in: an authenticator app's codes (TOTP), single-use recovery codes.
     "django_otp",
@@ -381,6 +382,35 @@ INVITATION_LINK_BASE_URL = env.str("INVITATION_LINK_BASE_URL", default="") or SM
 for _name in ("SMS_WEBHOOK_BASE_URL", "SMS_LINK_BASE_URL", "INVITATION_LINK_BASE_URL"):
     if globals()[_name] and not globals()[_name].startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{_name} must be an http:// or https:// URL")
+# --- Voice (clinic/voice: calls, voicemail, the recording queue) --------------------
+# console: recordings are "fetched" from the sample WAV the repository ships and nothing
+# is asked of Twilio (demos, `voice_simulate_call`); twilio: the account's credentials
+# (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) fetch and delete them.
+VOICE_BACKEND = env.str("VOICE_BACKEND", default="console")
+if VOICE_BACKEND not in ("console", "twilio"):
+    raise ImproperlyConfigured(f"VOICE_BACKEND must be console or twilio, not {VOICE_BACKEND!r}")
+if VOICE_BACKEND == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN):
+    raise ImproperlyConfigured("VOICE_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+# Where recordings are fetched from: built from the RecordingSid, never a URL a
+# callback names, so the account's credentials go to this host alone.
+VOICE_RECORDING_BASE_URL = env.str("VOICE_RECORDING_BASE_URL", default="https://api.twilio.com")
+# Limits of one download: bytes, and seconds in all (connecting: the first, shorter one).
+VOICE_RECORDING_MAX_BYTES = _env_int("VOICE_RECORDING_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+VOICE_RECORDING_TIMEOUT_SECONDS = _env_int("VOICE_RECORDING_TIMEOUT_SECONDS", 60, minimum=1)
+VOICE_RECORDING_CONNECT_TIMEOUT_SECONDS = _env_int("VOICE_RECORDING_CONNECT_TIMEOUT_SECONDS", 5, minimum=1)
+# Loopback addresses for the recording host: local fakes of the provider in tests only.
+VOICE_RECORDING_ALLOW_LOOPBACK = _env_bool("VOICE_RECORDING_ALLOW_LOOPBACK", False)
+# Delete each recording from the provider once it is stored here.
+VOICE_DELETE_FROM_PROVIDER = _env_bool("VOICE_DELETE_FROM_PROVIDER", True)
+# How long a signed audio link of the API stays valid.
+VOICE_AUDIO_LINK_SECONDS = _env_int("VOICE_AUDIO_LINK_SECONDS", 300, minimum=10)
+# Where voicemail audio is kept: the `voicemail` storage (STORAGES below). "filesystem"
+# keeps it under VOICEMAIL_STORAGE_DIR; "s3" in an S3-compatible bucket (django-storages
+# with boto3; VOICEMAIL_S3_* below). Never served by URL: only by the streaming view.
+VOICEMAIL_STORAGE = env.str("VOICEMAIL_STORAGE", default="filesystem")
+if VOICEMAIL_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"VOICEMAIL_STORAGE must be filesystem or s3, not {VOICEMAIL_STORAGE!r}")
+VOICEMAIL_STORAGE_DIR = env.str("VOICEMAIL_STORAGE_DIR", default=str(BASE_DIR / ".data" / "voicemail"))
 PROCRASTINATE_DATABASE_ALIAS = "default"  # the runtime role: jobs run under RLS like requests
 # Jobs of one kind (webhook deliveries, calendar writes and fetches: the calls to
 # addresses clinics chose) that one clinic may have running at once, across every
@@ -552,7 +582,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Voicemail audio (clinic.voice.audio): no base URL, so nothing links to it directly.
+    "voicemail": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VOICEMAIL_STORAGE_DIR, "file_permissions_mode": 0o600},
+    },
 }
+if VOICEMAIL_STORAGE == "s3":
+    STORAGES["voicemail"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("VOICEMAIL_S3_BUCKET"),
+            "endpoint_url": env.str("VOICEMAIL_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("VOICEMAIL_S3_REGION", default="") or None,
+            "access_key": env.str("VOICEMAIL_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("VOICEMAIL_S3_SECRET_KEY", default="") or None,
+            "location": env.str("VOICEMAIL_S3_PREFIX", default="voicemail"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        },
+    }
 
 # The error page (DEBUG) and error mails hide database settings and URLs as well.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.error_reports.SecretsHiddenFilter"

@@ -5,6 +5,7 @@ from clinic import health
 from clinic.api import urls as api_urls
 from clinic.appointments import urls as appointment_urls
 from clinic.calendars import urls as calendar_urls
+from clinic.voice import page_urls as voice_page_urls
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -23,6 +24,9 @@ urlpatterns = [
     path("setup/", include(appointment_urls.setup_urls)),
     path("sms/", include("clinic.messaging.page_urls")),
     path("", include("clinic.messaging.urls")),
+    path("calls/", include("clinic.voice.page_urls")),
+    path("", include("clinic.voice.urls")),
+    path("", include(voice_page_urls.link_urlpatterns)),
     path("settings/api-keys/", include(api_urls.key_page_urls)),
     path("settings/webhooks/", include(api_urls.webhook_page_urls)),
     path("calendars/", include(calendar_urls.page_urls)),

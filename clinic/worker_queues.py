@@ -6,7 +6,8 @@ procrastinate worker takes jobs from its queues in order, up to its concurrency,
 one slow endpoint or calendar server holding its slots holds every queue that worker
 serves. Hence two workers: one for `sms` alone, whose calls go to the platform's own
 provider, and one for everything that calls out to clinics' addresses (`webhooks`,
-`calendars`) and the platform's housekeeping (`maintenance`, `builtin`). Within the second, a
+`calendars`), the recording downloads (`voice`, which must not hold up texts either) and
+the platform's housekeeping (`maintenance`, `builtin`). Within the second, a
 clinic takes at most JOBS_IN_FLIGHT_PER_CLINIC slots per kind (tenancy.job_slots), so
 OUTBOUND_CONCURRENCY above that leaves room for every other clinic."""
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 SMS_QUEUES = ("sms",)
 # `builtin`: procrastinate's own housekeeping tasks (remove_old_jobs), when deferred.
-OUTBOUND_QUEUES = ("webhooks", "calendars", "maintenance", "builtin")
+OUTBOUND_QUEUES = ("webhooks", "calendars", "voice", "maintenance", "builtin")
 
 SMS_CONCURRENCY = 2
 OUTBOUND_CONCURRENCY = 4

@@ -306,6 +306,29 @@ def busy_interval(**fields) -> Model:
     )
 
 
+def voice_settings(**fields) -> Model:
+    from clinic.voice.models import VoiceSettings
+
+    values = {"voice_number": f"+1202556{next(_counter) % 10000:04d}", "open_days": [0, 1, 2, 3, 4]}
+    return VoiceSettings.objects.create(**{**values, **fields})
+
+
+def call(**fields) -> Model:
+    from clinic.voice.models import Call
+
+    values = {"call_sid": f"CA{next(_counter):032d}", "from_number": "+14155550100", "to_number": "+12025550100"}
+    return Call.objects.create(**{**values, **fields})
+
+
+def voicemail(**fields) -> Model:
+    from clinic.voice.models import Voicemail
+
+    values = {"recording_sid": f"RE{next(_counter):032d}", "status": "pending"}
+    values.update(fields)
+    values.setdefault("call", call())
+    return Voicemail.objects.create(**values)
+
+
 TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "tenant_app.Ledger": _ledger,
     "tenant_app.Entry": _entry,
@@ -336,4 +359,7 @@ TENANT_FACTORIES: dict[str, Callable[[], Model]] = {
     "calendars.CalDAVEvent": caldav_event,
     "calendars.BusyCalendar": busy_calendar,
     "calendars.BusyInterval": busy_interval,
+    "voice.VoiceSettings": voice_settings,
+    "voice.Call": call,
+    "voice.Voicemail": voicemail,
 }

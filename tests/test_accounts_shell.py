@@ -47,7 +47,7 @@ def test_the_header_has_the_user_and_a_post_logout(client, org_a, staff_a):
 
 def test_staff_see_no_manager_links(client, org_a, staff_a):
     login(client, staff_a, org=org_a)
-    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients", "SMS", "Calendars"]
+    assert nav_labels(client.get("/").content.decode()) == ["Schedule", "Patients", "SMS", "Calls", "Calendars"]
 
 
 def test_managers_see_the_members_link(client, org_a, owner_a):
@@ -57,6 +57,7 @@ def test_managers_see_the_members_link(client, org_a, owner_a):
         "Schedule",
         "Patients",
         "SMS",
+        "Calls",
         "Calendars",
         "Providers &amp; types",
         "Members",

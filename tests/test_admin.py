@@ -47,6 +47,7 @@ def data(org_a, org_b):
             kind = factories.appointment_type(name=f"{who} Type")
             appointment = factories.appointment(patient=patient, provider=provider, appointment_type=kind)
             endpoint = factories.webhook_endpoint(description=f"{who} hook")
+            call = factories.call(from_number=patient.phone)
             rows[org.slug] = {
                 "appointments.Patient": patient,
                 "appointments.Provider": provider,
@@ -64,6 +65,9 @@ def data(org_a, org_b):
                 "api.WebhookEndpoint": endpoint,
                 "api.WebhookDelivery": factories.webhook_delivery(endpoint=endpoint),
                 "tenancy.Invitation": factories.invitation(email=f"{who.lower()}@example.test"),
+                "voice.VoiceSettings": factories.voice_settings(),
+                "voice.Call": call,
+                "voice.Voicemail": factories.voicemail(call=call, patient=patient, transcript=f"{who} message"),
             }
     return rows["clinic-a"], rows["clinic-b"]
 

@@ -32,6 +32,7 @@ CLINIC_APPS = {
         "Text opt-outs",
     ],
     "API keys and webhooks": ["API keys", "Webhook deliveries", "Webhook endpoints"],
+    "Calls and voicemail": ["Calls", "Voice settings", "Voicemails"],
 }
 PLATFORM_APPS = {
     "Permission groups": ["Groups"],

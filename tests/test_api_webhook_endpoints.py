@@ -56,7 +56,7 @@ def test_creating_an_endpoint_returns_its_secret_once(api_a, org_a):
 
 
 def test_every_event_by_default_and_bad_input_is_named(api_a):
-    assert len(api_a.post("webhook-endpoints/", {"url": URL}).json()["event_types"]) == 4
+    assert len(api_a.post("webhook-endpoints/", {"url": URL}).json()["event_types"]) == 6
     for body, field in (
         ({"url": "ftp://x.example.org/"}, "url"),
         ({"url": URL, "event_types": []}, "event_types"),

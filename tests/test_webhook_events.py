@@ -18,7 +18,14 @@ from tests.sms_helpers import book_in
 
 pytestmark = pytest.mark.django_db
 
-ALL = ["appointment.created", "appointment.updated", "appointment.confirmed", "appointment.cancelled"]
+ALL = [
+    "appointment.created",
+    "appointment.updated",
+    "appointment.confirmed",
+    "appointment.cancelled",
+    "voicemail.received",
+    "voicemail.transcribed",
+]
 
 
 def endpoint(org, *, event_types=None, url="https://hooks.example.org/clinic"):

@@ -11,6 +11,7 @@ from django.utils.functional import SimpleLazyObject
 
 from clinic.accounts.middleware import idle_timeout_seconds
 from clinic.messaging.selectors import INBOX_COUNT_ATTRIBUTE, inbox_count
+from clinic.voice import selectors as voice_selectors
 from tenancy.session import switchable_memberships
 
 
@@ -30,6 +31,7 @@ NAV_ITEMS = (
     NavItem("Schedule", ("schedule:day",)),
     NavItem("Patients", ("patients:list",)),
     NavItem("SMS", ("sms:log",), badge="sms_inbox_count", badge_hint="texts waiting in the inbox"),
+    NavItem("Calls", ("calls:inbox",), badge="calls_inbox_count", badge_hint="voicemails waiting"),
     NavItem("Calendars", ("calendars:list",)),
     NavItem("Providers & types", ("setup:index",), managers_only=True),
     NavItem("Members", ("accounts:members",), managers_only=True),
@@ -101,10 +103,18 @@ def _badges(request: HttpRequest) -> dict:
     one cheap query each, run only when a page shows it, and at most once."""
     if getattr(request, "membership", None) is None:
         return {}
-    return {"sms_inbox_count": SimpleLazyObject(lambda: _inbox_count(request))}
+    return {
+        "sms_inbox_count": SimpleLazyObject(lambda: _inbox_count(request)),
+        "calls_inbox_count": SimpleLazyObject(lambda: _calls_count(request)),
+    }
 
 
 def _inbox_count(request: HttpRequest) -> int:
     # The inbox page counts the same texts for its pages (INBOX_COUNT_ATTRIBUTE).
     known = getattr(request, INBOX_COUNT_ATTRIBUTE, None)
     return inbox_count() if known is None else known
+
+
+def _calls_count(request: HttpRequest) -> int:
+    known = getattr(request, voice_selectors.INBOX_COUNT_ATTRIBUTE, None)
+    return voice_selectors.inbox_count() if known is None else known

@@ -63,6 +63,23 @@ SMS_MESSAGE = {
     "created_at": "2030-01-05T09:00:04-05:00",
     "status_changed_at": "2030-01-05T09:00:09-05:00",
 }
+VOICEMAIL = {
+    "id": "9b2e4f6a-1c3d-4e5f-8a7b-6c5d4e3f2a1b",
+    "call_sid": "CA5e2b7c9d1f3a4b6c8d0e2f4a6b8c0d1e",
+    "from_number": "+12025550123",
+    "to_number": "+12025550100",
+    "patient": PATIENT_ID,
+    "candidate_patients": [],
+    "status": "stored",
+    "duration_seconds": 14,
+    "transcript": "Hello, this is Jane Doe, I need to move my appointment on Monday. Please call me back.",
+    "transcript_status": "completed",
+    "audio_url": "https://clinic.example.org/voicemail-audio/eyJvIjoi…",
+    "audio_content_type": "audio/x-wav",
+    "error": "",
+    "received_at": "2030-01-05T19:42:10-05:00",
+    "handled_at": None,
+}
 WEBHOOK_ENDPOINT = {
     "id": "2b1f0e6c-5a4d-4c3b-9a8f-7e6d5c4b3a21",
     "url": "https://booking.example.org/hooks/clinic",

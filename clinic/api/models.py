@@ -111,6 +111,8 @@ class EventType(models.TextChoices):
     APPOINTMENT_UPDATED = "appointment.updated", "Appointment changed"
     APPOINTMENT_CONFIRMED = "appointment.confirmed", "Appointment confirmed"
     APPOINTMENT_CANCELLED = "appointment.cancelled", "Appointment cancelled"
+    VOICEMAIL_RECEIVED = "voicemail.received", "Voicemail received"
+    VOICEMAIL_TRANSCRIBED = "voicemail.transcribed", "Voicemail transcribed"
     PING = "ping", "Test event"
 
 

@@ -14,6 +14,7 @@ from clinic.api.views.me import MeView
 from clinic.api.views.messaging import SmsMessageViewSet
 from clinic.api.views.patients import PatientViewSet
 from clinic.api.views.setup import AppointmentTypeViewSet, ProviderViewSet
+from clinic.api.views.voice import VoicemailViewSet
 from clinic.api.views.webhooks import WebhookEndpointViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -22,6 +23,7 @@ router.register("providers", ProviderViewSet, basename="provider")
 router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("sms-messages", SmsMessageViewSet, basename="sms-message")
+router.register("voicemails", VoicemailViewSet, basename="voicemail")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 v1 = [path("me/", MeView.as_view(), name="me"), *router.urls]

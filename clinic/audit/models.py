@@ -56,12 +56,18 @@ class AuditEvent(TenantModel):
         WEBHOOK_SECRET_ROTATED = "webhook_rotated", "Webhook secret rotated"
         # `manage.py messaging_prune`: what it removed is in changed_fields, as counts.
         RETENTION_PRUNED = "retention_pruned", "Old texts and webhook data removed"
+        # Patients' calls (clinic.voice): a voicemail stored by the worker, listened to
+        # (like viewing a patient: the patient is named when the caller was matched), handled.
+        VOICEMAIL_RECEIVED = "voicemail_received", "Voicemail received"
+        VOICEMAIL_PLAYED = "voicemail_played", "Voicemail listened to"
+        VOICEMAIL_HANDLED = "voicemail_handled", "Voicemail marked handled"
 
     class Actor(models.TextChoices):
         USER = "user", "User"
         API_KEY = "api_key", "API key"
         JOB = "job", "Worker job"
         SMS_WEBHOOK = "sms_webhook", "SMS webhook"
+        CALL_WEBHOOK = "call_webhook", "Call webhook"
         FEED = "feed", "Calendar feed link"
         SYSTEM = "system", "System"
 

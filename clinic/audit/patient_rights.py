@@ -7,6 +7,7 @@ Erasure keeps what a clinic must keep and pseudonymises it: the patient row stay
 placeholder no real number can equal, and email, birth date, notes and time zone cleared.
 Appointments keep their times, provider, type and status history; their notes are
 cleared. Texts to and from the patient lose their bodies and the patient's number,
+their voicemails are deleted with their audio and transcripts,
 and stored API responses that may repeat the patient's details are deleted."""
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from clinic.messaging.compliance_models import ConsentSource
 from clinic.messaging.consent import consent_records_of
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
 from clinic.messaging.optouts import number_history
+from clinic.voice.models import Voicemail
+from clinic.voice.services import voicemails_erase_for
 
 PROFILE_FIELDS = (
     "id",
@@ -50,6 +53,15 @@ MESSAGE_FIELDS = ("id", "direction", "kind", "from_number", "to_number", "body",
 CONSENT_RECORD_FIELDS = ("at", "consented", "source", "wording", "note", "actor_type", "actor_label")
 # The number's opt-outs and opt-ins, any sender number of the clinic's (a family phone's are shared).
 OPT_OUT_FIELDS = ("at", "opted_out", "sender_number", "method", "keyword", "reason", "actor_type", "actor_label")
+VOICEMAIL_FIELDS = (
+    "id",
+    "received_at",
+    "duration_seconds",
+    "status",
+    "transcript",
+    "transcript_status",
+    "handled_at",
+)
 EVENT_FIELDS = ("at", "action", "actor_type", "actor_label", "object_type", "object_id", "changed_fields")
 ERASED_NAME = "Erased"
 
@@ -86,6 +98,11 @@ def patient_export(*, patient: Patient, export_format: str = "json") -> dict[str
             for visit in appointments.order_by("starts_at")
         ],
         "messages": [_fields(m, MESSAGE_FIELDS) for m in _messages_of(patient).order_by("created_at")],
+        # Their voicemails: metadata and transcript (the audio is listened to in the clinic, not exported).
+        "voicemails": [
+            {**_fields(v, VOICEMAIL_FIELDS), "from_number": v.call.from_number}
+            for v in Voicemail.objects.filter(patient=patient).select_related("call").order_by("received_at")
+        ],
         "confirmation_requests": [
             {"appointment": r.appointment_id, "status": r.status, "response": r.response, "at": r.responded_at}
             for r in requests
@@ -126,6 +143,7 @@ def patient_erase(*, patient: Patient) -> Patient:
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     phone, email = patient.phone, patient.email
     SmsMessage.objects.filter(_messages_filter(patient, phone)).update(body="", from_number="", to_number="")
+    voicemails_erase_for(patient)
     _forget_stored_api_responses(patient, phone, email)
     _scrub_webhook_events(patient)
     Appointment.objects.filter(patient=patient).exclude(notes="").update(notes="", updated_at=timezone.now())

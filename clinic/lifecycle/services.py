@@ -32,6 +32,8 @@ from clinic.calendars.models import BusyCalendar
 from clinic.lifecycle.status import grace_ends_at
 from clinic.messaging import tasks as sms_tasks
 from clinic.messaging.models import SmsMessage
+from clinic.voice import audio as voice_audio
+from clinic.voice import tasks as voice_tasks
 from tenancy.context import granted, tenant_context
 from tenancy.jobs import defer_on_commit
 from tenancy.models import Organization
@@ -102,7 +104,8 @@ def _resume_postponed(organization_id) -> None:
     """Once the reactivation commits: the texts and event deliveries the worker left
     waiting while the clinic was suspended go out now, not at the next tick; each
     working CalDAV connection is synced again (a push refused meanwhile left its
-    calendar behind) and the busy calendars are read again (clinic.lifecycle.status,
+    calendar behind), the busy calendars are read again and the voicemails left
+    meanwhile are fetched (clinic.lifecycle.status,
     TASKS, says so per task)."""
     defer_on_commit(sms_tasks.dispatch_clinic, organization_id=organization_id)
     for message in SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED).only("id", "organization_id"):
@@ -117,6 +120,7 @@ def _resume_postponed(organization_id) -> None:
         caldav_tasks.defer_sync(caldav_connection)
     if BusyCalendar.objects.exists():
         defer_on_commit(busy_tasks.refresh_clinic, organization_id=organization_id)
+    voice_tasks.defer_all_pending()
 
 
 def clean_reason(reason: str) -> str:
@@ -162,6 +166,8 @@ def clinic_purge(*, organization_id, now: dt.datetime | None = None, using: str)
         if clinic is None or clinic.status != Status.CLOSED or in_grace_period(clinic, now):
             return False
         clinics.filter(pk=organization_id).delete()
+    # Its voicemails' audio is in storage, not the database: deleted once the rows are.
+    voice_audio.delete_clinic(organization_id)
     # Its audit trail is gone with it: the application log keeps the fact.
     logger.warning("Closed clinic %s deleted after its grace period", organization_id)
     return True

@@ -46,6 +46,7 @@ class Surface(enum.StrEnum):
     TASK = "task"  # the value tenancy.status passes for a worker job; detail: the task's name
     INBOUND_SMS = "inbound_sms"  # detail: what the text means (clinic.messaging.replies.Intent)
     OUTBOUND_SMS = "outbound_sms"  # detail: the message's kind (SmsMessage.Kind)
+    INBOUND_VOICE = "inbound_voice"  # detail: "voicemail" (a message and its callbacks) or "forward"
 
 
 class Verdict(enum.StrEnum):
@@ -116,6 +117,13 @@ EXCEPTIONS: tuple[Exemption, ...] = (
         "reply",
         SUSPENDED_ONLY,
         "The automatic answer to a patient's own STOP, START or HELP, which carriers expect.",
+    ),
+    Exemption(
+        Surface.INBOUND_VOICE,
+        "voicemail",
+        SUSPENDED_ONLY,
+        "A patient calling a suspended clinic can still leave a message: the call and its recording are kept, "
+        "and the recording job waits (TASKS) until the clinic is reactivated. Calls are not forwarded.",
     ),
     Exemption(
         Surface.EXPORT,
@@ -225,6 +233,10 @@ URLS: dict[str, Classification] = {
     "messaging:twilio_inbound": (Surface.INBOUND_SMS,),
     "messaging:twilio_status": (Surface.INBOUND_SMS,),
     "messaging:confirm": (Surface.LINK_GET, Surface.LINK_POST),
+    "voice:*": (Surface.INBOUND_VOICE,),
+    # The API's short-lived signed link to a voicemail's audio (GET /api/v1/voicemails/).
+    "voice_audio:link": (Surface.API,),
+    "calls:*": STAFF,
     "calendar_feed": (Surface.FEED,),
     "admin:*": (Surface.ADMIN,),
     "api:schema": API_DOCS,
@@ -289,6 +301,16 @@ TASKS: dict[str, Held | NoClinic] = {
         "Not run: busy calendars are not fetched; reactivation refreshes them."
     ),
     "clinic.calendars.tasks.refresh_busy_calendar": Held("Not run: reactivation refreshes the clinic's calendars."),
+    "clinic.voice.tasks.tick": TICK,
+    "clinic.voice.tasks.retention_tick": TICK,
+    "clinic.voice.tasks.process_recording": Held(
+        "Not run: the voicemail stays pending (kept, not fetched); reactivation defers it again. A closed "
+        "clinic's recordings are never fetched, and the purge deletes them."
+    ),
+    "clinic.voice.tasks.resume_clinic": Held("Not run: reactivation defers each pending voicemail again."),
+    "clinic.voice.tasks.prune_clinic": Held(
+        "Not run: old voicemails wait for the next daily run after reactivation; a closed clinic's are purged."
+    ),
     "procrastinate.builtin_tasks.remove_old_jobs": MAINTENANCE,
     "builtin:procrastinate.builtin_tasks.remove_old_jobs": MAINTENANCE,
 }

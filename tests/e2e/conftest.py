@@ -55,6 +55,7 @@ def _server_env(database: str, workdir: Path) -> dict[str, str]:
         "DATABASE_NAME": database,
         "E2E_STATIC_ROOT": str(workdir / "static"),
         "E2E_MAIL_DIR": str(workdir / "mail"),
+        "VOICEMAIL_STORAGE_DIR": str(workdir / "voicemail"),
         "DEBUG": "false",
         "SECURE_COOKIES": "false",
         "ALLOW_SIGNUP": "true",  # the public sign-up page (tests/e2e/test_signup_flow.py)

@@ -48,6 +48,7 @@ from clinic.appointments.services import (
 from clinic.appointments.timezones import to_local
 from clinic.dates import locale_for_timezone
 from clinic.messaging.demo import exchange_demo_texts, set_up_demo_messaging
+from clinic.voice.demo import leave_demo_voicemails
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Organization
 from tenancy.services import membership_add, organization_create
@@ -111,10 +112,11 @@ class Command(BaseCommand):
                 days = [today + dt.timedelta(days=offset) for offset in range(-DAYS_BACK, DAYS_AHEAD + 1)]
                 fill_days(clinic, days, now, rng)
                 texts = exchange_demo_texts(demo.slug)
+                voicemails = leave_demo_voicemails(demo.name)
                 self.api_keys += create_demo_keys(clinic_name=demo.name, owner=owner)
             self.stdout.write(
                 f"{demo.name}: {len(clinic.providers)} providers, {len(clinic.patients)} patients, "
-                f"{clinic.booked} appointments, {texts} text conversations."
+                f"{clinic.booked} appointments, {texts} text conversations, {voicemails} voicemails."
             )
 
     def _top_up(self, owners: dict, staff, now: dt.datetime) -> None:
@@ -131,7 +133,10 @@ class Command(BaseCommand):
                 rng = random.Random(f"{demo.slug}-{days[0] if days else ''}")  # noqa: S311 (demo data)
                 fill_days(clinic, days, now, rng)
                 texts = exchange_demo_texts(demo.slug)
+                voicemails = leave_demo_voicemails(demo.name)
             self.stdout.write(_top_up_summary(demo, clinic, days, added, texts))
+            if voicemails:
+                self.stdout.write(f"{demo.name}: {voicemails} new voicemails.")
 
     def _print_credentials(self) -> None:
         rows = [(demo.owner.username, f"owner of {demo.name} (/admin/ after two-factor set-up)") for demo in CLINICS]
