@@ -105,6 +105,9 @@ def _badges(request: HttpRequest) -> dict:
 
 
 def _inbox_count(request: HttpRequest) -> int:
-    # The inbox page counts the same texts for its pages (INBOX_COUNT_ATTRIBUTE).
+    # The inbox page counts the same texts for its pages, after its own changes; else
+    # the tenant middleware read the count with the membership (membership_figures).
     known = getattr(request, INBOX_COUNT_ATTRIBUTE, None)
+    if known is None:
+        known = getattr(request.membership, INBOX_COUNT_ATTRIBUTE, None)
     return inbox_count() if known is None else known

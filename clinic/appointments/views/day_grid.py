@@ -218,13 +218,15 @@ def build_day_grid(
     now: dt.datetime,
     busy_intervals: Iterable = (),
     shown_provider_id=None,
+    sms_marks: dict[object, SmsMark] | None = None,
 ) -> DayGrid:
     spans = [
         (appointment, wall_minute(appointment.starts_at, day, zone), wall_minute(appointment.ends_at, day, zone))
         for appointment in appointments
     ]
     hours = {hours.provider_id: hours for hours in working_hours}
-    sms_marks = day_marks(appointment.pk for appointment, _, _ in spans)  # the whole day at once
+    if sms_marks is None:  # not read with the appointments: the whole day at once
+        sms_marks = day_marks(appointment.pk for appointment, _, _ in spans)
     first, last = _bounds(spans, hours.values())
     rows = Rows(first)
     columns, next_column = [], 2  # grid column 1 holds the hour labels
