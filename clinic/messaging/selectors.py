@@ -182,6 +182,10 @@ class SmsMark:
     kind: str  # "sent", "confirmed" or "cancelled": the CSS modifier
     label: str
 
+    @property
+    def icon(self) -> str:
+        return {"confirmed": "\N{CHECK MARK}", "cancelled": "\N{MULTIPLICATION X}"}.get(self.kind, "\N{ENVELOPE}")
+
 
 SENT = SmsMark("sent", "SMS sent")
 ANSWERS = {
