@@ -13,9 +13,11 @@ So inside that transaction the view runs in `ViewInRequestTransaction`: the
 savepoint is taken lazily, just before the view's first statement that is not a plain
 read (anything but a SELECT, or a SELECT that sets a setting), and never released (it
 ends with the transaction, so RELEASE would only cost a statement). If the view
-raises, the transaction goes back to that savepoint; if it had written nothing, there
-is nothing to undo, unless a statement failed, and then the whole transaction is
-marked for rollback, as an atomic block without a savepoint would be.
+raises, or asks for its writes to be undone (`transaction.set_rollback`, as DRF does
+for the errors it answers), the transaction goes back to that savepoint; if it had
+written nothing, there is nothing to undo, unless a statement failed, and then the
+whole transaction is marked for rollback, as an atomic block without a savepoint
+would be.
 
 Django offers no setting for this: `BaseHandler.make_view_atomic` is replaced once, at
 start-up (TenancyConfig.ready), and differs from Django's only while the tenant
@@ -61,10 +63,16 @@ class ViewInRequestTransaction:
         def run(*args, **kwargs):
             try:
                 with self.connection.execute_wrapper(self._savepoint_before_writes):
-                    return view(*args, **kwargs)
+                    response = view(*args, **kwargs)
             except Exception as exc:
                 self._undo(exc)
                 raise
+            if self.connection.needs_rollback:
+                # The view asked for its writes to be undone (transaction.set_rollback,
+                # as DRF does for the errors it answers): back to before them, or, if
+                # it only read, nothing to undo. Either way the transaction goes on.
+                self._undo_writes()
+            return response
 
         return run
 
@@ -76,12 +84,17 @@ class ViewInRequestTransaction:
 
     def _undo(self, exc: Exception) -> None:
         if self.savepoint_id is not None:
-            self.connection.savepoint_rollback(self.savepoint_id)
-            self.connection.needs_rollback = False
+            self._undo_writes()
         elif isinstance(exc, DatabaseError):
             # A failed statement aborted the transaction, and there is no savepoint
             # to return to: only a rollback of all of it ends it.
             self.connection.needs_rollback = True
+
+    def _undo_writes(self) -> None:
+        # Cleared first: Django refuses any statement, the rollback too, while it is set.
+        self.connection.needs_rollback = False
+        if self.savepoint_id is not None:
+            self.connection.savepoint_rollback(self.savepoint_id)
 
 
 def _reads_only(sql: str) -> bool:
