@@ -42,7 +42,7 @@ BUDGET = {
     "healthz": 2,
     "day": 10,
     "patients": 9,
-    "patient": 14,
+    "patient": 13,
     "appointment": 14,
     "sms_log": 9,
     "sms_inbox": 10,
