@@ -266,6 +266,8 @@ CLINIC_SUPPORT_CONTACT = env.str("CLINIC_SUPPORT_CONTACT", default="your platfor
 # What a clinic's status allows, on every surface: the one rule. tenancy asks it for
 # API keys and worker jobs through this hook (tenancy.status); it never imports clinic/.
 TENANCY_STATUS_RULE = "clinic.lifecycle.status.tenancy_rule"
+# Read with the memberships on every signed-in request (the inbox badge, the two-factor rule).
+TENANCY_MEMBERSHIP_FIGURES = "clinic.membership_figures.membership_figures"
 
 # The audit trail (clinic/audit). Events older than the retention period are removed
 # by `manage.py audit_prune` (as the owner role); HIPAA asks for six years.

@@ -9,6 +9,10 @@ class TenancyConfig(AppConfig):
 
     def ready(self) -> None:
         from tenancy import checks  # noqa: F401  (registers the system checks)
+        from tenancy.request_transaction import install
+
+        # A signed-in view joins the tenant middleware's transaction (no savepoint).
+        install()
 
         post_migrate.connect(_install_context_key, sender=self)
 

@@ -126,8 +126,9 @@ def django_databases(server: Server, roles: dict[str, Role], conn_max_age: int) 
             "PASSWORD": role.password,
             "CONN_MAX_AGE": conn_max_age,
             "CONN_HEALTH_CHECKS": conn_max_age > 0,
-            # The view runs in a savepoint inside the request's tenant transaction, so
-            # an exception undoes its writes before Django renders the error page.
+            # One transaction per request; a signed-in request's view joins the one
+            # its tenant context opened (tenancy.request_transaction), and an
+            # exception rolls all of it back.
             "ATOMIC_REQUESTS": alias == APP_ALIAS,
             "TEST": {"NAME": f"test_{server.name}"},
         }

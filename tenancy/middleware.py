@@ -14,20 +14,29 @@ One tenant context per request: the session's organization and the user are set
 (one proof, one `set_config`) before the membership is read, and the membership is
 read in that context. Nothing runs in it before the membership is known to hold;
 if it does not, that transaction ends and the request goes on in the user's own
-context, in a transaction of its own."""
+context, in a transaction of its own.
+
+The view joins that transaction rather than nesting a savepoint in it
+(tenancy.request_transaction). The product may read a few figures of the active
+organization along with the memberships (`TENANCY_MEMBERSHIP_FIGURES`, below), so a
+layout shown on every page asks nothing more of the database."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import cache
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from tenancy.context import tenant_context
 from tenancy.models import Membership
+from tenancy.request_transaction import joining_request_transaction
 from tenancy.session import SESSION_ORG_KEY, forget_active_org
 
 
@@ -59,7 +68,7 @@ class TenantMiddleware:
                     return self._as_member(request, membership, memberships)
             # Not (or no longer) a member: that transaction read the memberships only.
             forget_active_org(request)
-        with tenant_context(user=user):
+        with tenant_context(user=user), joining_request_transaction(DEFAULT_DB_ALIAS):
             return self.get_response(request)
 
     def _as_member(self, request: HttpRequest, membership: Membership, memberships: list[Membership]) -> HttpResponse:
@@ -70,7 +79,11 @@ class TenantMiddleware:
         request.tenancy_memberships = memberships
         # Pages, forms and the admin read and show times in the clinic's own zone,
         # and dates in its own order (its locale's formats).
-        with timezone.override(membership.organization.zone), translation.override(membership.organization.locale):
+        with (
+            timezone.override(membership.organization.zone),
+            translation.override(membership.organization.locale),
+            joining_request_transaction(DEFAULT_DB_ALIAS),
+        ):
             return self.get_response(request)
 
     def _session_org(self, request: HttpRequest) -> uuid.UUID | None:
@@ -93,4 +106,20 @@ def _view_of(request: HttpRequest):
 
 def _memberships_of(user) -> list[Membership]:
     # RLS shows a user their own memberships in any clinic, and their clinics.
-    return list(Membership.objects.select_related("organization").filter(user=user))
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    return list(memberships.annotate(**membership_figures()))
+
+
+def membership_figures() -> dict:
+    """The product's figures read with each membership, as annotations (name →
+    expression over the membership's row): the setting `TENANCY_MEMBERSHIP_FIGURES`
+    names a callable returning them. Each is computed in the request's tenant
+    context, so under RLS it can only count the active organization's rows; for the
+    user's other memberships it counts nothing."""
+    path = getattr(settings, "TENANCY_MEMBERSHIP_FIGURES", "")
+    return _configured_figures(path)() if path else {}
+
+
+@cache
+def _configured_figures(path: str):
+    return import_string(path)

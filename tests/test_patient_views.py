@@ -256,3 +256,18 @@ def test_the_patient_pages_need_a_login_and_a_clinic(client, org_a, org_b, owner
 def test_the_phone_help_says_which_country_local_numbers_belong_to(as_staff):
     response = as_staff.get("/patients/new/")
     assert "Numbers without a country code are read as DE numbers." in response.content.decode()
+
+
+def test_upcoming_and_past_come_from_one_query_each_in_its_own_order(org_a, django_assert_num_queries):
+    from clinic.appointments.models import Appointment
+
+    now = dt.datetime(2030, 1, 7, 12, tzinfo=dt.UTC)
+    with tenant_context(org=org_a):
+        patient = factories.patient()
+        starts = [now + dt.timedelta(hours=hours) for hours in (-30, -3, -10, 5, 1, 26)]
+        for start in starts:
+            factories.appointment(patient=patient, starts_at=start, ends_at=start + dt.timedelta(minutes=30))
+        with django_assert_num_queries(1):
+            upcoming, past = Appointment.objects.filter(patient=patient).upcoming_and_past(now, 2)
+    assert [a.starts_at for a in upcoming] == [now + dt.timedelta(hours=1), now + dt.timedelta(hours=5)]
+    assert [a.starts_at for a in past] == [now - dt.timedelta(hours=3), now - dt.timedelta(hours=10)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tenancy.context import tenant_context
 from tenancy.session import SESSION_ORG_KEY
@@ -36,3 +38,43 @@ def test_a_failed_request_keeps_none_of_its_writes(signed_in, org_a, url, status
 def test_a_successful_request_keeps_its_writes(signed_in, org_a):
     assert signed_in.get("/write/").status_code == 200
     assert ledger_names(org_a) == ["kept"]
+
+
+def test_a_view_that_asks_for_a_rollback_keeps_none_of_its_writes(signed_in, org_a):
+    assert signed_in.get("/undo/").status_code == 200
+    assert ledger_names(org_a) == []
+
+
+def test_a_failed_statement_before_any_write_ends_the_request_and_nothing_else(signed_in, org_a):
+    assert signed_in.get("/failed-statement/").status_code == 500
+    assert signed_in.get("/write/").status_code == 200
+    assert ledger_names(org_a) == ["kept"]
+
+
+def savepoints(client, url: str) -> list[str]:
+    assert client.get("/read/").status_code == 200  # the session's first page records activity
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SAVEPOINT")]
+
+
+def test_a_view_takes_a_savepoint_before_its_first_write_only(signed_in):
+    # Here the request's own transaction is a savepoint too (the test runs in one).
+    assert len(savepoints(signed_in, "/read/")) == 1
+    assert len(savepoints(signed_in, "/write/")) == 2
+
+
+@pytest.mark.parametrize(
+    ("sql", "reads_only"),
+    [
+        ('SELECT "appointments_patient"."id" FROM "appointments_patient"', True),
+        ("SELECT set_config('app.org_id', '1', true)", False),
+        ("SELECT nextval('some_seq')", False),
+        ("SELECT procrastinate_defer_jobs_v1(ARRAY[...])", False),
+        ('INSERT INTO "audit_auditevent" VALUES (1)', False),
+    ],
+)
+def test_a_select_that_changes_something_takes_the_savepoint_first(sql, reads_only):
+    from tenancy.request_transaction import _reads_only
+
+    assert _reads_only(sql) is reads_only

@@ -110,11 +110,17 @@ def _badges(request: HttpRequest) -> dict:
 
 
 def _inbox_count(request: HttpRequest) -> int:
-    # The inbox page counts the same texts for its pages (INBOX_COUNT_ATTRIBUTE).
+    # The inbox page counts the same texts for its pages, after its own changes; else
+    # the tenant middleware read the count with the membership (membership_figures).
     known = getattr(request, INBOX_COUNT_ATTRIBUTE, None)
+    if known is None:
+        known = getattr(request.membership, INBOX_COUNT_ATTRIBUTE, None)
     return inbox_count() if known is None else known
 
 
 def _calls_count(request: HttpRequest) -> int:
+    # As _inbox_count: the calls page's own count, else the one read with the membership.
     known = getattr(request, voice_selectors.INBOX_COUNT_ATTRIBUTE, None)
+    if known is None:
+        known = getattr(request.membership, voice_selectors.INBOX_COUNT_ATTRIBUTE, None)
     return voice_selectors.inbox_count() if known is None else known

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from clinic.accounts.models import SecuritySettings
 from clinic.audit.trail import Action, record
@@ -13,6 +14,25 @@ from tenancy.models import Membership
 def security_settings_get() -> SecuritySettings:
     """The current clinic's settings, or unsaved defaults when it has none yet."""
     return SecuritySettings.objects.first() or SecuritySettings()
+
+
+# The requirement as the tenant middleware read it with the membership, at the start
+# of the request (clinic.membership_figures): what the two-factor check before the
+# view asks, so a manager's page costs no query for it.
+REQUIRES_TWO_FACTOR = "clinic_requires_two_factor"
+
+
+def two_factor_figures() -> dict:
+    """The requirement, as an annotation on a membership read in its clinic's context."""
+    required = SecuritySettings.objects.filter(organization_id=OuterRef("organization_id"), require_two_factor=True)
+    return {REQUIRES_TWO_FACTOR: Exists(required)}
+
+
+def two_factor_required_at_start(membership: Membership) -> bool:
+    """two_factor_required() as the request found it: read with the membership if it
+    was (nothing has run since that could change it), else read now."""
+    read = getattr(membership, REQUIRES_TWO_FACTOR, None)
+    return two_factor_required(membership) if read is None else membership.can_manage and read
 
 
 def two_factor_required(membership: Membership) -> bool:

@@ -355,7 +355,13 @@ class Appointment(TenantModel):
     def allowed_statuses(self, now: dt.datetime) -> list[str]:
         """The statuses the appointment may move to now, in Status order: the buttons
         the staff pages offer (the services check the same rule when one is pressed)."""
-        return [status for status in self.Status if self.transition_problem(status, now) is None]
+        # can_transition_to first: the problem's words are only made for a status the
+        # transitions allow (the day schedule asks this of every appointment shown).
+        return [
+            status
+            for status in self.Status
+            if self.can_transition_to(status) and self.transition_problem(status, now) is None
+        ]
 
     def transition_problem(self, status: str, now: dt.datetime) -> str | None:
         """Why the appointment cannot move to `status` now, or None if it can."""

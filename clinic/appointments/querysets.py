@@ -105,6 +105,14 @@ class AppointmentQuerySet(TenantQuerySet):
         """Already started, most recent first."""
         return self.filter(starts_at__lt=now or timezone.now()).order_by("-starts_at")
 
+    def upcoming_and_past(self, now: dt.datetime, limit: int) -> tuple[list, list]:
+        """The first `limit` of upcoming() and of past(), in one query (UNION ALL), as
+        two lists in their own orders."""
+        rows = list(self.upcoming(now)[:limit].union(self.past(now)[:limit], all=True))
+        upcoming = sorted((row for row in rows if row.starts_at >= now), key=lambda row: row.starts_at)
+        past = sorted((row for row in rows if row.starts_at < now), key=lambda row: row.starts_at, reverse=True)
+        return upcoming, past
+
     def with_related(self) -> AppointmentQuerySet:
         return self.select_related("patient", "provider", "appointment_type")
 

@@ -13,16 +13,27 @@ from clinic.calendars.models import PATIENT_DETAILS, BusyConflicts, Privacy
 WHOLE_CLINIC = ""
 
 
+def active_providers() -> list[Provider]:
+    """The clinic's active providers (the tenant manager scopes them), as the forms
+    offer them; the calendar page reads them once for all its forms."""
+    return list(Provider.objects.filter(active=True).order_by("name"))
+
+
+def visible_connections(membership) -> list[CalDAVConnection]:
+    """The clinic's CalDAV connections `membership` sees, by provider, newest first."""
+    connections = CalDAVConnection.objects.visible_to(membership).select_related("provider", "created_by")
+    return list(connections.order_by("provider__name", "-created_at"))
+
+
 class FeedForm(forms.Form):
     provider = forms.ChoiceField(label="Calendar of", required=False)
     privacy = forms.ChoiceField(
         label="What the events show", choices=Privacy.choices, initial=Privacy.TYPE, widget=forms.RadioSelect
     )
 
-    def __init__(self, *args, allow_patient_details: bool, **kwargs) -> None:
+    def __init__(self, *args, allow_patient_details: bool, providers: list[Provider] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # The clinic's active providers only (the tenant manager scopes them).
-        self.providers = {str(p.pk): p for p in Provider.objects.filter(active=True).order_by("name")}
+        self.providers = {str(p.pk): p for p in (active_providers() if providers is None else providers)}
         choices = [(WHOLE_CLINIC, "Whole clinic (every provider)")]
         self.fields["provider"].choices = choices + [(pk, p.display_name) for pk, p in self.providers.items()]
         if not allow_patient_details:
@@ -63,15 +74,22 @@ class BusyCalendarForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "url"}),
     )
 
-    def __init__(self, *args, membership, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        membership,
+        providers: list[Provider] | None = None,
+        connections: list[CalDAVConnection] | None = None,
+        **kwargs,
+    ) -> None:
         # Its own ids: the feed form on the same page has a "provider" field too.
         super().__init__(*args, auto_id="id_busy_%s", **kwargs)
-        # The clinic's active providers only (the tenant manager scopes them).
-        self.providers = {str(p.pk): p for p in Provider.objects.filter(active=True).order_by("name")}
+        self.providers = {str(p.pk): p for p in (active_providers() if providers is None else providers)}
         self.fields["provider"].choices = [(pk, p.display_name) for pk, p in self.providers.items()]
         # The clinic's CalDAV connections this member sees (another clinic's: no choice).
-        connections = CalDAVConnection.objects.visible_to(membership).select_related("provider")
-        self.connections = {str(c.pk): c for c in connections.order_by("provider__name", "-created_at")}
+        if connections is None:
+            connections = visible_connections(membership)
+        self.connections = {str(c.pk): c for c in connections}
         self.fields["caldav_connection"].choices = [(ICS_ADDRESS, "An ICS address (below)")] + [
             (pk, f"The connected CalDAV calendar of {c.provider.display_name} ({urlsplit(c.url).hostname})")
             for pk, c in self.connections.items()

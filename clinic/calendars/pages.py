@@ -26,9 +26,14 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.accounts.two_factor.qr import qr_svg
 from clinic.appointments.forms import add_service_errors
 from clinic.calendars.caldav.forms import CalDAVConnectForm
-from clinic.calendars.caldav.models import CalDAVConnection
 from clinic.calendars.caldav.pages import connect_form
-from clinic.calendars.forms import BusyCalendarForm, CalendarSettingsForm, FeedForm
+from clinic.calendars.forms import (
+    BusyCalendarForm,
+    CalendarSettingsForm,
+    FeedForm,
+    active_providers,
+    visible_connections,
+)
 from clinic.calendars.models import BusyCalendar, CalendarFeed, CalendarSettings
 from clinic.calendars.services import (
     busy_calendar_add,
@@ -52,24 +57,23 @@ def render_page(
     busy_form: BusyCalendarForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    # Each of the page's reads once: its forms share the settings, the providers and
+    # the connections.
     clinic_settings = CalendarSettings.current()
+    providers = active_providers()
     feeds = (
         CalendarFeed.objects.visible_to(request.membership)
         .select_related("provider", "created_by")
         .order_by("revoked_at", "-created_at")
     )
-    connections = list(
-        CalDAVConnection.objects.visible_to(request.membership)
-        .select_related("provider", "created_by")
-        .order_by("provider__name", "-created_at")
-    )
+    connections = visible_connections(request.membership)
     context = {
         "feeds": feeds,
-        "form": form or _feed_form(),
+        "form": form or _feed_form(clinic_settings=clinic_settings, providers=providers),
         "new": new,
         "caldav_connections": connections,
         "caldav_broken": [connection for connection in connections if connection.is_broken],
-        "caldav_form": caldav_form or connect_form(),
+        "caldav_form": caldav_form or connect_form(clinic_settings=clinic_settings, providers=providers),
         "settings_form": CalendarSettingsForm(
             initial={
                 "allow_patient_details": clinic_settings.allow_patient_details,
@@ -80,13 +84,15 @@ def render_page(
         "busy_calendars": BusyCalendar.objects.select_related("provider", "caldav_connection").order_by(
             "provider__name", "name"
         ),
-        "busy_form": busy_form or BusyCalendarForm(membership=request.membership),
+        "busy_form": busy_form
+        or BusyCalendarForm(membership=request.membership, providers=providers, connections=connections),
     }
     return render(request, TEMPLATE, context, status=status)
 
 
-def _feed_form(data=None) -> FeedForm:
-    return FeedForm(data, allow_patient_details=CalendarSettings.current().allow_patient_details)
+def _feed_form(data=None, *, clinic_settings: CalendarSettings | None = None, providers=None) -> FeedForm:
+    allow = (clinic_settings or CalendarSettings.current()).allow_patient_details
+    return FeedForm(data, allow_patient_details=allow, providers=providers)
 
 
 @never_cache

@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -91,6 +92,23 @@ def inbox_count() -> int:
     return SmsMessage.objects.filter(needs_attention=True, handled_at__isnull=True).count()
 
 
+def membership_figures() -> dict:
+    """What the tenant middleware reads with the memberships on every signed-in request
+    (TENANCY_MEMBERSHIP_FIGURES): the navigation's inbox badge, so the layout costs no
+    statement of its own. The same COUNT as inbox_count(), per membership's clinic:
+    RLS lets it count the active clinic's texts only (the others' come out 0)."""
+    waiting = (
+        SmsMessage.objects.filter(
+            organization_id=OuterRef("organization_id"), needs_attention=True, handled_at__isnull=True
+        )
+        .order_by()
+        .values("organization_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return {INBOX_COUNT_ATTRIBUTE: Coalesce(Subquery(waiting), 0)}
+
+
 # --- one appointment, one patient ------------------------------------------------------
 
 
@@ -164,6 +182,10 @@ class SmsMark:
     kind: str  # "sent", "confirmed" or "cancelled": the CSS modifier
     label: str
 
+    @property
+    def icon(self) -> str:
+        return {"confirmed": "\N{CHECK MARK}", "cancelled": "\N{MULTIPLICATION X}"}.get(self.kind, "\N{ENVELOPE}")
+
 
 SENT = SmsMark("sent", "SMS sent")
 ANSWERS = {
@@ -172,31 +194,41 @@ ANSWERS = {
 }
 
 
-def day_marks(appointment_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SmsMark]:
-    """The SMS mark of each appointment, in two queries whatever their number:
+def sms_mark_annotations() -> dict:
+    """What an appointment's SMS mark is made of, as annotations on its own query (the
+    day schedule reads them with its appointments, no query of their own): its latest
+    status change's channel and status, and whether a request texted for its current
+    time waits for an answer."""
+    latest = AppointmentStatusChange.objects.filter(appointment_id=OuterRef("pk")).order_by("-changed_at", "-id")
+    waiting = ConfirmationRequest.objects.filter(
+        appointment_id=OuterRef("pk"),
+        status=ConfirmationRequest.Status.QUEUED,
+        response="",
+        appointment_starts_at=OuterRef("starts_at"),
+    )
+    return {
+        "sms_latest_via": Subquery(latest.values("via")[:1]),
+        "sms_latest_status": Subquery(latest.values("to_status")[:1]),
+        "sms_request_waiting": Exists(waiting),
+    }
+
+
+def sms_mark_of(appointment: Appointment) -> SmsMark | None:
+    """The SMS mark of an appointment read with sms_mark_annotations():
     "Confirmed/Cancelled by SMS" when the latest status change was the patient's
     answer (by text or link), else "SMS sent" while a request texted for the
     appointment's current time waits for an answer."""
+    if appointment.sms_latest_via in PATIENT_VIAS and appointment.sms_latest_status in ANSWERS:
+        return ANSWERS[appointment.sms_latest_status]
+    if appointment.sms_request_waiting and appointment.status == Appointment.Status.SCHEDULED:
+        return SENT
+    return None
+
+
+def day_marks(appointment_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SmsMark]:
+    """The SMS mark of each appointment (sms_mark_of), in one query whatever their number."""
     ids = list(appointment_ids)
     if not ids:
         return {}
-    latest_changes = (
-        AppointmentStatusChange.objects.filter(appointment_id__in=ids)
-        .order_by("appointment_id", "-changed_at")
-        .distinct("appointment_id")  # PostgreSQL's DISTINCT ON: the latest per appointment
-        .values_list("appointment_id", "via", "to_status")
-    )
-    marks = {
-        appointment_id: ANSWERS[to_status]
-        for appointment_id, via, to_status in latest_changes
-        if via in PATIENT_VIAS and to_status in ANSWERS
-    }
-    waiting = ConfirmationRequest.objects.filter(
-        appointment_id__in=[pk for pk in ids if pk not in marks],
-        status=ConfirmationRequest.Status.QUEUED,
-        response="",
-        appointment__status=Appointment.Status.SCHEDULED,
-        appointment_starts_at=F("appointment__starts_at"),
-    ).values_list("appointment_id", flat=True)
-    marks.update({appointment_id: SENT for appointment_id in waiting})
-    return marks
+    appointments = Appointment.objects.filter(pk__in=ids).annotate(**sms_mark_annotations())
+    return {appointment.pk: mark for appointment in appointments if (mark := sms_mark_of(appointment))}

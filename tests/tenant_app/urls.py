@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection, transaction
 from django.http import Http404, HttpResponse
 from django.urls import include, path
 
@@ -23,10 +24,30 @@ def write(request) -> HttpResponse:
     return HttpResponse("ok")
 
 
+def read(request) -> HttpResponse:
+    return HttpResponse(str(Ledger.objects.count()))
+
+
+def write_then_undo(request) -> HttpResponse:
+    """Writes, then asks for the write to be undone (as DRF does for an error it answers)."""
+    Ledger.objects.create(name="undone")
+    transaction.set_rollback(True)
+    return HttpResponse("undone")
+
+
+def failed_statement(request) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    return HttpResponse("unreachable")
+
+
 urlpatterns = [
     path("crash/", write_then_crash),
     path("missing/", write_then_404),
     path("write/", write),
+    path("read/", read),
+    path("undo/", write_then_undo),
+    path("failed-statement/", failed_statement),
     # The product's pages too: the error pages' layout links to them.
     path("", include("clinic.urls")),
 ]

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
-from clinic.accounts.services import two_factor_required
+from clinic.accounts.services import two_factor_required_at_start
 from clinic.accounts.two_factor.devices import has_two_factor
 from clinic.accounts.two_factor.login import verify_url
 
@@ -34,8 +34,9 @@ class TwoFactorRequiredMiddleware:
         membership = getattr(request, "membership", None)
         if membership is None or not membership.can_manage or _is_open(request):
             return None
-        # Runs inside the tenant middleware's clinic context: the clinic's own setting.
-        if request.user.is_verified() or not two_factor_required(membership):
+        # Runs inside the tenant middleware's clinic context: the clinic's own setting,
+        # read with the membership; the session's device only when it is required.
+        if not two_factor_required_at_start(membership) or request.user.is_verified():
             return None
         clinic = request.organization.name
         if request.path.startswith("/api/"):

@@ -16,9 +16,12 @@ style sheet hides at phone width, where their lanes shrink to nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+from django.urls import reverse
 
 from clinic.appointments.models import Appointment, Provider, WorkingHours
 from clinic.appointments.timezones import to_local
@@ -53,9 +56,17 @@ class Action:
     label: str
     quiet: bool
 
+    @property
+    def classes(self) -> str:
+        return "button--link button--tiny" if self.quiet else "button--secondary button--tiny"
+
 
 @dataclass(frozen=True)
 class Block:
+    """One appointment on the grid, with what its card shows already as text: a full
+    day has dozens of cards, and the template only puts these strings in place
+    (times as "H:i", the links from BlockLinks)."""
+
     appointment: Appointment
     starts: dt.datetime
     ends: dt.datetime
@@ -64,10 +75,40 @@ class Block:
     column: int
     actions: tuple[Action, ...]
     sms_mark: SmsMark | None = None
+    detail_url: str = ""
+    status_url: str = ""
+    patient_name: str = ""
+    status_label: str = ""
+    type_name: str = ""
+    type_colour: str = ""
+    # What a screen reader hears after each button's label: whose and when.
+    action_suffix: str = ""
 
     @property
     def placement(self) -> str:
         return f"{rows_class(self.row, self.row_end)} {columns_class(self.column, self.column + 1)}"
+
+    @property
+    def span_label(self) -> str:
+        return f"{self.starts:%H:%M}\N{EN DASH}{self.ends:%H:%M}"
+
+
+class BlockLinks:
+    """An appointment's page and its status buttons' address, reversed once per page
+    (a URL pattern's reverse costs more than the rest of a card) and filled in with
+    each appointment's id."""
+
+    _PLACEHOLDER = uuid.UUID(int=0)
+
+    def __init__(self) -> None:
+        self._detail = reverse("appointments:detail", args=[self._PLACEHOLDER])
+        self._status = reverse("appointments:status", args=[self._PLACEHOLDER])
+
+    def detail(self, pk: uuid.UUID) -> str:
+        return self._detail.replace(str(self._PLACEHOLDER), str(pk))
+
+    def status(self, pk: uuid.UUID) -> str:
+        return self._status.replace(str(self._PLACEHOLDER), str(pk))
 
 
 @dataclass(frozen=True)
@@ -218,19 +259,22 @@ def build_day_grid(
     now: dt.datetime,
     busy_intervals: Iterable = (),
     shown_provider_id=None,
+    sms_marks: dict[object, SmsMark] | None = None,
 ) -> DayGrid:
     spans = [
         (appointment, wall_minute(appointment.starts_at, day, zone), wall_minute(appointment.ends_at, day, zone))
         for appointment in appointments
     ]
     hours = {hours.provider_id: hours for hours in working_hours}
-    sms_marks = day_marks(appointment.pk for appointment, _, _ in spans)  # the whole day at once
+    if sms_marks is None:  # not read with the appointments: the whole day at once
+        sms_marks = day_marks(appointment.pk for appointment, _, _ in spans)
     first, last = _bounds(spans, hours.values())
     rows = Rows(first)
+    links = BlockLinks()
     columns, next_column = [], 2  # grid column 1 holds the hour labels
     for provider in providers:
         mine = [span for span in spans if span[0].provider_id == provider.pk]
-        column = _column(provider, next_column, hours.get(provider.pk), mine, rows, zone, now, sms_marks)
+        column = _column(provider, next_column, hours.get(provider.pk), mine, rows, zone, now, sms_marks, links)
         column.busy = _busy_blocks(
             column, [i for i in busy_intervals if i.provider_id == provider.pk], day, zone, rows, last
         )
@@ -245,29 +289,43 @@ def build_day_grid(
     return DayGrid(columns=columns, hours=marks, rows=(last - first) // SLOT_MINUTES, now_row=now_row)
 
 
-def _column(provider: Provider, first: int, hours: WorkingHours | None, spans, rows: Rows, zone, now, marks) -> Column:
+def _column(
+    provider: Provider, first: int, hours: WorkingHours | None, spans, rows: Rows, zone, now, marks, links: BlockLinks
+) -> Column:
     column = Column(provider=provider, first=first, hours=hours)
     if hours is not None:
         column.open_rows = (rows.start(_minutes(hours.starts)), rows.end(_minutes(hours.ends)))
     lanes = assign_lanes(spans)
     column.lanes = max(lanes, default=0) + 1
     for (appointment, start, end), lane in zip(spans, lanes, strict=True):
-        column.blocks.append(_block(appointment, start, end, rows, first + lane, zone, now, marks.get(appointment.pk)))
+        block = _block(appointment, start, end, rows, first + lane, zone, now, marks.get(appointment.pk), links)
+        column.blocks.append(block)
     column.blocks.sort(key=lambda block: (block.row, block.column))
     return column
 
 
-def _block(appointment, start: int, end: int, rows: Rows, column: int, zone: ZoneInfo, now, sms_mark=None) -> Block:
+def _block(
+    appointment, start: int, end: int, rows: Rows, column: int, zone: ZoneInfo, now, sms_mark=None, links=None
+) -> Block:
     row = rows.start(start)
+    links = links or BlockLinks()
+    starts, patient_name = to_local(appointment.starts_at, zone), str(appointment.patient)
     return Block(
         appointment=appointment,
-        starts=to_local(appointment.starts_at, zone),
+        starts=starts,
         ends=to_local(appointment.ends_at, zone),
         row=row,
         row_end=max(rows.end(end), row + 1),
         column=column,
         actions=quick_actions(appointment, now),
         sms_mark=sms_mark,
+        detail_url=links.detail(appointment.pk),
+        status_url=links.status(appointment.pk),
+        patient_name=patient_name,
+        action_suffix=f": {patient_name} at {starts:%H:%M}",
+        status_label=appointment.get_status_display(),
+        type_name=str(appointment.appointment_type),
+        type_colour=appointment.appointment_type.colour,
     )
 
 

@@ -102,10 +102,11 @@ def patient_detail(request: HttpRequest, pk) -> HttpResponse:
         return not_found
     now = timezone.now()
     appointments = Appointment.objects.filter(patient=patient).with_related()
+    upcoming, past = appointments.upcoming_and_past(now, APPOINTMENTS_SHOWN)
     context = {
         "patient": patient,
-        "upcoming": appointments.upcoming(now)[:APPOINTMENTS_SHOWN],
-        "past": appointments.past(now)[:APPOINTMENTS_SHOWN],
+        "upcoming": upcoming,
+        "past": past,
         "sms_messages": patient_messages(patient),
         "texts_off": optouts.texts_off_reason(patient, request.organization.zone),
     }

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from clinic.appointments.views.common import next_url
 from clinic.appointments.views.day_grid import build_day_grid
 from clinic.calendars.models import BusyInterval
 from clinic.dates import date_hint
+from clinic.messaging.selectors import sms_mark_annotations, sms_mark_of
 from tenancy.decorators import org_required
 
 
@@ -45,10 +46,14 @@ def day_view(request: HttpRequest) -> HttpResponse:
     today = clinic_today(request)
     day = form.cleaned_data["date"] or today
     zone = request.organization.zone
-    appointments = list(Appointment.objects.on_day(day, zone).with_related().order_by("starts_at"))
+    # Three queries whatever the day holds: the appointments with their SMS marks, the
+    # providers with their hours that weekday, and the busy times.
+    appointments = list(
+        Appointment.objects.on_day(day, zone).with_related().annotate(**sms_mark_annotations()).order_by("starts_at")
+    )
     booked = {appointment.provider_id for appointment in appointments}
     # Active providers, and any inactive one who still has appointments that day.
-    providers = list(Provider.objects.filter(Q(active=True) | Q(pk__in=booked)))
+    providers = list(Provider.objects.filter(Q(active=True) | Q(pk__in=booked)).annotate(**hours_on(day.weekday())))
     day_starts, day_ends = local_day_bounds(day, zone)
     busy = BusyInterval.objects.filter(starts_at__lt=day_ends, ends_at__gt=day_starts).select_related("busy_calendar")
     grid = build_day_grid(
@@ -56,10 +61,11 @@ def day_view(request: HttpRequest) -> HttpResponse:
         zone=zone,
         providers=providers,
         appointments=appointments,
-        working_hours=WorkingHours.objects.filter(weekday=day.weekday()),
+        working_hours=[hours for provider in providers if (hours := working_hours_of(provider, day.weekday()))],
         now=timezone.now(),
         busy_intervals=list(busy.order_by("starts_at")),
         shown_provider_id=form.cleaned_data["provider"],
+        sms_marks={appointment.pk: mark for appointment in appointments if (mark := sms_mark_of(appointment))},
     )
     context = {
         "day": day,
@@ -75,6 +81,19 @@ def day_view(request: HttpRequest) -> HttpResponse:
         "provider_id": _shown_provider(grid, form.cleaned_data["provider"]),
     }
     return render(request, "appointments/schedule_day.html", context)
+
+
+def hours_on(weekday: int) -> dict:
+    """A provider's working hours on `weekday` (at most one row), as annotations."""
+    hours = WorkingHours.objects.filter(provider_id=OuterRef("pk"), weekday=weekday)
+    return {"hours_starts": Subquery(hours.values("starts")[:1]), "hours_ends": Subquery(hours.values("ends")[:1])}
+
+
+def working_hours_of(provider: Provider, weekday: int) -> WorkingHours | None:
+    """The hours read with hours_on(), as the grid takes them; None on a day off."""
+    if provider.hours_starts is None:
+        return None
+    return WorkingHours(provider=provider, weekday=weekday, starts=provider.hours_starts, ends=provider.hours_ends)
 
 
 def _shown_provider(grid, asked):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from clinic.appointments.models import Provider
+from clinic.calendars.forms import active_providers
 from clinic.calendars.models import PATIENT_DETAILS, Privacy
 
 PASSWORD_HELP = "Use an app password made for this in your calendar account, not your main password."
@@ -27,11 +28,11 @@ class CalDAVConnectForm(forms.Form):
         label="What the events show", choices=Privacy.choices, initial=Privacy.TYPE, widget=forms.RadioSelect
     )
 
-    def __init__(self, *args, allow_patient_details: bool, **kwargs) -> None:
+    def __init__(self, *args, allow_patient_details: bool, providers: list[Provider] | None = None, **kwargs) -> None:
         kwargs.setdefault("prefix", "caldav")  # apart from the feed form's fields on the same page
         super().__init__(*args, **kwargs)
-        # The clinic's active providers only (the tenant manager scopes them).
-        self.providers = {str(p.pk): p for p in Provider.objects.filter(active=True).order_by("name")}
+        # The clinic's active providers only (read by the page once for all its forms).
+        self.providers = {str(p.pk): p for p in (active_providers() if providers is None else providers)}
         self.fields["provider"].choices = [(pk, p.display_name) for pk, p in self.providers.items()]
         if not allow_patient_details:
             self.fields["privacy"].choices = [c for c in Privacy.choices if c[0] not in PATIENT_DETAILS]

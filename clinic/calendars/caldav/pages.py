@@ -26,8 +26,9 @@ from tenancy.decorators import org_required
 RECONNECT_TEMPLATE = "calendars/caldav_reconnect.html"
 
 
-def connect_form(data=None) -> CalDAVConnectForm:
-    return CalDAVConnectForm(data, allow_patient_details=CalendarSettings.current().allow_patient_details)
+def connect_form(data=None, *, clinic_settings: CalendarSettings | None = None, providers=None) -> CalDAVConnectForm:
+    allow = (clinic_settings or CalendarSettings.current()).allow_patient_details
+    return CalDAVConnectForm(data, allow_patient_details=allow, providers=providers)
 
 
 def _connection_or_404(request: HttpRequest, pk) -> CalDAVConnection:
