@@ -76,7 +76,9 @@ def _suite_through(url: str, prefix: str) -> bool:
 
 
 def report(tally: load.Tally, seconds: float, *, allow_503: bool = False, in_flight=(0.0, 0.0)) -> bool:
-    """The figures of a run; `in_flight`: when requests may be cut short (the database stopping)."""
+    """The figures of a run; `in_flight`: when requests may be cut short (the database
+    stopping), a (start, end) pair or a list of them."""
+    windows = in_flight if isinstance(in_flight, list) else [in_flight]
     statuses = tally.statuses()
     count = len(tally.events)
     server_errors = sum(n for status, n in statuses.items() if status >= 500 and not (allow_503 and status == 503))
@@ -87,7 +89,7 @@ def report(tally: load.Tally, seconds: float, *, allow_503: bool = False, in_fli
         f"  p95 {load.p95(tally):.0f} ms (pages {load.p95(tally, pages):.0f} ms, API {load.p95(tally, api):.0f} ms); "
         f"bookings acknowledged {len(tally.acknowledged)}; row ids checked in responses {tally.ids_checked}"
     )
-    unexpected = [line for at, line in tally.unexpected if not (in_flight[0] <= at <= in_flight[1])]
+    unexpected = [line for at, line in tally.unexpected if not any(start <= at <= end for start, end in windows)]
     interrupted = len(tally.unexpected) - len(unexpected)
     ok = not tally.leaks and not server_errors and not unexpected and count > 0
     print(

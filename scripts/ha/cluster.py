@@ -7,6 +7,12 @@ configuration and logs under .data/ha/.
     python3 scripts/ha/cluster.py stop       # stop the keepers and their PostgreSQL
     python3 scripts/ha/cluster.py url        # the app's multi-host DATABASE_URL
     python3 scripts/ha/cluster.py state      # the monitor's view: each node's state
+    python3 scripts/ha/cluster.py crash      # SIGKILL the primary's keeper and postmaster
+    python3 scripts/ha/cluster.py rejoin     # start the crashed node's keeper: it becomes a standby
+    python3 scripts/ha/cluster.py switchover # planned change of primary (a fail back)
+
+HA_DIR and HA_MONITOR_PORT, HA_NODE1_PORT, HA_NODE2_PORT choose another place and ports
+(`make soak` part 6 builds a formation of its own that way).
 
 Each node runs under `pg_autoctl run`, a keeper that talks to the monitor and restarts
 its PostgreSQL; the monitor promotes the standby when the primary stops answering its
@@ -39,16 +45,23 @@ DATABASE = "clinic"
 MONITOR_PORT = int(os.environ.get("HA_MONITOR_PORT", "5450"))
 NODE_PORTS = (int(os.environ.get("HA_NODE1_PORT", "5451")), int(os.environ.get("HA_NODE2_PORT", "5452")))
 
-# The monitor's health checks (milliseconds; pgautofailover.* settings). A node is
-# failed over from once it has missed checks for NODE_UNHEALTHY_MS: fast enough to
-# measure on one machine, slow enough that a busy machine's pause is not a failure.
+# The monitor's health checks (milliseconds; pgautofailover.* settings). A primary is
+# failed over from once it has missed checks for node_considered_unhealthy_timeout,
+# and the standby is promoted primary_demote_timeout later: the time the old primary's
+# own keeper has to demote it should it be alive but cut off (it does so after its
+# network_partition_timeout, KEEPER_PARTITION_SECONDS). pg_auto_failover's defaults
+# are 20 s and 30 s; these are fast enough to measure on one machine, and keep the
+# order that makes a split brain impossible: the cut-off primary demotes itself first.
 MONITOR_SETTINGS = {
     "pgautofailover.health_check_period": 1000,
     "pgautofailover.health_check_timeout": 1000,
     "pgautofailover.health_check_max_retries": 1,
     "pgautofailover.health_check_retry_delay": 500,
     "pgautofailover.node_considered_unhealthy_timeout": 4000,
+    "pgautofailover.primary_demote_timeout": 5000,
 }
+KEEPER_PARTITION_SECONDS = 3
+WRITABLE_STATES = ("single", "wait_primary", "primary")
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,8 @@ def _create_node(node: Node) -> None:
         *("--pgctl", str(PG_BIN / "pg_ctl"), "--hostname", "127.0.0.1", "--listen", "127.0.0.1"),
         *("--auth", "trust", "--no-ssl", "--dbname", DATABASE, "--username", "postgres", "--monitor", MONITOR_URL),
     )
+    partition = str(KEEPER_PARTITION_SECONDS)
+    autoctl("config", "set", "--pgdata", str(node.pgdata), "timeout.network_partition_timeout", partition)
 
 
 def _config_exists(node: Node) -> bool:
@@ -240,17 +255,53 @@ def _wait_for_monitor(timeout: float = 60) -> None:
     raise SystemExit(f"the monitor did not start within {timeout:.0f} s (log: {MONITOR.log})")
 
 
+def primary() -> Node | None:
+    """The node the monitor has as primary (or as the lone writable wait_primary), and
+    that is one by the monitor's own wish: a crashed primary keeps reporting "primary"
+    while the monitor's goal for it is already "demoted"."""
+    for node in NODES:
+        reported, goal = states().get(node.name, ("", ""))
+        if reported == goal and reported in WRITABLE_STATES:
+            return node
+    return None
+
+
+def crash(node: Node) -> None:
+    """The node's machine dies: its keeper and its postmaster SIGKILLed at once (a
+    keeper left alive would only restart PostgreSQL where it was)."""
+    keeper, postmaster = keeper_pid(node), _postmaster_pid(node)
+    if keeper is not None:
+        _signal_group(keeper, signal.SIGKILL)
+    if postmaster is not None:
+        os.kill(postmaster, signal.SIGKILL)
+
+
+def rejoin(node: Node) -> None:
+    """Start a crashed node's keeper again: pg_autoctl rewinds it and it follows the
+    new primary as a standby."""
+    _start_keeper(node)
+
+
+def switchover() -> None:
+    """A planned change of primary (the standby promoted, the primary demoted): how
+    the old primary gets its role back once it has caught up."""
+    autoctl("perform", "switchover", "--pgdata", str(NODES[0].pgdata))
+
+
 def describe() -> str:
     return ", ".join(f"{name} {reported}" for name, (reported, _goal) in states().items())
 
 
 def stop() -> None:
-    """Stop the nodes' keepers (each stops its PostgreSQL), then the monitor's."""
-    for node in (*NODES, MONITOR):
+    """Stop the keepers one at a time (each stops its PostgreSQL): standbys first, then
+    the primary, then the monitor. Stopping the primary while its standby runs would
+    make the monitor fail over to it."""
+    writable = primary()
+    order = [node for node in NODES if node != writable] + ([writable] if writable else []) + [MONITOR]
+    for node in order:
         pid = keeper_pid(node)
         if pid is not None:
             _signal_group(pid, signal.SIGTERM)
-    for node in (*NODES, MONITOR):
         _wait_gone(node)
         node.keeper_pid_file.unlink(missing_ok=True)
     print("pg_auto_failover stopped.")
@@ -298,7 +349,7 @@ def _user_exists(name: str) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["start", "stop", "url", "state"])
+    parser.add_argument("command", choices=["start", "stop", "url", "state", "crash", "rejoin", "switchover"])
     command = parser.parse_args().command
     if command == "start":
         start()
@@ -306,6 +357,22 @@ def main() -> int:
         stop()
     elif command == "url":
         print(database_url())
+    elif command == "crash":
+        node = primary()
+        if node is None:
+            raise SystemExit(f"no primary to crash: {describe()}")
+        crash(node)
+        print(node.name)
+    elif command == "rejoin":
+        for node in NODES:
+            if keeper_pid(node) is None:
+                rejoin(node)
+        wait_for(_settled, "a primary and a synchronous standby again")
+        print(describe())
+    elif command == "switchover":
+        switchover()
+        wait_for(_settled, "the switchover")
+        print(describe())
     else:
         print(json.dumps(states()))
     return 0
