@@ -92,7 +92,9 @@ bench-webhooks: setup
 bench-fairness: setup
 	$(PY) -m bench.fairness
 
-# Isolation and recovery under load, and bad input (bench/soak, README "Soak test"): about 8 minutes.
+# Isolation and recovery under load, and bad input (bench/soak, README "Soak test"), then
+# part 6, a pg_auto_failover primary crashing under load (docs/operations/high-availability.md):
+# about 15 minutes.
 # SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.
 soak: setup
 	$(PY) -m bench.soak $(SOAK_ARGS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -82,6 +83,9 @@ def failover(args, workdir: Path) -> bool:
         f"\n== 6. primary crash and failover (pg_auto_failover, synchronous standby): {users} users, "
         f"the worker sending {args.texts} texts; then the old primary rejoins and the roles are switched back"
     )
+    if not shutil.which("pg_autoctl"):
+        print("  needs pg_auto_failover's pg_autoctl (apt-get install postgresql-15-auto-failover)  FAIL")
+        return False
     formation = Formation(workdir)
     try:
         started = time.monotonic()

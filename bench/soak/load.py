@@ -220,9 +220,9 @@ class SwitchingUser(VirtualUser):
             self.active = clinic
 
     def step(self) -> None:
-        if self.signed_out:  # then the picker: the next step switches
+        if self.signed_out:  # as at the start: sign in, the picker (a fresh CSRF token), a switch
             self.signed_out, self.active = False, ""
-            self.sign_in(self.username)
+            self.start_up()
         elif not self.active:  # the first switch was refused (the database was down): again
             self.switch(self.rng.choice(sorted(self.memberships)))
         elif self.rng.random() < 0.2:
