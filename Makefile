@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup db lint test-tools docs docs-check screenshots bench bench-small bench-http bench-sms bench-webhooks bench-fairness soak openapi stop-db clean-db
+.PHONY: ha ha-stop run test setup db lint test-tools docs docs-check screenshots bench bench-small bench-http bench-sms bench-webhooks bench-fairness soak openapi stop-db clean-db
 
 setup: $(STAMP)
 
@@ -29,6 +29,15 @@ run: db
 	DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_URLS=$${WEBHOOK_ALLOW_PRIVATE_URLS:-true} \
 		CALENDAR_FETCH_ALLOW_LOOPBACK=$${CALENDAR_FETCH_ALLOW_LOOPBACK:-true} \
 		$(PY) scripts/serve.py $(HOST) $(PORT)
+
+# A pg_auto_failover formation (monitor, primary, synchronous standby on ports 5450-5452,
+# data in .data/ha), migrated and seeded, and the app on http://127.0.0.1:8010 against both
+# nodes, all in the background (docs/operations/high-availability.md). ha-stop stops it all.
+ha: setup
+	bash scripts/ha/up.sh
+
+ha-stop:
+	bash scripts/ha/down.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -92,7 +101,9 @@ bench-webhooks: setup
 bench-fairness: setup
 	$(PY) -m bench.fairness
 
-# Isolation and recovery under load, and bad input (bench/soak, docs/operations/soak.md): about 8 minutes.
+# Isolation and recovery under load, and bad input (bench/soak, docs/operations/soak.md), then
+# part 6, a pg_auto_failover primary crashing under load (docs/operations/high-availability.md):
+# about 15 minutes.
 # SOAK_ARGS=--short: 15 s of load instead of 60; e.g. SOAK_ARGS="--parts 1,3" for some parts.
 soak: setup
 	$(PY) -m bench.soak $(SOAK_ARGS)

@@ -7,15 +7,23 @@ before an outer middleware sees it, so the exception is noted on the request whe
 Django reports it (`got_request_exception`), and the middleware, near the top of the
 stack, swaps that 500 for the 503. The API's own error handler answers its 503 itself.
 Connections recover on their own: a broken one is closed at the end of its request
-(and, with CONN_MAX_AGE, health-checked before reuse)."""
+(and, with CONN_MAX_AGE, health-checked before reuse).
+
+With a primary and standbys (a multi-host DATABASE_URL with
+`target_session_attrs=read-write`), a failover looks the same: connections to the old
+primary break, and new ones find no writable server until the standby is promoted. A
+kept connection to a server that has just become a standby is not broken but refuses
+writes (SQLSTATE 25006): that too is "down for a moment", and the connection is closed
+when its request ends, so the next one connects to the new primary."""
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 
-from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.core.signals import got_request_exception, request_finished
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -26,8 +34,31 @@ MESSAGE = "The service is briefly unavailable. Nothing was changed; try again in
 _NOTED = "_database_unavailable"
 
 
+READ_ONLY_TRANSACTION = "25006"  # a write sent to a standby
+_connections_to_drop = threading.local()
+
+
 def database_down(exc: BaseException | None) -> bool:
-    return isinstance(exc, DATABASE_DOWN)
+    if isinstance(exc, DATABASE_DOWN):
+        return True
+    if _sqlstate(exc) == READ_ONLY_TRANSACTION or _sqlstate(getattr(exc, "__cause__", None)) == READ_ONLY_TRANSACTION:
+        _connections_to_drop.pending = True  # connected to a standby: reconnect next time
+        return True
+    return False
+
+
+def _sqlstate(exc: BaseException | None) -> str | None:
+    return getattr(exc, "sqlstate", None)
+
+
+def _drop_connections_to_a_standby(sender, **kwargs) -> None:
+    """After a request that wrote to a standby, its kept connections go (outside any
+    transaction by now): the next request's connect finds the primary."""
+    if getattr(_connections_to_drop, "pending", False):
+        _connections_to_drop.pending = False
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close()
 
 
 def api_error_body() -> dict:
@@ -41,6 +72,7 @@ def _note_database_down(sender, request: HttpRequest | None = None, **kwargs) ->
 
 
 got_request_exception.connect(_note_database_down, dispatch_uid="clinic.unavailable")
+request_finished.connect(_drop_connections_to_a_standby, dispatch_uid="clinic.unavailable.standby")
 
 
 class DatabaseUnavailableMiddleware:

@@ -28,6 +28,7 @@ WORKERS = {
 
 
 def worker_arguments(name: str) -> list[str]:
-    """`manage.py` arguments of the worker `name`, e.g. `procrastinate worker -q sms -c 2`."""
+    """`manage.py` arguments of the worker `name`, e.g. `worker --queues sms --concurrency 2`
+    (procrastinate's worker, started again after a database error: tenancy's `worker`)."""
     queues, concurrency = WORKERS[name]
-    return ["procrastinate", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency)]
+    return ["worker", "--queues", ",".join(queues), "--concurrency", str(concurrency)]

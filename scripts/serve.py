@@ -36,13 +36,10 @@ def runtime_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment without privileged credentials, and DATABASE_URL without its
     user and password (a role allowed to create roles): the server and database only."""
     env = {name: value for name, value in environ.items() if name not in PRIVILEGED_VARIABLES}
-    if "@" in urlsplit(env.get("DATABASE_URL", "")).netloc:
-        parts = urlsplit(env["DATABASE_URL"])
-        host = parts.hostname or ""
-        netloc = f"[{host}]" if ":" in host else host
-        if parts.port:
-            netloc += f":{parts.port}"
-        env["DATABASE_URL"] = urlunsplit(parts._replace(netloc=netloc))
+    parts = urlsplit(env.get("DATABASE_URL", ""))
+    if "@" in parts.netloc:
+        # Everything after the last "@": one host or several (`h1:p1,h2:p2`), as given.
+        env["DATABASE_URL"] = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     return env
 
 

@@ -30,15 +30,20 @@ AUDIT_ALIAS = "audit"
 
 @dataclass(frozen=True)
 class Server:
+    """`host` and `port` may be comma-separated lists (libpq's multi-host form, for a
+    primary and its standbys); `options` are further libpq parameters from the URL's
+    query string, such as `target_session_attrs=read-write`."""
+
     host: str
     port: str
     name: str
     admin_user: str
     admin_password: str
+    options: tuple[tuple[str, str], ...] = ()
 
     def connect_kwargs(self, dbname: str | None = None) -> dict[str, str]:
         """psycopg keyword arguments for the admin connection."""
-        kwargs = {"host": self.host, "dbname": dbname or self.name, "user": self.admin_user}
+        kwargs = {"host": self.host, "dbname": dbname or self.name, "user": self.admin_user, **dict(self.options)}
         if self.port:
             kwargs["port"] = self.port
         if self.admin_password:
@@ -54,7 +59,12 @@ class Role:
 
 def server_from_url(url: str, name: str | None = None, *, with_admin_credentials: bool = True) -> Server:
     """The server DATABASE_URL names. Its user and password (allowed to create roles)
-    are kept only `with_admin_credentials`: a web or worker process never holds them."""
+    are kept only `with_admin_credentials`: a web or worker process never holds them.
+
+    Several hosts may be listed (`postgresql://u@10.0.0.1:5432,10.0.0.2:5432/clinic`):
+    libpq tries them in order, and with `?target_session_attrs=read-write` connects only
+    to the one that accepts writes, so after a failover the next connection finds the
+    new primary. Query parameters other than `host` go to libpq as they are."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(
@@ -64,15 +74,38 @@ def server_from_url(url: str, name: str | None = None, *, with_admin_credentials
     name = name or unquote(parts.path.lstrip("/"))
     if not name:
         raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. postgresql://host/clinic")
-    query = parse_qs(parts.query)
-    host = query.get("host", [unquote(parts.hostname or "")])[0] or "localhost"
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    user, _, password = credentials.partition(":")
+    host, port = _hosts_and_ports(hosts)
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    host = query.pop("host", "") or host or "localhost"
     return Server(
         host=host,
-        port=str(parts.port or ""),
+        port=port,
         name=name,
-        admin_user=unquote(parts.username or "postgres") if with_admin_credentials else "",
-        admin_password=unquote(parts.password or "") if with_admin_credentials else "",
+        admin_user=unquote(user or "postgres") if with_admin_credentials else "",
+        admin_password=unquote(password) if with_admin_credentials else "",
+        options=tuple(sorted(query.items())),
     )
+
+
+def _hosts_and_ports(hosts: str) -> tuple[str, str]:
+    """`h1:p1,[::1]:p2` -> ("h1,::1", "p1,p2"): libpq's lists, one port per host
+    (or none at all: the default port for every host)."""
+    names, ports = [], []
+    for entry in hosts.split(",") if hosts else []:
+        if entry.startswith("["):
+            address, _, rest = entry[1:].partition("]")
+            port = rest.removeprefix(":")
+        else:
+            address, _, port = entry.partition(":")
+        if port and not port.isdigit():
+            raise ImproperlyConfigured(f"DATABASE_URL has a port that is not a number: {port!r}")
+        names.append(unquote(address))
+        ports.append(port)
+    if any(ports) and not all(ports):
+        raise ImproperlyConfigured("DATABASE_URL lists several hosts: give each its port, or none of them.")
+    return ",".join(names), ",".join(ports) if any(ports) else ""
 
 
 def embedded_server(data_dir: Path, name: str = "clinic") -> Server:
@@ -126,6 +159,7 @@ def django_databases(server: Server, roles: dict[str, Role], conn_max_age: int) 
             "PASSWORD": role.password,
             "CONN_MAX_AGE": conn_max_age,
             "CONN_HEALTH_CHECKS": conn_max_age > 0,
+            "OPTIONS": dict(server.options),
             # One transaction per request; a signed-in request's view joins the one
             # its tenant context opened (tenancy.request_transaction), and an
             # exception rolls all of it back.

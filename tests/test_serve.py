@@ -102,7 +102,7 @@ def test_a_stop_signal_ends_every_process_it_started(serve_env, number, to_group
     commands = still_running(started)
     try:
         # Two workers and runserver, whose autoreloader serves from a child of its own.
-        assert sum("procrastinate worker" in command for command in commands) == 2, commands
+        assert sum("manage.py worker" in command for command in commands) == 2, commands
         assert sum("runserver" in command for command in commands) == 2, commands
         if to_group:
             os.killpg(serve.pid, number)

@@ -24,4 +24,4 @@ def test_every_queue_has_exactly_one_worker():
 def test_texts_have_a_worker_of_their_own():
     assert {task.queue for name, task in app.tasks.items() if name.startswith("clinic.messaging.")} == set(SMS_QUEUES)
     assert not set(SMS_QUEUES) & set(OUTBOUND_QUEUES)
-    assert worker_arguments("sms")[:4] == ["procrastinate", "worker", "--queues", "sms"]
+    assert worker_arguments("sms")[:3] == ["worker", "--queues", "sms"]

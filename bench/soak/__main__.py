@@ -14,6 +14,10 @@ its figures and PASS or FAIL.
 5. bad input: the API and the SMS webhooks fuzzed (malformed, oversized, mistyped,
    unsigned; duplicates at once): no 5xx, each answer its case's 4xx, and nothing
    stored but the valid writes.
+6. failover: a pg_auto_failover formation's primary crashes under load (bookings, staff
+   sessions, the worker sending): 503 only until the standby is promoted, every
+   acknowledged booking kept once, every text sent once; then the old primary rejoins
+   as a standby and the roles are switched back.
 
     make soak                          # or: .venv/bin/python -m bench.soak --short
     .venv/bin/python -m bench.soak --parts 1,3 --duration 30
@@ -30,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.soak import checks, fuzz, recovery
+from bench.soak import checks, failover, fuzz, recovery
 from bench.soak.load import World
 from bench.soak.servers import build
 
@@ -45,7 +49,7 @@ def main() -> int:
     parser.add_argument("--clinics", type=int, default=20)
     parser.add_argument("--pool-size", type=int, default=4, help="PgBouncer server connections (part 2)")
     parser.add_argument("--texts", type=int, default=500, help="due confirmation texts (part 4)")
-    parser.add_argument("--parts", default="1,2,3,4,5")
+    parser.add_argument("--parts", default="1,2,3,4,5,6")
     parser.add_argument("--no-tests", action="store_true", help="part 2 without the suite's tests")
     parser.add_argument("--database", default=NAME, help="prefix of the databases it builds (default %(default)s)")
     args = parser.parse_args()
@@ -72,6 +76,8 @@ def main() -> int:
             verdicts["4 worker kill"] = recovery.worker_kill(args, workdir)
         if 5 in parts:
             verdicts["5 bad input"] = fuzz.bad_input(args, workdir)
+        if 6 in parts:
+            verdicts["6 failover"] = failover.failover(args, workdir)
     finally:
         if verdicts and all(verdicts.values()):
             shutil.rmtree(workdir, ignore_errors=True)

@@ -47,7 +47,13 @@ def _server() -> dict:
     from django.conf import settings
 
     server = settings.DATABASE_SERVER
-    return {"host": server.host, "port": server.port, "name": server.name, "admin_user": server.admin_user}
+    return {
+        "host": server.host,
+        "port": server.port,
+        "name": server.name,
+        "admin_user": server.admin_user,
+        "options": dict(server.options),  # e.g. target_session_attrs, with several hosts
+    }
 
 
 def world(clinic_count: int, switcher_count: int) -> dict:

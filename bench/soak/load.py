@@ -90,6 +90,7 @@ class VirtualUser(threading.Thread):
         self.active = ""  # the clinic whose data this user may see right now
         self.mine: set[str] = set()  # clinics this user belongs to
         self.csrf = ""
+        self.signed_out = False
 
     def run(self) -> None:
         try:
@@ -126,6 +127,9 @@ class VirtualUser(threading.Thread):
                 self.tally.unexpected.append(
                     (time.monotonic(), f"{type(self).__name__} {kind} {method} {path}: {response.status_code} {where}")
                 )
+            # Signed out (counted above): signs in again, as a person would, rather than
+            # counting every later page as one more unexpected answer.
+            self.signed_out = response.status_code == 302 and where.startswith("/accounts/login/")
         return response
 
     def check(self, kind: str, path: str, response: requests.Response) -> None:
@@ -190,7 +194,11 @@ class StaffUser(VirtualUser):
         self.sign_in(self.username)
 
     def step(self) -> None:
-        self.read_pages()
+        if self.signed_out:
+            self.signed_out = False
+            self.sign_in(self.username)
+        else:
+            self.read_pages()
 
 
 class SwitchingUser(VirtualUser):
@@ -212,7 +220,10 @@ class SwitchingUser(VirtualUser):
             self.active = clinic
 
     def step(self) -> None:
-        if not self.active:  # the first switch was refused (the database was down): again
+        if self.signed_out:  # as at the start: sign in, the picker (a fresh CSRF token), a switch
+            self.signed_out, self.active = False, ""
+            self.start_up()
+        elif not self.active:  # the first switch was refused (the database was down): again
             self.switch(self.rng.choice(sorted(self.memberships)))
         elif self.rng.random() < 0.2:
             self.switch(next(org for org in self.memberships if org != self.active))

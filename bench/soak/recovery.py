@@ -22,6 +22,7 @@ RECOVERY_LIMIT = 10.0  # seconds from PostgreSQL's return to the app serving aga
 def admin(server: dict, name: str | None = None) -> psycopg.Connection:
     """The database admin's connection (RLS does not apply): to count what was stored."""
     kwargs = {"host": server["host"], "dbname": name or server["name"], "user": server["admin_user"] or "postgres"}
+    kwargs.update(server.get("options", {}))
     if server["port"]:
         kwargs["port"] = server["port"]
     return psycopg.connect(**kwargs, autocommit=True)

@@ -96,7 +96,8 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 
 def worker(env: dict[str, str], log: Path, concurrency: int = 4) -> subprocess.Popen:
-    command = [sys.executable, "manage.py", "procrastinate", "worker", "-c", str(concurrency), "-p", "0.2"]
+    # `worker`: procrastinate's, started again after a database error (part 6's failover).
+    command = [sys.executable, "manage.py", "worker", "-c", str(concurrency), "-p", "0.2"]
     with log.open("a") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
 
