@@ -75,6 +75,24 @@ def django_db_setup(django_db_blocker):
         _drop_database(test_name)
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test`, --dist loadgroup), the browser tests go to one
+    worker: their gunicorn server, its database and Chromium (tests/e2e/conftest.py) are
+    set up once per process, which costs more than the tests gain from being spread."""
+    e2e = settings.BASE_DIR / "tests" / "e2e"
+    for item in items:
+        if e2e in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
+def pytest_sessionfinish(session):
+    """The migrated database the worker tests copy (tests/worker_harness.py), if this
+    process made one."""
+    from tests.worker_harness import drop_migrated_template
+
+    drop_migrated_template()
+
+
 def run_manage(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
     """`manage.py ARGS` in a process of its own, as an operator runs it (its own
     connections, outside the test's transaction). `env` must name DATABASE_NAME."""
