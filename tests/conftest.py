@@ -75,10 +75,12 @@ def django_db_setup(django_db_blocker):
         _drop_database(test_name)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the marker
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`make test`, --dist loadgroup), the browser tests go to one
     worker: their gunicorn server, its database and Chromium (tests/e2e/conftest.py) are
-    set up once per process, which costs more than the tests gain from being spread."""
+    set up once per process, which costs more than the tests gain from being spread.
+    The largest group is handed out first, so they start at once rather than last."""
     e2e = settings.BASE_DIR / "tests" / "e2e"
     for item in items:
         if e2e in item.path.parents:
