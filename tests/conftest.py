@@ -76,15 +76,26 @@ def django_db_setup(django_db_blocker):
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the marker
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test`, --dist loadgroup), the browser tests go to one
     worker: their gunicorn server, its database and Chromium (tests/e2e/conftest.py) are
     set up once per process, which costs more than the tests gain from being spread.
-    The largest group is handed out first, so they start at once rather than last."""
+    The largest group is handed out first, so they start at once rather than last.
+
+    In a worker, the longest tests (real worker processes, the short soak) come next,
+    so that none of them starts last and leaves the other workers idle while it runs.
+    Every worker sorts alike, as pytest-xdist requires; a run in one process keeps
+    the usual order."""
     e2e = settings.BASE_DIR / "tests" / "e2e"
     for item in items:
         if e2e in item.path.parents:
             item.add_marker(pytest.mark.xdist_group("e2e"))
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: not _among_the_longest(item))
+
+
+def _among_the_longest(item) -> bool:
+    return item.get_closest_marker("worker") is not None or item.path.name == "test_soak_short.py"
 
 
 def pytest_sessionfinish(session):
