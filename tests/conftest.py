@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from contextlib import contextmanager
 
 import psycopg
@@ -86,12 +87,23 @@ def pytest_collection_modifyitems(config, items):
     so that none of them starts last and leaves the other workers idle while it runs.
     Every worker sorts alike, as pytest-xdist requires; a run in one process keeps
     the usual order."""
+    _unique_node_ids(items)
     e2e = settings.BASE_DIR / "tests" / "e2e"
     for item in items:
         if e2e in item.path.parents:
             item.add_marker(pytest.mark.xdist_group("e2e"))
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: not _among_the_longest(item))
+
+
+def _unique_node_ids(items) -> None:
+    """schemathesis names its tests per operation ("...[GET /api/v1/patients/]") but
+    gives them all the function's node id; pytest-xdist hands tests out by node id, so
+    all but one would silently never run. Each such test gets its name as its id."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1:
+            item._id = item.parent.id.child(item.name)  # pytest 9 keeps the node id structured
 
 
 def _among_the_longest(item) -> bool:
