@@ -91,7 +91,7 @@ def pytest_collection_modifyitems(config, items):
     the usual order."""
     _unique_node_ids(items)
     e2e = settings.BASE_DIR / "tests" / "e2e"
-    grouping = config.getvalue("dist") == "loadgroup" and hasattr(config, "workerinput")
+    grouping = getattr(config.option, "loadgroup", False)  # set in each worker by pytest-xdist
     for item in items:
         if e2e in item.path.parents:
             item.add_marker(pytest.mark.xdist_group("e2e"))
