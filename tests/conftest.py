@@ -93,14 +93,26 @@ def pytest_collection_modifyitems(config, items):
     e2e = settings.BASE_DIR / "tests" / "e2e"
     grouping = getattr(config.option, "loadgroup", False)  # set in each worker by pytest-xdist
     for item in items:
-        if e2e in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+        group = _one_worker_group(item, e2e)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
             if grouping:
                 # What pytest-xdist 3.8 does for the marker (the group after "@" in the
                 # node id), which under pytest 9 it writes to an attribute no longer read.
-                item._id = coerce_node_id(f"{item.nodeid}@e2e")
+                item._id = coerce_node_id(f"{item.nodeid}@{group}")
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: (e2e not in item.path.parents, not _among_the_longest(item)))
+
+
+def _one_worker_group(item, e2e) -> str | None:
+    """Tests whose costly set-up is made once per process go to one worker: the browser
+    tests, and the demo data's tests (a module fixture seeds the demo clinics, a minute
+    or two)."""
+    if e2e in item.path.parents:
+        return "e2e"
+    if item.path.name == "test_seed_demo.py":
+        return "seed_demo"
+    return None
 
 
 def _unique_node_ids(items) -> None:
