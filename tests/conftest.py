@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 from contextlib import contextmanager
 
 import psycopg
 import pytest
+from _pytest.nodeid import coerce_node_id
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
@@ -73,6 +75,66 @@ def django_db_setup(django_db_blocker):
         for alias in connections:
             connections[alias].close()
         _drop_database(test_name)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the marker
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`, --dist loadgroup), the browser tests go to one
+    worker: their gunicorn server, its database and Chromium (tests/e2e/conftest.py) are
+    set up once per process, which costs more than the tests gain from being spread.
+    The largest group is handed out first, so they start at once rather than last.
+
+    In a worker, the browser tests come first and the longest others (real worker
+    processes, the short soak) next, so that none of them starts last and leaves the
+    other workers idle while it runs.
+    Every worker sorts alike, as pytest-xdist requires; a run in one process keeps
+    the usual order."""
+    _unique_node_ids(items)
+    e2e = settings.BASE_DIR / "tests" / "e2e"
+    grouping = getattr(config.option, "loadgroup", False)  # set in each worker by pytest-xdist
+    for item in items:
+        group = _one_worker_group(item, e2e)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+            if grouping:
+                # What pytest-xdist 3.8 does for the marker (the group after "@" in the
+                # node id), which under pytest 9 it writes to an attribute no longer read.
+                item._id = coerce_node_id(f"{item.nodeid}@{group}")
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: (e2e not in item.path.parents, not _among_the_longest(item)))
+
+
+def _one_worker_group(item, e2e) -> str | None:
+    """Tests whose costly set-up is made once per process go to one worker: the browser
+    tests, and the demo data's tests (a module fixture seeds the demo clinics, a minute
+    or two)."""
+    if e2e in item.path.parents:
+        return "e2e"
+    if item.path.name == "test_seed_demo.py":
+        return "seed_demo"
+    return None
+
+
+def _unique_node_ids(items) -> None:
+    """schemathesis names its tests per operation ("...[GET /api/v1/patients/]") but
+    gives them all the function's node id; pytest-xdist hands tests out by node id, so
+    all but one would silently never run. Each such test gets its name as its id."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1:
+            item._id = item.parent.id.child(item.name)  # pytest 9 keeps the node id structured
+
+
+def _among_the_longest(item) -> bool:
+    return item.get_closest_marker("worker") is not None or item.path.name == "test_soak_short.py"
+
+
+def pytest_sessionfinish(session):
+    """The migrated database the worker tests copy (tests/worker_harness.py), if this
+    process made one."""
+    from tests.worker_harness import drop_migrated_template
+
+    drop_migrated_template()
 
 
 def run_manage(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
+from psycopg import sql as pg_sql
 
 WAITING_JOBS = (
     "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
@@ -54,18 +55,55 @@ def _wait_for_drained_queue(env, timeout: float) -> None:
     raise AssertionError(f"the workers did not drain the queue within {timeout} s")
 
 
+TEMPLATE_PREFIX = "test_clinic_template"
+_template: list[str] = []  # this process's migrated database, once made
+
+
+def migrated_template() -> str:
+    """A database set up as `make db` does (roles, migrations as the owner, grants), made
+    once per test process: migrating takes three `manage.py` processes and most of a
+    worker test's setup, so each own_database() copies this one instead.
+    Dropped at the end of the session (tests/conftest.py, pytest_sessionfinish)."""
+    from tests.conftest import _drop_abandoned_test_databases, _drop_database, set_up_database
+
+    if not _template:
+        _drop_abandoned_test_databases(TEMPLATE_PREFIX)
+        name = f"{TEMPLATE_PREFIX}_{os.getpid()}"
+        _drop_database(name)
+        set_up_database({"DATABASE_NAME": name})
+        _template.append(name)
+    return _template[0]
+
+
+def drop_migrated_template() -> None:
+    from tests.conftest import _drop_database
+
+    while _template:
+        _drop_database(_template.pop())
+
+
 @contextmanager
 def own_database(prefix: str, **env: str) -> Iterator[dict[str, str]]:
     """A fresh database set up as `make db` does, for worker processes (they see only
     committed rows, so these tests cannot run in a test transaction); dropped after.
-    Yields the environment for `manage.py` commands and workers on it."""
-    from tests.conftest import _drop_abandoned_test_databases, _drop_database, set_up_database
+    Yields the environment for `manage.py` commands and workers on it.
 
+    A copy of migrated_template(): the same schema, rows and per-database grants.
+    The database-level grants (CONNECT, TEMPORARY, CREATE) belong to the server's
+    catalog, not the copy, so db_roles then grants them as `make db` does."""
+    from django.core.management import call_command
+
+    from tests.conftest import _admin_execute, _drop_abandoned_test_databases, _drop_database
+
+    template = migrated_template()
     _drop_abandoned_test_databases(prefix)
     name = f"{prefix}_{os.getpid()}"
     _drop_database(name)
+    _admin_execute(
+        pg_sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pg_sql.Identifier(name), pg_sql.Identifier(template))
+    )
+    call_command("db_roles", database_name=name, verbosity=0)
     env = {"DATABASE_NAME": name, "ALLOWED_HOSTS": "testserver", **env}
-    set_up_database(env)
     try:
         yield env
     finally:

@@ -5,6 +5,8 @@ needs a role allowed to create roles. See docs/security/database-roles.md."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -34,16 +36,33 @@ class Command(BaseCommand):
         server = settings.DATABASE_SERVER
         name = database_name or server.name
         try:
-            if ensure_database(server, name):
-                self.stdout.write(f"Created database {name}.")
-            with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
-                warnings = setup_roles(conn, settings.DATABASE_ROLES)
+            with one_setup_at_a_time(server):
+                if ensure_database(server, name):
+                    self.stdout.write(f"Created database {name}.")
+                with psycopg.connect(**server.connect_kwargs(name), autocommit=True) as conn:
+                    warnings = setup_roles(conn, settings.DATABASE_ROLES)
         except psycopg.Error as exc:
             raise CommandError(f"Could not set up roles as {server.admin_user}: {exc}") from exc
         for warning in warnings:
             self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
         roles = ", ".join(role.user for role in settings.DATABASE_ROLES.values())
         self.stdout.write(self.style.SUCCESS(f"Roles ready in {name}: {roles}."))
+
+
+# pg_advisory_lock key of db_roles on the server's maintenance database ("clinic_db_roles").
+SETUP_LOCK_KEY = 0x636C696E6963
+
+
+@contextmanager
+def one_setup_at_a_time(server):
+    """Roles, their attributes and GRANT SET ON PARAMETER live in the server's shared
+    catalogs, whichever database db_roles sets up: two runs at once (parallel test
+    workers, two deploys) fail with "role already exists" or "tuple concurrently
+    updated". A session advisory lock on the maintenance database, which every run
+    connects to, lets one run at a time; it goes with the connection, even on a crash."""
+    with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", [SETUP_LOCK_KEY])
+        yield
 
 
 def setup_roles(conn: psycopg.Connection, roles: dict) -> list[str]:
