@@ -102,12 +102,14 @@ def test_the_declared_routing_keys_are_the_only_uniques_without_organization():
     with connection.cursor() as cursor:
         assert introspection.unique_constraints_without_org(cursor) == []
         declared = introspection.unique_constraints_without_org(cursor, platform_unique=True)
-    # The sender number routes inbound texts; an invitation token's and a calendar feed
-    # token's hash (of 32 random bytes, so its uniqueness reveals nothing) find their clinic.
+    # The sender number routes inbound texts and the voice number inbound calls; an
+    # invitation token's and a calendar feed token's hash (of 32 random bytes, so its
+    # uniqueness reveals nothing) find their clinic.
     assert sorted(declared) == [
         "calendars_calendarfeed_token_uniq",
         "messaging_smssettings_sender_uniq",
         "tenancy_invitation_token_uniq",
+        "voice_voicesettings_number_uniq",
     ]
 
 
