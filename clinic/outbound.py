@@ -12,6 +12,8 @@ is what they share:
   connection), while the Host header and the TLS certificate check keep the URL's name;
 - under a `Deadline` (clinic.outbound_deadline), the lookup, the connection and every
   read of the call end when the call's total time is up.
+- `FetchLimits`: the size and time limits of a fetch (busy calendars, and the call
+  recordings clinic.voice.download fetches from the provider).
 
 An IPv6 address is judged by the IPv4 address it embeds, if any (NAT64, 6to4, Teredo,
 IPv4-mapped and the like: clinic.ipv6_embedding), since that is where it leads."""
@@ -26,15 +28,42 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as LookupTimeout
+from dataclasses import dataclass
+
+from django.conf import settings
 
 from clinic import outbound_deadline
 from clinic.ipv6_embedding import embedded_ipv4
 from clinic.outbound_deadline import Deadline
 
-__all__ = ["Deadline", "UnsafeTarget", "connection_for", "is_loopback", "is_public", "resolve_public"]
+__all__ = ["Deadline", "FetchLimits", "UnsafeTarget", "connection_for", "is_loopback", "is_public", "resolve_public"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """How much a fetch may read and for how long, and whether it may call this machine
+    (tests and development only), from the settings PREFIX_MAX_BYTES,
+    PREFIX_CONNECT_TIMEOUT_SECONDS, PREFIX_TIMEOUT_SECONDS (the total) and
+    PREFIX_ALLOW_LOOPBACK: busy calendars (CALENDAR_FETCH) and call recordings
+    (VOICE_RECORDING)."""
+
+    max_bytes: int
+    connect_timeout: float
+    total_timeout: float
+    allow_loopback: bool
+
+    @classmethod
+    def from_settings(cls, prefix: str) -> FetchLimits:
+        total = float(getattr(settings, f"{prefix}_TIMEOUT_SECONDS"))
+        return cls(
+            max_bytes=getattr(settings, f"{prefix}_MAX_BYTES"),
+            connect_timeout=min(float(getattr(settings, f"{prefix}_CONNECT_TIMEOUT_SECONDS")), total),
+            total_timeout=total,
+            allow_loopback=bool(getattr(settings, f"{prefix}_ALLOW_LOOPBACK")),
+        )
 
 
 class UnsafeTarget(Exception):

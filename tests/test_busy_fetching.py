@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from clinic.calendars import fetching
 from clinic.calendars.models import BusyCalendar
 from clinic.calendars.services import busy_calendar_add, busy_calendar_refresh
+from clinic.outbound import FetchLimits
 from tenancy.context import tenant_context
 from tests.busy_support import add_and_refresh, calendar, ics_server  # noqa: F401 (fixture)
 
@@ -135,7 +136,7 @@ def test_an_oversize_body_is_refused(settings, ics_server):  # noqa: F811
 
 
 def test_an_oversize_body_without_a_length_is_cut_off(ics_server):  # noqa: F811
-    limits = fetching.Limits(max_bytes=1024, connect_timeout=2, total_timeout=5, allow_loopback=True)
+    limits = FetchLimits(max_bytes=1024, connect_timeout=2, total_timeout=5, allow_loopback=True)
     url = ics_server.serve("/big.ics", b"X" * 4000)
     ics_server.pages["/big.ics"].send_length = False
     with pytest.raises(fetching.FetchError, match="larger than 1 KB"):
@@ -146,7 +147,7 @@ def test_a_server_that_does_not_answer_in_time_is_given_up(settings):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)  # accepts the connection, never answers
-    limits = fetching.Limits(max_bytes=1024, connect_timeout=1, total_timeout=0.5, allow_loopback=True)
+    limits = FetchLimits(max_bytes=1024, connect_timeout=1, total_timeout=0.5, allow_loopback=True)
     try:
         with pytest.raises(fetching.FetchError, match="did not answer within 0.5 s"):
             fetching.fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/slow.ics", limits=limits)

@@ -13,6 +13,7 @@ from clinic.api.webhooks import http as webhook_http
 from clinic.calendars import fetching
 from clinic.calendars.caldav import client as caldav
 from clinic.messaging.provider_http import DeadlineHttpClient
+from clinic.outbound import FetchLimits
 from tests.outbound_servers import DripServer, SilentServer, ok_response
 
 # 30 bytes of headers and a 5-byte body at 0.2 s a byte: a whole answer after about 8 s.
@@ -48,7 +49,7 @@ def test_a_caldav_request_ends_at_its_deadline(misbehaving, loopback_allowed, se
 
 
 def test_a_busy_calendar_fetch_ends_at_its_deadline(misbehaving, loopback_allowed):
-    limits = fetching.Limits(max_bytes=1024, connect_timeout=1, total_timeout=1, allow_loopback=True)
+    limits = FetchLimits(max_bytes=1024, connect_timeout=1, total_timeout=1, allow_loopback=True)
     with pytest.raises(fetching.FetchError, match="did not answer within 1 s"):
         fetching.fetch(misbehaving.url + "/cal.ics", limits=limits)
 

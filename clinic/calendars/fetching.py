@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import http.client
 import ssl
-from dataclasses import dataclass
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from django.conf import settings
-
 from clinic import outbound
+from clinic.outbound import FetchLimits
 
 MAX_REDIRECTS = 3
 USER_AGENT = "Clinic-Calendar/1.0"
@@ -32,24 +30,6 @@ USER_AGENT = "Clinic-Calendar/1.0"
 
 class FetchError(Exception):
     """The URL could not or may not be fetched; the message is fit to show and store."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int
-    connect_timeout: float
-    total_timeout: float
-    allow_loopback: bool
-
-    @classmethod
-    def from_settings(cls) -> Limits:
-        total = float(settings.CALENDAR_FETCH_TIMEOUT_SECONDS)
-        return cls(
-            max_bytes=settings.CALENDAR_FETCH_MAX_BYTES,
-            connect_timeout=min(float(settings.CALENDAR_FETCH_CONNECT_TIMEOUT_SECONDS), total),
-            total_timeout=total,
-            allow_loopback=bool(settings.CALENDAR_FETCH_ALLOW_LOOPBACK),
-        )
 
 
 def check_url(url: str) -> SplitResult:
@@ -68,16 +48,16 @@ def check_url(url: str) -> SplitResult:
     return parts
 
 
-def fetch(url: str, *, limits: Limits | None = None, accept: str = "text/calendar, */*;q=0.5") -> bytes:
+def fetch(url: str, *, limits: FetchLimits | None = None, accept: str = "text/calendar, */*;q=0.5") -> bytes:
     """The body of `url` after at most MAX_REDIRECTS redirects; FetchError otherwise."""
-    limits = limits or Limits.from_settings()
+    limits = limits or FetchLimits.from_settings("CALENDAR_FETCH")
     # One deadline for every hop: its timer cuts a socket still open when time is up
     # (a server dripping its headers a byte at a time; clinic.outbound_deadline).
     with outbound.Deadline(limits.total_timeout) as guard:
         return _fetch(url, limits, guard, accept)
 
 
-def _fetch(url: str, limits: Limits, guard: outbound.Deadline, accept: str) -> bytes:
+def _fetch(url: str, limits: FetchLimits, guard: outbound.Deadline, accept: str) -> bytes:
     for _hop in range(MAX_REDIRECTS + 1):
         parts = check_url(url)
         status, location, body = _get(parts, limits, guard, accept)
@@ -92,7 +72,7 @@ def _fetch(url: str, limits: Limits, guard: outbound.Deadline, accept: str) -> b
     raise FetchError(f"Too many redirects (more than {MAX_REDIRECTS}).")
 
 
-def _address(parts: SplitResult, limits: Limits) -> tuple[int, str]:
+def _address(parts: SplitResult, limits: FetchLimits) -> tuple[int, str]:
     port = parts.port or outbound.DEFAULT_PORTS[parts.scheme]
     also = outbound.is_loopback if limits.allow_loopback else None
     try:
@@ -103,7 +83,7 @@ def _address(parts: SplitResult, limits: Limits) -> tuple[int, str]:
         raise FetchError(f"{parts.hostname} did not answer within {limits.total_timeout:g} s.") from None
 
 
-def _get(parts: SplitResult, limits: Limits, guard: outbound.Deadline, accept: str) -> tuple[int, str, bytes]:
+def _get(parts: SplitResult, limits: FetchLimits, guard: outbound.Deadline, accept: str) -> tuple[int, str, bytes]:
     deadline = guard.at
     port, address = _address(parts, limits)
     connection = outbound.connection_for(
@@ -136,7 +116,7 @@ def _get(parts: SplitResult, limits: Limits, guard: outbound.Deadline, accept: s
         connection.close()
 
 
-def _read_body(response, sock, limits: Limits, deadline: float) -> bytes:
+def _read_body(response, sock, limits: FetchLimits, deadline: float) -> bytes:
     try:
         return outbound.read_body(response, sock, limit=limits.max_bytes, deadline=deadline)
     except outbound.BodyTooLarge:

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from clinic import outbound
+from clinic.outbound import FetchLimits
 
 MAX_REDIRECTS = 3
 USER_AGENT = "Clinic-Voice/1.0"
@@ -45,24 +46,6 @@ class Recording:
     content_type: str
 
 
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int
-    connect_timeout: float
-    total_timeout: float
-    allow_loopback: bool
-
-    @classmethod
-    def from_settings(cls) -> Limits:
-        total = float(settings.VOICE_RECORDING_TIMEOUT_SECONDS)
-        return cls(
-            max_bytes=settings.VOICE_RECORDING_MAX_BYTES,
-            connect_timeout=min(float(settings.VOICE_RECORDING_CONNECT_TIMEOUT_SECONDS), total),
-            total_timeout=total,
-            allow_loopback=bool(settings.VOICE_RECORDING_ALLOW_LOOPBACK),
-        )
-
-
 def recording_url(recording_sid: str, *, media: bool = True) -> str:
     base = settings.VOICE_RECORDING_BASE_URL.rstrip("/")
     path = f"/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Recordings/{recording_sid}"
@@ -74,8 +57,8 @@ def _authorization() -> str:
     return "Basic " + base64.b64encode(pair).decode()
 
 
-def fetch(recording_sid: str, *, limits: Limits | None = None) -> Recording:
-    limits = limits or Limits.from_settings()
+def fetch(recording_sid: str, *, limits: FetchLimits | None = None) -> Recording:
+    limits = limits or FetchLimits.from_settings("VOICE_RECORDING")
     url = recording_url(recording_sid)
     api_host = urlsplit(url).netloc
     with outbound.Deadline(limits.total_timeout) as guard:
@@ -104,10 +87,10 @@ def fetch(recording_sid: str, *, limits: Limits | None = None) -> Recording:
     raise Unavailable(f"Too many redirects (more than {MAX_REDIRECTS}).")
 
 
-def delete(recording_sid: str, *, limits: Limits | None = None) -> None:
+def delete(recording_sid: str, *, limits: FetchLimits | None = None) -> None:
     """Delete the recording at the provider (after it is stored here). Unavailable if
     that failed; a recording already gone counts as deleted."""
-    limits = limits or Limits.from_settings()
+    limits = limits or FetchLimits.from_settings("VOICE_RECORDING")
     parts = urlsplit(recording_url(recording_sid, media=False))
     headers = {"User-Agent": USER_AGENT, "Authorization": _authorization()}
     with outbound.Deadline(limits.total_timeout) as guard:
@@ -116,7 +99,7 @@ def delete(recording_sid: str, *, limits: Limits | None = None) -> None:
         raise Unavailable(f"{parts.hostname} answered HTTP {status} to the deletion.")
 
 
-def _address(parts, limits: Limits) -> tuple[int, str]:
+def _address(parts, limits: FetchLimits) -> tuple[int, str]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Rejected("The recording address is not an http(s) URL.")
     port = parts.port or outbound.DEFAULT_PORTS[parts.scheme]
@@ -129,7 +112,7 @@ def _address(parts, limits: Limits) -> tuple[int, str]:
         raise Unavailable(f"{parts.hostname} did not answer within {limits.total_timeout:g} s.") from None
 
 
-def _request(method: str, parts, headers: dict, limits: Limits, guard) -> tuple[int, str, str, bytes]:
+def _request(method: str, parts, headers: dict, limits: FetchLimits, guard) -> tuple[int, str, str, bytes]:
     deadline = guard.at
     port, address = _address(parts, limits)
     connection = outbound.connection_for(
