@@ -41,9 +41,17 @@ class Server:
     admin_password: str
     options: tuple[tuple[str, str], ...] = ()
 
-    def connect_kwargs(self, dbname: str | None = None) -> dict[str, str]:
-        """psycopg keyword arguments for the admin connection."""
-        kwargs = {"host": self.host, "dbname": dbname or self.name, "user": self.admin_user, **dict(self.options)}
+    def connect_kwargs(self, dbname: str | None = None) -> dict:
+        """psycopg keyword arguments for the admin connection. It prepares no statement:
+        behind a pooler in transaction mode, a statement prepared on one server session
+        would be asked for again on another ("prepared statement already exists")."""
+        kwargs = {
+            "host": self.host,
+            "dbname": dbname or self.name,
+            "user": self.admin_user,
+            "prepare_threshold": None,
+            **dict(self.options),
+        }
         if self.port:
             kwargs["port"] = self.port
         if self.admin_password:

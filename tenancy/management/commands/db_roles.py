@@ -58,10 +58,13 @@ def one_setup_at_a_time(server):
     """Roles, their attributes and GRANT SET ON PARAMETER live in the server's shared
     catalogs, whichever database db_roles sets up: two runs at once (parallel test
     workers, two deploys) fail with "role already exists" or "tuple concurrently
-    updated". A session advisory lock on the maintenance database, which every run
-    connects to, lets one run at a time; it goes with the connection, even on a crash."""
-    with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as lock:
-        lock.execute("SELECT pg_advisory_lock(%s)", [SETUP_LOCK_KEY])
+    updated". A transaction's advisory lock on the maintenance database, which every run
+    connects to, lets one run at a time. It is held by a transaction left open until the
+    set-up is done, and goes with it, even on a crash; a session lock would outlive the
+    run behind a pooler in transaction mode (PgBouncer keeps the server session), and the
+    next run would wait for it for ever."""
+    with psycopg.connect(**server.connect_kwargs("postgres")) as lock:
+        lock.execute("SELECT pg_advisory_xact_lock(%s)", [SETUP_LOCK_KEY])
         yield
 
 
