@@ -79,14 +79,24 @@ def _apply(state: TenantState | None, using: str) -> None:
     set_transaction_settings({ORG_SETTING: org, USER_SETTING: user, PROOF_SETTING: proof}, using=using)
 
 
+# The function every setting goes through: set_transaction_settings() calls it, and
+# sets_a_setting() recognises a statement that does.
+_SETTING_FUNCTION = "set_config("
+
+
 def set_transaction_settings(values: dict[str, str], *, using: str = "default") -> None:
     """Set transaction-local settings (`set_config(..., true)`) in one statement: gone
     at COMMIT or ROLLBACK, so a pooled connection never carries them on. The one place
     the app sets any; the tenant through tenant_context() only."""
-    calls = ", ".join(["set_config(%s, %s, true)"] * len(values))
+    calls = ", ".join([f"{_SETTING_FUNCTION}%s, %s, true)"] * len(values))
     params = [item for pair in values.items() for item in pair]
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT {calls}", params)  # noqa: S608 (placeholders only)
+
+
+def sets_a_setting(sql: str) -> bool:
+    """Whether a statement sets a setting (a SELECT that writes, for what counts writes)."""
+    return _SETTING_FUNCTION in sql
 
 
 @contextmanager

@@ -34,6 +34,8 @@ from asgiref.sync import iscoroutinefunction
 from django.core.handlers.base import BaseHandler
 from django.db import DatabaseError, connections, transaction
 
+from tenancy.context import sets_a_setting
+
 # The alias whose request transaction the tenant middleware opened, while it is open.
 _open_request_transaction: ContextVar[str | None] = ContextVar("open_request_transaction", default=None)
 
@@ -97,14 +99,17 @@ class ViewInRequestTransaction:
             self.connection.savepoint_rollback(self.savepoint_id)
 
 
-# SELECTs that change something: a setting, a sequence, or a job queue whose functions
-# insert (procrastinate's defer and retry are SELECTs of its functions).
-_WRITING_SELECTS = ("set_config(", "nextval(", "setval(", "procrastinate_")
+# SELECTs that change something besides a setting (tenancy.context.sets_a_setting): a
+# sequence, or a job queue whose functions insert (procrastinate's defer and retry are
+# SELECTs of its functions).
+_WRITING_SELECTS = ("nextval(", "setval(", "procrastinate_")
 
 
 def _reads_only(sql: str) -> bool:
     statement = sql.lstrip()[:6].upper()
-    return statement == "SELECT" and not any(marker in sql for marker in _WRITING_SELECTS)
+    if statement != "SELECT" or sets_a_setting(sql):
+        return False
+    return not any(marker in sql for marker in _WRITING_SELECTS)
 
 
 def make_view_atomic(handler: BaseHandler, view):
