@@ -92,10 +92,12 @@ def _unknown_number(number: str) -> HttpResponse:
     return _plain("No clinic uses this number.", 404)
 
 
-def _verdict(org_id, detail: str = "voicemail") -> Verdict:
-    """Detail "voicemail": taking a message (a suspended clinic may); "forward": ringing the
-    front desk (only an open clinic)."""
-    return decide(Organization.objects.get(pk=org_id), Surface.INBOUND_VOICE, detail)
+def _verdict(clinic, detail: str = "voicemail") -> Verdict:
+    """`clinic`: an Organization, or its id. Detail "voicemail": taking a message (a
+    suspended clinic may); "forward": ringing the front desk (only an open clinic)."""
+    if not isinstance(clinic, Organization):
+        clinic = Organization.objects.get(pk=clinic)
+    return decide(clinic, Surface.INBOUND_VOICE, detail)
 
 
 @csrf_exempt
@@ -109,14 +111,14 @@ def twilio_call(request: HttpRequest) -> HttpResponse:
     if org_id is None:
         return _unknown_number(to_number)
     with tenant_context(org=org_id), acting_as(WEBHOOK_ACTOR):
-        if _verdict(org_id) is Verdict.CLOSED:
+        clinic = Organization.objects.get(pk=org_id)
+        if _verdict(clinic) is Verdict.CLOSED:
             logger.info("call %s to a closed clinic; hung up", fields["CallSid"])
             return twiml.hang_up()
         voice = services.voice_settings_get()
-        clinic = Organization.objects.get(pk=org_id)
         forwarding = (
             bool(voice.forward_to)
-            and _verdict(org_id, "forward") is Verdict.ALLOW
+            and _verdict(clinic, "forward") is Verdict.ALLOW
             and voice.is_open(timezone.localtime(timezone.now(), clinic.zone))
         )
         services.call_received(
