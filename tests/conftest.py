@@ -5,54 +5,21 @@ two clinics with an owner, a staff member and an outsider."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import Counter
-from contextlib import contextmanager
 
-import psycopg
 import pytest
 from _pytest.nodeid import coerce_node_id
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
-from psycopg import sql
 
-from tenancy.context import tenant_context
 from tenancy.database import OWNER_ALIAS
 from tenancy.services import organization_create
+from tests.support.database import _drop_abandoned_test_databases, _drop_database
+from tests.support.people import add_member, clinic_people, make_user
 
-PASSWORD = "correct-horse-battery-staple"
-
-
-def _admin_execute(statement, params=None):
-    server = settings.DATABASE_SERVER
-    with psycopg.connect(**server.connect_kwargs("postgres"), autocommit=True) as conn:
-        return conn.execute(statement, params).fetchall() if params is not None else conn.execute(statement)
-
-
-def _drop_database(name: str) -> None:
-    _admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def _drop_abandoned_test_databases(prefix: str) -> None:
-    """Test databases are named per process so parallel runs on one server never
-    drop each other's; remove those whose process has gone."""
-    rows = _admin_execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}_%"])
-    for (name,) in rows:
-        pid = name.rsplit("_", 1)[-1]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            _drop_database(name)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+# Fixtures kept beside the helpers they serve.
+pytest_plugins = ["tests.support.busy", "tests.support.voice"]
 
 
 @pytest.fixture(scope="session")
@@ -130,81 +97,11 @@ def _among_the_longest(item) -> bool:
 
 
 def pytest_sessionfinish(session):
-    """The migrated database the worker tests copy (tests/worker_harness.py), if this
+    """The migrated database the worker tests copy (tests/support/worker_harness.py), if this
     process made one."""
-    from tests.worker_harness import drop_migrated_template
+    from tests.support.worker_harness import drop_migrated_template
 
     drop_migrated_template()
-
-
-def run_manage(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
-    """`manage.py ARGS` in a process of its own, as an operator runs it (its own
-    connections, outside the test's transaction). `env` must name DATABASE_NAME."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "clinic.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def manage_or_fail(*args: str, env: dict[str, str]) -> str:
-    result = run_manage(*args, env=env)
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def set_up_database(env: dict[str, str]) -> None:
-    """Roles, migrations as the owner, then grants on the new tables: as `make db`."""
-    manage_or_fail("db_roles", env=env)
-    manage_or_fail("migrate", "--database", OWNER_ALIAS, "--no-input", env=env)
-    manage_or_fail("db_roles", env=env)
-
-
-@contextmanager
-def raw_connection(alias: str = "default"):
-    """A psycopg connection of its own, as the role behind `alias`, outside the
-    test's transaction: for tests that need real COMMITs."""
-    params = connections[alias].settings_dict
-    kwargs = {"host": params["HOST"], "dbname": params["NAME"], "user": params["USER"]}
-    if params["PORT"]:
-        kwargs["port"] = params["PORT"]
-    if params["PASSWORD"]:
-        kwargs["password"] = params["PASSWORD"]
-    with psycopg.connect(**kwargs) as conn:
-        yield conn
-
-
-def delete_committed_clinics(*org_ids, users=()) -> None:
-    """Remove clinics a test committed, with all their rows (ON DELETE CASCADE), then
-    `users`. As the owner role, in each clinic's proven tenant: the runtime role may
-    not delete a clinic (docs/security/sql-injection.md)."""
-    with raw_connection(OWNER_ALIAS) as conn:
-        for org_id in org_ids:
-            with conn.transaction():
-                prove_tenant(conn, org_id)
-                conn.execute("DELETE FROM tenancy_organization WHERE id = %s", [org_id])
-    if users:
-        # Users, too: only a user's own row is the runtime role's to delete.
-        with raw_connection(OWNER_ALIAS) as conn:
-            conn.execute("DELETE FROM accounts_user WHERE id = ANY(%s)", [list(users)])
-            conn.commit()
-
-
-@contextmanager
-def admin_connection():
-    """The bootstrap superuser on the test database (it bypasses RLS), in a
-    transaction that is always rolled back."""
-    server = settings.DATABASE_SERVER
-    with psycopg.connect(**server.connect_kwargs(settings.DATABASES["default"]["NAME"])) as conn:
-        try:
-            yield conn
-        finally:
-            conn.rollback()
 
 
 @pytest.fixture(autouse=True)
@@ -217,14 +114,6 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_user(username: str, **extra):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.test", password=PASSWORD, **extra
-    )
 
 
 @pytest.fixture
@@ -263,52 +152,10 @@ def outsider(db):
     return make_user("oscar_outsider")
 
 
-def add_member(org, user, role: str = "staff"):
-    """Give `user` a membership in `org` (for users in several clinics), granted by an
-    owner of `org`: the database accepts a new member from nobody else."""
-    from tenancy.models import Membership
-
-    with tenant_context(org=org):
-        owner_id = Membership.objects.filter(role=Membership.Role.OWNER).values_list("user_id", flat=True).first()
-        with tenant_context(user=owner_id):
-            return Membership.objects.create(user=user, role=role)
-
-
-def login(client, user, org=None) -> None:
-    """Log in through the real login view, then (optionally) pick the clinic
-    through the real switcher."""
-    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    if org is not None:
-        from tenancy.session import SESSION_ORG_KEY
-
-        session = client.session
-        session[SESSION_ORG_KEY] = str(org.id)
-        session.save()
-
-
-def clinic_people(org, *, prefix: str = ""):
-    """Two patients, two providers and a 30-minute type in `org`, made with the factories.
-    `prefix` keeps another clinic's names apart, so a page can be checked for them."""
-    from types import SimpleNamespace
-
-    from tests import factories
-
-    with tenant_context(org=org):
-        return SimpleNamespace(
-            org=org,
-            jane=factories.patient(first_name=f"{prefix}Jane", last_name="Doe"),
-            john=factories.patient(first_name=f"{prefix}John", last_name="Roe"),
-            ada=factories.provider(title="Dr", name=f"{prefix}Ada Lovelace"),
-            grace=factories.provider(title="Dr", name=f"{prefix}Grace Hopper"),
-            checkup=factories.appointment_type(name=f"{prefix}Check-up", default_duration=30),
-        )
-
-
 @pytest.fixture
 def admin_client(client, owner_a, org_a):
     """Clinic A's owner in /admin/: staff, signed in with a second factor."""
-    from tests.two_factor_support import sign_in_with_code
+    from tests.support.two_factor import sign_in_with_code
 
     owner_a.is_staff = True
     owner_a.save()
@@ -336,9 +183,9 @@ def on_commit(django_capture_on_commit_callbacks):
 @pytest.fixture
 def sms_provider(settings):
     """Texts go to a recording provider instead of the console."""
-    from tests.sms_helpers import RecordingBackend
+    from tests.support.sms import RecordingBackend
 
-    settings.SMS_BACKEND = "tests.sms_helpers.RecordingBackend"
+    settings.SMS_BACKEND = "tests.support.sms.RecordingBackend"
     RecordingBackend.reset()
     yield RecordingBackend
     RecordingBackend.reset()
@@ -347,9 +194,9 @@ def sms_provider(settings):
 @pytest.fixture(scope="session")
 def radicale():
     """A real CalDAV server (Radicale) on a loopback port for the whole session."""
-    from tests import caldav_support
+    from tests.support import caldav
 
-    with caldav_support.running() as server:
+    with caldav.running() as server:
         yield server
 
 
@@ -359,56 +206,39 @@ def radicale():
 @pytest.fixture
 def key_a(org_a) -> str:
     """A read/write API key of clinic A (the key itself)."""
-    from tests.api_support import make_key
+    from tests.support.api import make_key
 
     return make_key(org_a)
 
 
 @pytest.fixture
 def api_a(key_a):
-    from tests.api_support import ApiClient
+    from tests.support.api import ApiClient
 
     return ApiClient(key_a)
 
 
 @pytest.fixture
 def api_b(org_b):
-    from tests.api_support import ApiClient, make_key
+    from tests.support.api import ApiClient, make_key
 
     return ApiClient(make_key(org_b))
 
 
 @pytest.fixture
 def api_a_read_only(org_a):
-    from tests.api_support import ApiClient, make_key
+    from tests.support.api import ApiClient, make_key
 
     return ApiClient(make_key(org_a, read_only=True, name="Reporting"))
 
 
-def prove_tenant(target, org_id, user_id=None) -> None:
-    """What tenant_context() does, on a raw psycopg connection or a cursor: set the
-    tenant (and user) with the app server's proof for this transaction."""
-    from tenancy.proof import TRANSACTION_IDENTITY_SQL, proof_for
-
-    cursor = target.cursor() if isinstance(target, psycopg.Connection) else target
-    cursor.execute(TRANSACTION_IDENTITY_SQL)
-    backend_pid, started = cursor.fetchone()
-    org, user = (str(org_id) if org_id else ""), (str(user_id) if user_id else "")
-    proof = proof_for(org, user, backend_pid, started) if org or user else ""
-    cursor.execute(
-        "SELECT set_config('app.org_id', %s, true), set_config('app.user_id', %s, true), "
-        "set_config('app.context_proof', %s, true)",
-        [org, user, proof],
-    )
-
-
 @pytest.fixture
 def caldav_jobs(django_capture_on_commit_callbacks):
-    """CalDAV jobs deferred to memory and run in this process (tests/caldav_jobs.py)."""
+    """CalDAV jobs deferred to memory and run in this process (tests/support/caldav_jobs.py)."""
     from procrastinate.contrib.django import app
     from procrastinate.testing import InMemoryConnector
 
-    from tests.caldav_jobs import Jobs
+    from tests.support.caldav_jobs import Jobs
 
     connector = InMemoryConnector()
     with app.replace_connector(connector):

@@ -11,11 +11,11 @@ from pathlib import Path
 from bench.soak import load
 from bench.soak.servers import ROOT, app_environment, gunicorn, pgbouncer
 
-ISOLATION_TESTS = ["tests/test_rls_raw_sql.py", "tests/test_tenant_context.py", "tests/test_api_isolation.py"]
+ISOLATION_TESTS = ["tests/tenancy/test_rls_raw_sql.py", "tests/tenancy/test_context.py", "tests/api/test_isolation.py"]
 # Its premise is a new server session, where the setting was never defined (NULL); a
 # pooler hands out server sessions that were used before, where it reads '' after the
 # transaction that set it ended. Both mean "no tenant" to the policies (NULLIF).
-NEEDS_A_NEW_SERVER_SESSION = "tests/test_tenant_context.py::test_a_fresh_connection_has_no_tenant_at_all"
+NEEDS_A_NEW_SERVER_SESSION = "tests/tenancy/test_context.py::test_a_fresh_connection_has_no_tenant_at_all"
 ROLES = ("clinic_app", "clinic_owner", "clinic_auditor")
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.serve import runtime_environment
-from tests.pgbouncer import PGBOUNCER
+from tests.support.pgbouncer import PGBOUNCER
 
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN_POSTGRES = Path("/usr/lib/postgresql/15/bin")

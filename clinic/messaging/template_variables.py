@@ -9,7 +9,7 @@ refuse it unless the clinic opted in to clinical details, and rendering drops it
 when the clinic has not (rendering.render_confirmation), whatever the template says.
 
 Every placeholder the settings page offers is declared here, with its sensitivity;
-tests/test_sms_template_variables.py renders each one and fails on one whose text
+tests/messaging/test_template_variables.py renders each one and fails on one whose text
 reveals clinical detail but is declared safe, or that has no declaration."""
 
 from __future__ import annotations

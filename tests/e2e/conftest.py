@@ -10,6 +10,7 @@ free port; all torn down at the end."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
+from tests.support.database import _drop_abandoned_test_databases, _drop_database, manage_or_fail, set_up_database
 
 ROOT = Path(__file__).resolve().parents[2]
 # The screenshots README and the docs show. They are rewritten only on request (`make screenshots`
@@ -186,15 +187,30 @@ def screenshot(screenshot_dir) -> Callable[..., Path]:
     return save
 
 
-def mails_to(env: dict[str, str], address: str) -> list[str]:
-    """The mails the server has sent to `address`, oldest first (file backend)."""
-    directory = Path(env["E2E_MAIL_DIR"])
-    files = sorted(directory.glob("*.log"), key=lambda path: path.stat().st_mtime) if directory.exists() else []
-    return [text for text in (path.read_text() for path in files) if f"To: {address}" in text]
+# Runs in every page before its own scripts; the policy does not apply to it.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${location.pathname}`);
+});
+"""
+CONSOLE_PROBLEMS = re.compile(r"Refused to|Content Security Policy|Permissions-Policy|Unrecognized feature", re.I)
 
 
-def sign_in(page, username: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+@pytest.fixture
+def violations(page) -> list[str]:
+    """What the browser refused, in this page and any popup it opens."""
+    found: list[str] = []
+
+    def report(text: str) -> None:
+        found.append(text)
+
+    def console(message) -> None:
+        if CONSOLE_PROBLEMS.search(message.text):
+            found.append(message.text)
+
+    context = page.context
+    context.expose_function("reportViolation", report)
+    context.add_init_script(REPORT_VIOLATIONS)
+    context.on("console", console)
+    context.on("weberror", lambda error: found.append(f"page error: {error.error}"))
+    return found

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import sign_in
 from tests.e2e.seed import HARBOUR, PASSWORD, RIVERSIDE
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,6 @@
 """Busy-time import in a real browser: the owner adds a provider's outside calendar
 (served here on 127.0.0.1), it is fetched, the day schedule greys the busy time under
-the CSP (no style attributes). Booking into it is refused in tests/test_busy_calendars.py."""
+the CSP (no style attributes). Booking into it is refused in tests/calendars/test_busy.py."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
-from tests.busy_support import IcsServer, calendar, timed
-from tests.conftest import manage_or_fail
-from tests.e2e.conftest import sign_in
+from tests.support.browser import sign_in
+from tests.support.busy import IcsServer, calendar, timed
+from tests.support.database import manage_or_fail
 
 pytestmark = pytest.mark.e2e
 

@@ -8,52 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from base64 import b32decode
 from zoneinfo import ZoneInfo
 
 import pytest
-from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
-from tests.conftest import manage_or_fail
-from tests.e2e.conftest import sign_in
+from tests.support.browser import set_up_two_factor, sign_in, visit
+from tests.support.database import manage_or_fail
 
 pytestmark = pytest.mark.e2e
-
-# Runs in every page before its own scripts; the policy does not apply to it.
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${location.pathname}`);
-});
-"""
-CONSOLE_PROBLEMS = re.compile(r"Refused to|Content Security Policy|Permissions-Policy|Unrecognized feature", re.I)
-
-
-@pytest.fixture
-def violations(page) -> list[str]:
-    """What the browser refused, in this page and any popup it opens."""
-    found: list[str] = []
-
-    def report(text: str) -> None:
-        found.append(text)
-
-    def console(message) -> None:
-        if CONSOLE_PROBLEMS.search(message.text):
-            found.append(message.text)
-
-    context = page.context
-    context.expose_function("reportViolation", report)
-    context.add_init_script(REPORT_VIOLATIONS)
-    context.on("console", console)
-    context.on("weberror", lambda error: found.append(f"page error: {error.error}"))
-    return found
-
-
-def visit(page, path: str, *, status: int = 200) -> None:
-    response = page.goto(path)
-    assert response is not None and response.status == status, path
-    page.wait_for_load_state("networkidle")
 
 
 def a_day_with_appointments(page) -> str:
@@ -103,15 +67,6 @@ def test_the_staff_pages_work_under_the_policy(page, violations):
     expect(page.get_by_role("heading", name="Olivia Martinez")).to_be_visible()
     visit(page, "/no-such-page/", status=404)
     assert sorted(set(violations)) == []
-
-
-def set_up_two_factor(page) -> None:
-    """Through the staff pages, as the admin asks: scan (read the secret), confirm."""
-    visit(page, "/accounts/two-factor/setup/")
-    key = b32decode(page.get_by_test_id("two-factor-secret").inner_text().replace(" ", ""))
-    page.get_by_label("6-digit code from the app").fill(f"{totp(key):06d}")
-    page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
 from clinic.messaging.demo import DEMO_NUMBERS
-from tests.conftest import manage_or_fail
-from tests.e2e.conftest import sign_in
 from tests.e2e.seed import HARBOUR, PASSWORD
+from tests.support.browser import sign_in
+from tests.support.database import manage_or_fail
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import mails_to, sign_in
+from tests.support.browser import mails_to, sign_in
 
 pytestmark = pytest.mark.e2e
 

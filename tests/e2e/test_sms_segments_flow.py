@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
-from tests.e2e.conftest import sign_in
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.e2e
 

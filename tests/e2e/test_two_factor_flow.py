@@ -10,9 +10,9 @@ import pytest
 from django_otp.oath import hotp, totp
 from playwright.sync_api import expect
 
-from tests.conftest import manage_or_fail
-from tests.e2e.conftest import sign_in
 from tests.e2e.seed import PASSWORD
+from tests.support.browser import sign_in
+from tests.support.database import manage_or_fail
 
 pytestmark = pytest.mark.e2e
 

@@ -13,10 +13,9 @@ from playwright.sync_api import expect
 
 from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
 from clinic.messaging.demo import DEMO_NUMBERS
-from tests.conftest import manage_or_fail
-from tests.e2e.conftest import sign_in
-from tests.e2e.test_content_security_policy import violations  # noqa: F401 (a fixture)
-from tests.worker_harness import run_workers
+from tests.support.browser import sign_in
+from tests.support.database import manage_or_fail
+from tests.support.worker_harness import run_workers
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +29,7 @@ def test_a_voicemail_reaches_the_calls_inbox_with_audio_and_transcript(
     e2e_server,
     e2e_env,
     screenshot,
-    violations,  # noqa: F811
+    violations,
 ):
     said = manage_or_fail(
         "voice_simulate_call",
