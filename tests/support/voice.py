@@ -1,5 +1,5 @@
 """Shared set-up for the voice tests: signed calls to the voice webhooks as Twilio
-posts them, and a fake of Twilio's recording API on 127.0.0.1 (tests/outbound_servers)."""
+posts them, and a fake of Twilio's recording API on 127.0.0.1 (tests/support/outbound_servers.py)."""
 
 from __future__ import annotations
 
