@@ -23,6 +23,9 @@ MODULE = "audit_actions"
 MAX_LENGTH = 20
 
 _declared: dict[str, type[models.TextChoices]] = {}
+# `_declared` in INSTALLED_APPS order, made again after each registration: every
+# recorded event asks whether its action is declared.
+_ordered: dict[str, type[models.TextChoices]] | None = None
 _lock = threading.RLock()
 _discovered = False
 
@@ -42,19 +45,26 @@ def register(app_label: str, actions: type[models.TextChoices]) -> None:
             if member.name in taken_names:
                 raise ValueError(f"Audit action name {member.name} is already declared by {taken_names[member.name]}.")
         _declared[app_label] = actions
+        _forget_order()
 
 
-def unregister(app_label: str) -> None:
-    with _lock:
-        _declared.pop(app_label, None)
+def _forget_order() -> None:
+    global _ordered
+    _ordered = None
 
 
 def declared() -> dict[str, type[models.TextChoices]]:
     """Each app's actions, in the order of INSTALLED_APPS (the audit app's own first)."""
+    global _ordered
     _discover()
-    order = {config.label: index for index, config in enumerate(apps.get_app_configs())}
-    order["audit"] = -1
-    return dict(sorted(_declared.items(), key=lambda item: order.get(item[0], len(order))))
+    ordered = _ordered
+    if ordered is None:
+        with _lock:
+            order = {config.label: index for index, config in enumerate(apps.get_app_configs())}
+            order["audit"] = -1
+            ordered = dict(sorted(_declared.items(), key=lambda item: order.get(item[0], len(order))))
+            _ordered = ordered
+    return ordered
 
 
 def action_choices() -> list[tuple[str, str]]:
