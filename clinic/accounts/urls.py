@@ -11,10 +11,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic.accounts.forms import ChangePasswordForm, NewPasswordForm
-from clinic.accounts.two_factor import clinic_settings
 from clinic.accounts.two_factor import login as two_factor_login
-from clinic.accounts.two_factor import views as two_factor
-from clinic.accounts.views import invitations, members, offboarding, session
+from clinic.accounts.views import invitations, members, offboarding, security, session, two_factor
 from clinic.accounts.views.password_reset import ThrottledPasswordResetView
 
 app_name = "accounts"
@@ -34,7 +32,7 @@ urlpatterns = [
     # The link in an invitation email; works signed in or out, whatever clinic is active.
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("clinic/close/", offboarding.clinic_close_page, name="clinic_close"),
-    path("settings/security/", clinic_settings.security_settings_page, name="security"),
+    path("settings/security/", security.security_settings_page, name="security"),
 ]
 
 two_factor_patterns = (
