@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import health
+from clinic.accounts import urls as account_urls
 from clinic.api import urls as api_urls
 from clinic.appointments import urls as appointment_urls
 from clinic.calendars import urls as calendar_urls
-from clinic.voice import page_urls as voice_page_urls
+from clinic.lifecycle import urls as lifecycle_urls
+from clinic.messaging import urls as messaging_urls
+from clinic.voice import urls as voice_urls
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -14,7 +17,7 @@ admin.site.index_title = "The active clinic's records"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("accounts/", include("clinic.accounts.auth_urls")),
+    path("accounts/", include(account_urls.auth_patterns)),
     path("", include("clinic.accounts.urls")),
     path("", include("clinic.lifecycle.urls")),
     # The start page: today's schedule of the active clinic.
@@ -22,18 +25,18 @@ urlpatterns = [
     path("appointments/", include(appointment_urls.appointment_urls)),
     path("patients/", include(appointment_urls.patient_urls)),
     path("setup/", include(appointment_urls.setup_urls)),
-    path("sms/", include("clinic.messaging.page_urls")),
+    path("sms/", include(messaging_urls.page_patterns)),
     path("", include("clinic.messaging.urls")),
-    path("calls/", include("clinic.voice.page_urls")),
+    path("calls/", include(voice_urls.page_patterns)),
     path("", include("clinic.voice.urls")),
-    path("", include(voice_page_urls.link_urlpatterns)),
-    path("settings/api-keys/", include(api_urls.key_page_urls)),
-    path("settings/webhooks/", include(api_urls.webhook_page_urls)),
-    path("calendars/", include(calendar_urls.page_urls)),
-    *calendar_urls.feed_urls,
+    path("", include(voice_urls.link_patterns)),
+    path("settings/api-keys/", include(api_urls.key_page_patterns)),
+    path("settings/webhooks/", include(api_urls.webhook_page_patterns)),
+    path("calendars/", include(calendar_urls.page_patterns)),
+    *calendar_urls.feed_patterns,
     path("audit/", include("clinic.audit.urls")),
     # The platform console (superusers): before the admin, which would claim the path.
-    path("admin/platform/clinics/", include("clinic.lifecycle.console_urls")),
+    path("admin/platform/clinics/", include(lifecycle_urls.console_patterns)),
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api.urls")),
 ]

@@ -24,7 +24,7 @@ class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField("email address", unique=True)
     # Signed up on the public page and not yet through the emailed link: signed in,
-    # they see only "check your email" (clinic.lifecycle.signup), never their clinic.
+    # they see only "check your email" (clinic.lifecycle.views.signup), never their clinic.
     email_pending_verification = models.BooleanField(default=False, editable=False)
     # Django's hash, sealed to this user (clinic.accounts.passwords): longer than a hash.
     password = models.CharField("password", max_length=512)

@@ -7,8 +7,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from clinic.api import pages, webhook_pages
 from clinic.api.errors import not_found
+from clinic.api.views import key_pages, webhook_pages
 from clinic.api.views.appointments import AppointmentViewSet
 from clinic.api.views.me import MeView
 from clinic.api.views.messaging import SmsMessageViewSet
@@ -45,17 +45,17 @@ urlpatterns = [
 ]
 
 # Settings → API keys (staff pages), included at /settings/api-keys/.
-key_page_urls = (
+key_page_patterns = (
     [
-        path("", pages.api_key_list, name="list"),
-        path("new/", pages.api_key_new, name="create"),
-        path("<uuid:pk>/revoke/", pages.api_key_revoke_view, name="revoke"),
+        path("", key_pages.api_key_list, name="list"),
+        path("new/", key_pages.api_key_new, name="create"),
+        path("<uuid:pk>/revoke/", key_pages.api_key_revoke_view, name="revoke"),
     ],
     "api_keys",
 )
 
 # Settings → Webhooks (staff pages), included at /settings/webhooks/.
-webhook_page_urls = (
+webhook_page_patterns = (
     [
         path("", webhook_pages.webhook_list, name="list"),
         path("new/", webhook_pages.webhook_new, name="create"),

@@ -11,56 +11,15 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
+from clinic.audit import actions
+from clinic.audit.actions import ACTIONS
 from tenancy.models import TenantModel
 
 
 class AuditEvent(TenantModel):
-    class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        VIEW_DENIED = "view_denied", "Asked for a record of no such id"
-        CREATE = "create", "Created"
-        UPDATE = "update", "Changed"
-        DELETE = "delete", "Deleted"
-        EXPORT = "export", "Exported"
-        ERASE = "erase", "Erased"
-        LOGIN = "login", "Signed in"
-        LOGIN_FAILED = "login_failed", "Failed sign-in"
-        LOGOUT = "logout", "Signed out"
-        CLINIC_SWITCH = "clinic_switch", "Switched clinic"
-        SMS_SENT = "sms_sent", "Text sent"
-        SMS_RECEIVED = "sms_received", "Text received"
-        MEMBER_ADDED = "member_added", "Member added"
-        ROLE_CHANGED = "role_changed", "Role changed"
-        MEMBER_REMOVED = "member_removed", "Member removed"
-        API_KEY_CREATED = "api_key_created", "API key created"
-        API_KEY_REVOKED = "api_key_revoked", "API key revoked"
-        TWO_FACTOR_ON = "two_factor_on", "Two-factor sign-in turned on"
-        TWO_FACTOR_OFF = "two_factor_off", "Two-factor sign-in turned off"
-        RECOVERY_CODES = "recovery_codes", "New recovery codes"
-        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor sign-in removed by an operator"
-        FEED_CREATED = "feed_created", "Calendar feed created"
-        FEED_REVOKED = "feed_revoked", "Calendar feed revoked"
-        # A calendar feed showing patients' initials or names was fetched by its link.
-        FEED_FETCHED = "feed_fetched", "Calendar feed fetched"
-        CALDAV_CONNECTED = "caldav_connected", "CalDAV calendar connected"
-        CALDAV_RECONNECTED = "caldav_reconnected", "CalDAV calendar reconnected"
-        CALDAV_REMOVED = "caldav_removed", "CalDAV calendar removed"
-        BUSY_CALENDAR_ADDED = "busy_added", "Busy calendar added"
-        BUSY_CALENDAR_REMOVED = "busy_removed", "Busy calendar removed"
-        # The clinic's lifecycle (clinic.lifecycle.services): the reason is on the clinic.
-        CLINIC_CREATED = "clinic_created", "Clinic created"
-        CLINIC_SUSPENDED = "clinic_suspended", "Clinic suspended"
-        CLINIC_REACTIVATED = "clinic_reactivated", "Clinic reactivated"
-        CLINIC_CLOSED = "clinic_closed", "Clinic closed"
-        CLINIC_ACTIVATED = "clinic_activated", "Trial ended: clinic active"
-        WEBHOOK_SECRET_ROTATED = "webhook_rotated", "Webhook secret rotated"
-        # `manage.py messaging_prune`: what it removed is in changed_fields, as counts.
-        RETENTION_PRUNED = "retention_pruned", "Old texts and webhook data removed"
-        # Patients' calls (clinic.voice): a voicemail stored by the worker, listened to
-        # (like viewing a patient: the patient is named when the caller was matched), handled.
-        VOICEMAIL_RECEIVED = "voicemail_received", "Voicemail received"
-        VOICEMAIL_PLAYED = "voicemail_played", "Voicemail listened to"
-        VOICEMAIL_HANDLED = "voicemail_handled", "Voicemail marked handled"
+    # Each app declares the actions it records (clinic.audit.actions); this reads them
+    # all by name, as `AuditEvent.Action.LOGIN`.
+    Action = ACTIONS
 
     class Actor(models.TextChoices):
         USER = "user", "User"
@@ -74,7 +33,7 @@ class AuditEvent(TenantModel):
     tenant_append_only = True
 
     at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=20, choices=Action.choices)
+    action = models.CharField(max_length=actions.MAX_LENGTH, choices=actions.action_choices)
     actor_type = models.CharField(max_length=12, choices=Actor.choices)
     # No foreign keys: an event outlives the user, key or record it names (a
     # deleted patient keeps the trail of who deleted them), and a cascade or SET

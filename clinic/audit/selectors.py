@@ -12,9 +12,14 @@ from django import forms
 from django.db.models import QuerySet
 
 from clinic.appointments.models import Patient
+from clinic.audit.actions import action_choices
 from clinic.audit.models import AuditEvent
 from clinic.dates import LocalDateField
 from tenancy.models import Membership
+
+
+def _action_choices() -> list[tuple[str, str]]:
+    return [("", "Any action"), *action_choices()]
 
 
 class AuditFilterForm(forms.Form):
@@ -22,7 +27,7 @@ class AuditFilterForm(forms.Form):
     patient_name = forms.CharField(required=False, label="Patient", max_length=100)
     # Set by the patient page's link, and kept by the form as it is changed.
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditEvent.Action.choices])
+    action = forms.ChoiceField(required=False, choices=_action_choices)
     date_from = LocalDateField(required=False, label="From")
     date_to = LocalDateField(required=False, label="To")
 

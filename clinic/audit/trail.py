@@ -75,6 +75,9 @@ def record(
     has none yet (a sign-in), `actor` when there is no request (a job, a webhook).
     `using`: the connection whose tenant transaction the event joins (the owner
     role's, for a privileged command working as each clinic)."""
+    if action not in Action:
+        # An undeclared action would be stored, then read as no action at all.
+        raise ValueError(f"{action!r} is not a declared audit action (clinic/<app>/audit_actions.py).")
     if not settings.AUDIT_ENABLED:
         return None
     if obj is not None:

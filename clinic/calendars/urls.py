@@ -1,18 +1,17 @@
 from django.urls import path
 
-from clinic.calendars import feed_views, pages
-from clinic.calendars.caldav import pages as caldav_pages
+from clinic.calendars.views import caldav, feed, pages
 
 # The staff page, included at /calendars/.
-page_urls = (
+page_patterns = (
     [
         path("", pages.calendar_list, name="list"),
         path("new/", pages.feed_new, name="create"),
         path("<uuid:pk>/revoke/", pages.feed_revoke_view, name="revoke"),
         path("settings/", pages.settings_update, name="settings"),
-        path("caldav/new/", caldav_pages.caldav_new, name="caldav_create"),
-        path("caldav/<uuid:pk>/reconnect/", caldav_pages.caldav_reconnect, name="caldav_reconnect"),
-        path("caldav/<uuid:pk>/delete/", caldav_pages.caldav_delete, name="caldav_delete"),
+        path("caldav/new/", caldav.caldav_new, name="caldav_create"),
+        path("caldav/<uuid:pk>/reconnect/", caldav.caldav_reconnect, name="caldav_reconnect"),
+        path("caldav/<uuid:pk>/delete/", caldav.caldav_delete, name="caldav_delete"),
         path("busy/new/", pages.busy_new, name="busy_create"),
         path("busy/<uuid:pk>/refresh/", pages.busy_refresh, name="busy_refresh"),
         path("busy/<uuid:pk>/remove/", pages.busy_remove, name="busy_remove"),
@@ -21,4 +20,4 @@ page_urls = (
 )
 
 # The feeds themselves, at the root: /calendar/<token>.ics.
-feed_urls = [path("calendar/<str:token>.ics", feed_views.feed, name="calendar_feed")]
+feed_patterns = [path("calendar/<str:token>.ics", feed.feed, name="calendar_feed")]

@@ -1,25 +1,43 @@
 """New clinics: made by the platform operator with an invitation for their first
-owner (the console), or by someone signing up (clinic.lifecycle.signup, through
+owner (the console), or by someone signing up (the page is
+clinic.lifecycle.views.signup; `sign_up` here, through
 tenancy.services.organization_create). Either way the clinic's trail starts with a
-`clinic_created` event naming who made it."""
+`clinic_created` event naming who made it.
+
+A signed-up user proves their address by an emailed link before their clinic can be
+used (`email_verify`); the link is signed with SALT, which stays as it is while links
+are out."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from clinic.audit.trail import Action, record
 from clinic.dates import chosen_locale
 from clinic.lifecycle.services import Status, clean_reason
-from tenancy.context import tenant_context
+from tenancy.context import acting_user, tenant_context
 from tenancy.lookups import organization_id_for_slug
 from tenancy.models import Invitation, Organization
-from tenancy.services import invitation_create_first_owner
+from tenancy.services import invitation_create_first_owner, organization_create
 
 SLUG_TAKEN = "That slug is taken; choose another."
+# The emailed link's signing salt: named after the module the links were first made
+# in, and kept so that links already sent still open.
+SALT = "clinic.lifecycle.signup"
 
 
 def clinic_create_with_owner_invitation(
@@ -58,3 +76,54 @@ def _check_new_clinic(clinic: Organization) -> None:
     clinic.full_clean(validate_unique=False)
     if organization_id_for_slug(clinic.slug) is not None:
         raise ValidationError({"slug": [SLUG_TAKEN]}, code="slug_taken")
+
+
+def sign_up(*, email: str, password: str, clinic_name: str, tz: str, locale: str = "") -> None:
+    """A new user and clinic (trial), or, for a known address, only a mail saying so.
+    No `locale`: the usual date order of the time zone's country."""
+    users = get_user_model()
+    known = users.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+    if known is not None:
+        make_password(password)  # as long as creating an account takes: no timing oracle
+        if known.email_pending_verification:
+            _mail_link(known)  # signed up before and lost the link: a fresh one
+        else:
+            _mail("lifecycle/signup_known_email.txt", email, {"login_url": _absolute(reverse("login"))})
+        return
+    user = users.objects.create_user(username=email, email=email, password=password)
+    with acting_user(user):
+        users.objects.filter(pk=user.pk).update(email_pending_verification=True)
+    slug = f"{slugify(clinic_name)[:48] or 'clinic'}-{secrets.token_hex(3)}"
+    trial = Organization.Status.TRIAL
+    clinic = organization_create(
+        name=clinic_name, slug=slug, timezone=tz, owner=user, status=trial, locale=chosen_locale(locale, tz)
+    )
+    with tenant_context(org=clinic.id, user=user):
+        record(Action.CLINIC_CREATED, obj=clinic, changed_fields=["status"], user=user)
+    _mail_link(user)
+
+
+def email_verify(token: str) -> bool:
+    """Prove a signed-up user's address by the emailed link's `token`: False for a
+    link tampered with or expired, which changes nothing."""
+    try:
+        user_id = signing.loads(token, salt=SALT, max_age=settings.SIGNUP_VERIFY_HOURS * 3600)
+    except signing.BadSignature:
+        return False
+    with acting_user(user_id):
+        get_user_model().objects.filter(pk=user_id).update(email_pending_verification=False)
+    return True
+
+
+def _mail_link(user) -> None:
+    token = signing.dumps(str(user.pk), salt=SALT)
+    url = _absolute(reverse("lifecycle:signup_verify", kwargs={"token": token}))
+    _mail("lifecycle/signup_verify_email.txt", user.email, {"url": url, "hours": settings.SIGNUP_VERIFY_HOURS})
+
+
+def _mail(template: str, email: str, context: dict) -> None:
+    send_mail("Your Clinic sign-up", render_to_string(template, context), None, [email])
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.INVITATION_LINK_BASE_URL.rstrip('/')}{path}"

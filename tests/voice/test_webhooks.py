@@ -107,7 +107,7 @@ def test_the_sms_number_takes_calls_when_there_is_no_voice_number(client, org_a,
 def _at_local(org, hour: int):
     """Patch the clock to a Wednesday at `hour` in the clinic's zone."""
     local = dt.datetime(2030, 1, 9, hour, 0, tzinfo=org.zone)
-    return mock.patch("clinic.voice.webhooks.timezone.now", return_value=local.astimezone(dt.UTC))
+    return mock.patch("clinic.voice.views.webhooks.timezone.now", return_value=local.astimezone(dt.UTC))
 
 
 def test_during_opening_hours_the_front_desk_rings_first(client, org_a, clinic_a):

@@ -4,5 +4,6 @@ the password, with single-use recovery codes (its static device) for a lost phon
 - devices.py: enrolment, recovery codes, checking a code (with django-otp's throttling).
 - login.py: the second step of signing in; until it passes, nobody is signed in.
 - middleware.py: a clinic's requirement for its owners and admins.
-- views.py, clinic_settings.py: the pages; admin_site.py: /admin/ needs the second factor.
+- admin_site.py: /admin/ needs the second factor. The pages are in clinic.accounts.views
+  (two_factor.py, security.py), with login.py's second step.
 """

@@ -2,7 +2,7 @@
 a provider's calendar and sees, reconnects and removes the connections they made;
 owners and admins do so for every connection of the clinic. Another member's
 connection, or another clinic's, is a 404. The list itself is on the calendar page
-(clinic.calendars.pages)."""
+(clinic.calendars.views.pages)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _connection_or_404(request: HttpRequest, pk) -> CalDAVConnection:
 @org_required
 @require_POST
 def caldav_new(request: HttpRequest) -> HttpResponse:
-    from clinic.calendars.pages import render_page
+    from clinic.calendars.views.pages import render_page
 
     form = connect_form(request.POST)
     if form.is_valid():

@@ -3,7 +3,7 @@ or the whole clinic's appointments, sees its link once (with a copy button and a
 code for phones), and lists and revokes their own feeds. Owners and admins see and
 revoke every feed of the clinic and decide whether feeds may show patient details.
 Another member's feed, or another clinic's, is a 404. The same page lists the CalDAV
-calendars the clinic writes to (their forms: clinic.calendars.caldav.pages).
+calendars the clinic writes to (their forms: clinic.calendars.views.caldav).
 
 Busy calendars (a provider's outside calendar whose busy times block booking) are
 listed for every member, with their address shortened (it is a secret; a CalDAV one as
@@ -26,7 +26,6 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.accounts.two_factor.qr import qr_svg
 from clinic.appointments.forms import add_service_errors
 from clinic.calendars.caldav.forms import CalDAVConnectForm
-from clinic.calendars.caldav.pages import connect_form
 from clinic.calendars.forms import (
     BusyCalendarForm,
     CalendarSettingsForm,
@@ -43,6 +42,7 @@ from clinic.calendars.services import (
     feed_create,
     feed_revoke,
 )
+from clinic.calendars.views.caldav import connect_form
 from tenancy.decorators import manager_required, org_required
 
 TEMPLATE = "calendars/calendars.html"

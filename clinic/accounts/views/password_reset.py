@@ -8,16 +8,15 @@ a prober nothing the normal answer would not."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.conf import settings
 from django.contrib.auth.views import PasswordResetView
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from clinic.accounts.client_ip import client_ip
+from clinic.accounts.mail_limits import count_in_window, email_digest
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +26,8 @@ class ThrottledPasswordResetView(PasswordResetView):
         window = settings.PASSWORD_RESET_LIMIT_WINDOW_MINUTES * 60
         # Both counted, always: a refusal for one must not leave the other unspent.
         address = client_ip(self.request)
-        per_ip = _count(f"password_reset:ip:{address}", window)
-        per_email = _count(f"password_reset:email:{_digest(form.cleaned_data['email'])}", window)
+        per_ip = count_in_window(f"password_reset:ip:{address}", window)
+        per_email = count_in_window(f"password_reset:email:{email_digest(form.cleaned_data['email'])}", window)
         if per_ip > settings.PASSWORD_RESET_LIMIT_PER_IP or per_email > settings.PASSWORD_RESET_LIMIT_PER_EMAIL:
             logger.warning("Password reset refused: too many requests from %s or for one address", address)
             context = {"minutes": settings.PASSWORD_RESET_LIMIT_WINDOW_MINUTES}
@@ -36,18 +35,3 @@ class ThrottledPasswordResetView(PasswordResetView):
             response["Retry-After"] = str(window)
             return response
         return super().form_valid(form)
-
-
-def _count(key: str, window: int) -> int:
-    """This request's number in the window that `key`'s first request opened."""
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr: this one opens a new window
-        cache.set(key, 1, timeout=window)
-        return 1
-
-
-def _digest(email: str) -> str:
-    # The cache holds no email addresses, only their hashes.
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()

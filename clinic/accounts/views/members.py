@@ -1,6 +1,6 @@
 """Members of the active clinic and its pending invitations, for its owners and admins.
 Member and invitation ids are looked up within the active clinic only: any other id
-is a 404. People join by accepting an emailed invitation (clinic/accounts/invitations.py);
+is a 404. People join by accepting an emailed invitation (clinic/accounts/views/invitations.py);
 nothing here adds anyone."""
 
 from __future__ import annotations
