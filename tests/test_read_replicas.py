@@ -10,9 +10,11 @@ dropped after (tests/replica_support.py starts the standby)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import DatabaseError, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +23,7 @@ from psycopg import sql
 from clinic.appointments.models import Patient
 from clinic.audit.models import AuditEvent
 from tenancy.context import ORG_SETTING, set_transaction_settings, tenant_context
-from tenancy.database import REPLICA_ALIAS, replica_database
+from tenancy.database import REPLICA_ALIAS, Role, replica_database, server_from_url
 from tenancy.services import organization_create
 from tests import factories, test_api_isolation
 from tests.api_support import ApiClient, make_key
@@ -51,14 +53,13 @@ def own_database(standby, django_db_setup, django_db_blocker):
     aliases pointed at it, and the replica alias at the standby's copy of it."""
     aliases = [alias for alias in connections if alias != REPLICA_ALIAS]
     template = connections["default"].settings_dict["NAME"]
-    name = f"{template}_replicas"
+    # Named as the suite's test databases are, so an abandoned one is dropped by a later run.
+    name = f"{settings.DATABASES['default']['TEST']['NAME']}_replicas_{os.getpid()}"
     with django_db_blocker.unblock():
         for alias in aliases:
             connections[alias].close()
         _drop_database(name)
         _admin_execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
-        from django.core.management import call_command
-
         call_command("db_roles", database_name=name, verbosity=0)
         for alias in aliases:
             connections[alias].settings_dict["NAME"] = name
@@ -279,3 +280,27 @@ def test_a_lagging_replica_is_read_until_this_request_or_session_writes(clinics,
     replay_paused.resume_replay()
     replay_paused.catch_up()
     assert new_id in listed(reader)
+
+
+def test_the_replica_alias_is_the_runtime_role_read_only():
+    url = "postgresql://admin:secret@db1:5432,db2:5432/clinic?target_session_attrs=prefer-standby"
+    alias = replica_database(server_from_url(url, with_admin_credentials=False), Role("clinic_app", "pw"), 60)
+    assert (alias["HOST"], alias["PORT"], alias["NAME"]) == ("db1,db2", "5432,5432", "clinic")
+    assert (alias["USER"], alias["PASSWORD"]) == ("clinic_app", "pw")
+    assert alias["OPTIONS"] == {
+        "target_session_attrs": "prefer-standby",
+        "options": "-c default_transaction_read_only=on",
+    }
+    assert not alias["ATOMIC_REQUESTS"]
+
+
+def test_the_replica_alias_exists_only_with_database_replica_url(monkeypatch):
+    from clinic.settings import database_settings
+
+    monkeypatch.delenv("DATABASE_REPLICA_URL", raising=False)
+    assert REPLICA_ALIAS not in database_settings(privileged=False)[2]
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgresql://standby:5433/elsewhere")
+    databases = database_settings(privileged=False)[2]
+    assert databases[REPLICA_ALIAS]["HOST"] == "standby"
+    # The primary's database: a standby is a copy of the whole server.
+    assert databases[REPLICA_ALIAS]["NAME"] == databases["default"]["NAME"]
