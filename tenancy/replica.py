@@ -15,6 +15,7 @@ audit event) still goes to the primary, in the request's transaction.
 
 The block reads from the primary instead (and opens nothing) when:
 - there is no replica alias: everything behaves as without this module;
+- the replica takes no connection (a standby down or being rebuilt);
 - this request has written (read-your-writes): its transaction on the primary is not
   committed, so no standby has it;
 - this session wrote less than `REPLICA_READ_YOUR_WRITES_SECONDS` ago: a standby may
@@ -26,6 +27,7 @@ requests wrote."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +35,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
 from tenancy.context import current_org_id, current_user_id, sets_a_setting, tenant_context
@@ -42,6 +44,8 @@ from tenancy.request_transaction import _reads_only
 
 # When this session last wrote (seconds since the epoch), kept in the session.
 SESSION_WROTE_AT_KEY = "_tenancy_wrote_at"
+
+logger = logging.getLogger(__name__)
 
 
 class _Request:
@@ -88,11 +92,24 @@ def replica_reads() -> Iterator[str]:
     inside the current tenant in a read-only transaction there; else the primary, in
     the transaction already open."""
     alias = read_alias()
+    if alias != DEFAULT_DB_ALIAS and not _reachable(alias):
+        alias = DEFAULT_DB_ALIAS
     if alias == DEFAULT_DB_ALIAS:
         yield alias
         return
     with tenant_context(org=current_org_id(), user=current_user_id(), using=alias):
         yield alias
+
+
+def _reachable(alias: str) -> bool:
+    """Whether the replica takes a connection: while it does not (a standby down or
+    being rebuilt), its reads go to the primary rather than fail."""
+    try:
+        connections[alias].ensure_connection()
+    except OperationalError:
+        logger.warning("The read replica is unreachable: reading from the primary.")
+        return False
+    return True
 
 
 class ReadYourWritesMiddleware:

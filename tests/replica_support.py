@@ -95,7 +95,7 @@ def start_standby() -> Standby:
     if copied.returncode != 0:
         shutil.rmtree(directory, ignore_errors=True)
         return Standby(fallback, reason=f"the server refuses to be copied: {copied.stdout.strip()}")
-    port = _free_port()
+    port = free_port()
     options = f"-p {port} -k {directory} -c listen_addresses='' -c hot_standby=on -c max_standby_streaming_delay=-1"
     log = directory / "standby.log"
     _run(
@@ -143,7 +143,7 @@ def _run(user: str | None, command: list[str], *, check: bool = True) -> subproc
     return result
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

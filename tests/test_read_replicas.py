@@ -28,7 +28,7 @@ from tenancy.services import organization_create
 from tests import factories, test_api_isolation
 from tests.api_support import ApiClient, make_key
 from tests.conftest import _admin_execute, _drop_database, clinic_people, login, make_user
-from tests.replica_support import start_standby
+from tests.replica_support import free_port, start_standby
 
 LISTS = {
     "patients": "appointments_patient",
@@ -135,9 +135,28 @@ def test_list_endpoints_read_from_the_replica(clinics, resource, table):
     ):
         response = clinics.api_a.get(f"{resource}/")
     assert response.status_code == 200
-    assert response.json()["results"]
+    mine = {row["id"] for row in response.json()["results"]}
+    assert mine
     assert table in tables_read(replica.captured_queries)
     assert table not in tables_read(primary.captured_queries)
+    clinics.api_b.get("me/")
+    theirs = {row["id"] for row in clinics.api_b.get(f"{resource}/").json()["results"]}
+    assert theirs and not mine & theirs
+    assert "Other" not in response.content.decode()
+
+
+def test_an_unreachable_replica_is_read_around(clinics, monkeypatch):
+    connections[REPLICA_ALIAS].close()
+    dead = connections[REPLICA_ALIAS].settings_dict
+    monkeypatch.setitem(dead, "HOST", "127.0.0.1")
+    monkeypatch.setitem(dead, "PORT", str(free_port()))
+    clinics.api_a.get("me/")
+    with CaptureQueriesContext(connections["default"]) as primary:
+        response = clinics.api_a.get("patients/")
+    connections[REPLICA_ALIAS].close()
+    assert response.status_code == 200
+    assert {"Jane", "John"} <= {row["first_name"] for row in response.json()["results"]}
+    assert "appointments_patient" in tables_read(primary.captured_queries)
 
 
 @pytest.mark.parametrize("resource", ["patients", "providers", "appointment-types", "appointments"])
