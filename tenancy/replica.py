@@ -132,7 +132,9 @@ class ReadYourWritesMiddleware:
                 response = self.get_response(request)
         finally:
             _serving.reset(token)
-        if state.wrote and session is not None:
+        # Only a session that exists: a request with an API key has none, and must not
+        # be given one (a row and a cookie per write).
+        if state.wrote and session is not None and session.session_key:
             session[SESSION_WROTE_AT_KEY] = time.time()
         return response
 

@@ -247,6 +247,8 @@ def test_a_request_that_wrote_reads_from_the_primary(clinics, monkeypatch):
     assert response.status_code == 200
     assert "appointments_patient" in tables_read(primary.captured_queries)
     assert not replica.captured_queries
+    # A key has no session, and its writes give it none.
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
 
 
 def test_without_a_replica_everything_reads_from_the_primary(clinics, monkeypatch):

@@ -195,6 +195,9 @@ def _read_your_writes(base: str, world: load.World, clinic: dict, deadline: floa
 
 def _signed_in(base: str, world: load.World, username: str) -> requests.Session:
     session = requests.Session()
+    # A connection per request: a kept-alive one may sit idle past gunicorn's keep-alive
+    # while the other session of the pair waits, and be closed under the next request.
+    session.headers["Connection"] = "close"
     page = session.get(f"{base}/accounts/login/", timeout=30)
     token = load.CSRF.search(page.text).group(1)
     data = {"username": username, "password": world.password, "csrfmiddlewaretoken": token}
