@@ -25,7 +25,7 @@ from clinic.audit.models import AuditEvent
 from tenancy.context import ORG_SETTING, set_transaction_settings, tenant_context
 from tenancy.database import REPLICA_ALIAS, Role, replica_database, server_from_url
 from tenancy.services import organization_create
-from tests import factories, test_api_isolation
+from tests import factories, test_api_isolation, test_api_sms_messages, test_sms_pages
 from tests.api_support import ApiClient, make_key
 from tests.conftest import _admin_execute, _drop_database, clinic_people, login, make_user
 from tests.replica_support import free_port, start_standby
@@ -169,6 +169,70 @@ def test_held_list_isolation_test_through_the_replica(clinics, standby, resource
             clinics.api_a, clinics.api_b, clinics.people_a, clinics.people_b, clinics.appointment_b, resource
         )
     assert LISTS[resource] in tables_read(replica.captured_queries)
+
+
+class CaughtUpClient(Client):
+    """The test client, each request made once the standby has replayed everything
+    before it: a held test written for one database then reads, on the standby, what
+    it has just written (lag is the lag test's business)."""
+
+    def __init__(self, standby, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.standby = standby
+
+    def request(self, **request):
+        self.standby.catch_up()
+        return super().request(**request)
+
+
+@pytest.fixture
+def fresh(standby, request):
+    """Two clinics of the test's own, as the held tests' fixtures make them (org_a,
+    staff_a, people_a, api_a and B's), committed; clients caught up with the standby."""
+    from types import SimpleNamespace
+
+    from tenancy.models import Membership
+    from tests.conftest import add_member
+
+    n = request.node.nodeid.__hash__() & 0xFFFFFF
+    owners = [make_user(f"owner_{side}_{n}") for side in "ab"]
+    org_a, org_b = (
+        organization_create(name=f"Clinic {side.upper()} {n}", slug=f"c-{side}-{n}", timezone=zone, owner=owner)
+        for side, zone, owner in zip("ab", ("Europe/Berlin", "America/New_York"), owners, strict=True)
+    )
+    staff_a = make_user(f"staff_a_{n}", first_name="Sam", last_name="Staff")
+    add_member(org_a, staff_a, Membership.Role.STAFF)
+    people_a, people_b = clinic_people(org_a), clinic_people(org_b, prefix="Other")
+    with tenant_context(org=org_b):
+        appointment_b = factories.appointment(
+            patient=people_b.jane, provider=people_b.ada, appointment_type=people_b.checkup
+        )
+    as_staff = CaughtUpClient(standby)
+    login(as_staff, staff_a, org_a)
+    return SimpleNamespace(
+        people_a=people_a,
+        people_b=people_b,
+        appointment_b=appointment_b,
+        as_staff=as_staff,
+        api_a=ApiClient(make_key(org_a), client=CaughtUpClient(standby)),
+        api_b=ApiClient(make_key(org_b), client=CaughtUpClient(standby)),
+    )
+
+
+def test_held_sms_list_isolation_test_through_the_replica(fresh):
+    """tests/test_api_sms_messages.py's isolation test, its lists served by the standby."""
+    with CaptureQueriesContext(connections[REPLICA_ALIAS]) as replica:
+        test_api_sms_messages.test_another_clinics_texts_are_never_listed_found_or_filtered_for(
+            fresh.api_a, fresh.api_b, fresh.people_a, fresh.people_b, fresh.appointment_b
+        )
+    assert "messaging_smsmessage" in tables_read(replica.captured_queries)
+
+
+def test_held_sms_log_isolation_test_through_the_replica(fresh):
+    """tests/test_sms_pages.py's isolation test of the SMS log, the log served by the standby."""
+    with CaptureQueriesContext(connections[REPLICA_ALIAS]) as replica:
+        test_sms_pages.test_the_log_never_lists_another_clinics_texts(fresh.as_staff, fresh.people_a, fresh.people_b)
+    assert "messaging_smsmessage" in tables_read(replica.captured_queries)
 
 
 def test_the_replica_shows_a_clinic_its_own_rows_only(clinics):
