@@ -300,6 +300,23 @@ def test_the_audit_page_reads_from_the_replica(clinics):
     assert any('FROM "audit_auditevent"' in query["sql"] for query in replica.captured_queries)
 
 
+def test_the_audit_page_filters_by_patient_name_on_the_replica(clinics, standby):
+    """The name filter is a subquery of patients: it runs on the replica with the events."""
+    client = Client()
+    login(client, clinics.owner_a, clinics.people_a.org)
+    with tenant_context(org=clinics.people_a.org):
+        factories.audit_event(action=AuditEvent.Action.VIEW, patient_id=clinics.people_a.jane.pk)
+    standby.catch_up()
+    filtered = client.post("/audit/", {"patient_name": "Jane"})
+    assert filtered.status_code in (302, 303)
+    with CaptureQueriesContext(connections[REPLICA_ALIAS]) as replica:
+        response = client.get(filtered["Location"])
+    assert response.status_code == 200
+    events = list(response.context["page"].object_list)
+    assert events and {event.patient_id for event in events} == {clinics.people_a.jane.pk}
+    assert any('"appointments_patient"' in query["sql"] for query in replica.captured_queries)
+
+
 def test_a_request_that_wrote_reads_from_the_primary(clinics, monkeypatch):
     # Noting the key's use is this request's first statement that writes.
     monkeypatch.setattr("clinic.api.authentication.LAST_USED_PRECISION", dt.timedelta(0))
