@@ -1,7 +1,8 @@
 """Part 7: a read replica under load (tenancy.replica).
 
 A throwaway PostgreSQL 15 primary and a streaming hot standby of it (pg_basebackup -R),
-the app with DATABASE_URL on the primary and DATABASE_REPLICA_URL on the standby, and
+the app with DATABASE_URL on the primary and DATABASE_REPLICA_URL on both nodes with
+target_session_attrs=prefer-standby (as `make ha` sets it), and
 the virtual users of part 1 against it (the API clients' lists read from the standby).
 Beside them:
 - the replica's lag, sampled throughout: from a WAL position on the primary to its
@@ -79,7 +80,11 @@ def read_replica(args, workdir: Path) -> bool:
         world = load.World(build("world", f"{args.database}_replica", workdir, *options, database_url=primary.url))
         server = world.data["server"]
         standby = Standby(primary)
-        replica_url = database_url(server, host="127.0.0.1", port=standby.port)
+        # Both nodes, the standby preferred: the form `make ha` gives the app.
+        replica_url = (
+            f"postgresql://postgres@127.0.0.1:{primary.port},127.0.0.1:{standby.port}/{server['name']}"
+            "?target_session_attrs=prefer-standby"
+        )
         env = app_environment(database_url(server), server["name"], DATABASE_REPLICA_URL=replica_url)
         served_before = _transactions(standby, server["name"])
         with gunicorn(env, workdir / "gunicorn-7.log") as base:
