@@ -24,6 +24,7 @@ from clinic.appointments.models import Patient
 from clinic.audit.models import AuditEvent
 from tenancy.context import ORG_SETTING, set_transaction_settings, tenant_context
 from tenancy.database import REPLICA_ALIAS, Role, replica_database, server_from_url
+from tenancy.replica import replica_reads
 from tenancy.services import organization_create
 from tests import factories, test_api_isolation, test_api_sms_messages, test_sms_pages
 from tests.api_support import ApiClient, make_key
@@ -406,3 +407,16 @@ def test_the_replica_alias_exists_only_with_database_replica_url(monkeypatch):
     assert databases[REPLICA_ALIAS]["HOST"] == "standby"
     # The primary's database: a standby is a copy of the whole server.
     assert databases[REPLICA_ALIAS]["NAME"] == databases["default"]["NAME"]
+
+
+def test_outside_a_request_a_transaction_that_wrote_reads_from_the_primary(clinics):
+    """A job, say: no middleware has watched it, so the primary's transaction is asked."""
+    with tenant_context(org=clinics.people_a.org):
+        with replica_reads() as using:
+            assert using == REPLICA_ALIAS
+            assert Patient.objects.using(using).filter(first_name="Jane").exists()
+        patient = factories.patient(first_name="Written", last_name="Now")
+        with replica_reads() as using:
+            assert using == "default"
+            assert Patient.objects.using(using).filter(pk=patient.pk).exists()
+        patient.delete()
