@@ -14,7 +14,7 @@ import phonenumbers
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from tenancy.database import Role, django_databases, embedded_server, server_from_url
+from tenancy.database import REPLICA_ALIAS, Role, django_databases, embedded_server, replica_database, server_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before the tenant middleware: an idle session is signed out before any tenant context opens.
     "clinic.accounts.middleware.IdleTimeoutMiddleware",
+    # With a read replica only: which requests wrote, so they read their writes (tenancy.replica).
+    "tenancy.replica.ReadYourWritesMiddleware",
     "tenancy.middleware.TenantMiddleware",
     # Whether the session passed the second factor (user.is_verified()), read when a
     # page first asks. Inside the user's context: only a user's own devices are
@@ -192,10 +194,18 @@ def database_settings(*, privileged: bool) -> tuple:
         if len({role.user for role in roles.values()}) != len(roles):
             raise ImproperlyConfigured("DB_APP_USER, DB_OWNER_USER and DB_AUDIT_USER must be three different roles.")
     databases = django_databases(server, roles, conn_max_age=_env_int("CONN_MAX_AGE", 0))
+    replica_url = env.str("DATABASE_REPLICA_URL", default="")
+    if replica_url:
+        # Reads that write nothing, on the surfaces that ask for it (tenancy.replica).
+        replica = server_from_url(replica_url, name=server.name, with_admin_credentials=False)
+        databases[REPLICA_ALIAS] = replica_database(replica, roles["default"], _env_int("CONN_MAX_AGE", 0))
     return server, roles, databases
 
 
 DATABASE_SERVER, DATABASE_ROLES, DATABASES = database_settings(privileged=_running_privileged_command())
+# After a session wrote, its reads stay on the primary this long: longer than a standby
+# lags behind (bench/RESULTS.md, "Read replicas"), so a saved change is seen at once.
+REPLICA_READ_YOUR_WRITES_SECONDS = _env_int("REPLICA_READ_YOUR_WRITES_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Every table without organization_id (so not covered by row-level security per clinic),

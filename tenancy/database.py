@@ -26,6 +26,12 @@ from django.core.exceptions import ImproperlyConfigured
 APP_ALIAS = "default"
 OWNER_ALIAS = "owner"
 AUDIT_ALIAS = "audit"
+# The runtime role on a read replica (DATABASE_REPLICA_URL), when there is one.
+REPLICA_ALIAS = "replica"
+# Every transaction on the replica alias is read-only, on a standby (where it must be)
+# and on a primary alike: a URL listing the nodes with target_session_attrs=prefer-standby
+# reaches the primary when no standby answers, and a read routed there writes nothing either.
+_READ_ONLY_OPTION = "-c default_transaction_read_only=on"
 
 
 @dataclass(frozen=True)
@@ -182,3 +188,25 @@ def django_databases(server: Server, roles: dict[str, Role], conn_max_age: int) 
             "TEST": {"NAME": f"test_{server.name}"},
         }
     return databases
+
+
+def replica_database(server: Server, role: Role, conn_max_age: int) -> dict:
+    """The replica alias: the runtime role (the same RLS, the same proof) on the
+    replica's server, read-only, outside the request's transaction (it opens its own,
+    tenancy.replica). The database keeps the primary's name: a standby is a copy of the
+    whole server, the test database too."""
+    options = dict(server.options)
+    options["options"] = f"{options.get('options', '')} {_READ_ONLY_OPTION}".strip()
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": server.host,
+        "PORT": server.port,
+        "NAME": server.name,
+        "USER": role.user,
+        "PASSWORD": role.password,
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": conn_max_age > 0,
+        "OPTIONS": options,
+        "ATOMIC_REQUESTS": False,
+        "TEST": {"NAME": f"test_{server.name}"},
+    }

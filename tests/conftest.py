@@ -73,12 +73,14 @@ def pytest_collection_modifyitems(config, items):
 
 def _one_worker_group(item, e2e) -> str | None:
     """Tests whose costly set-up is made once per process go to one worker: the browser
-    tests, and the demo data's tests (a module fixture seeds the demo clinics, a minute
-    or two)."""
+    tests, the demo data's tests (a module fixture seeds the demo clinics, a minute
+    or two), and the read replica's (a module fixture starts a standby)."""
     if e2e in item.path.parents:
         return "e2e"
     if item.path.name == "test_seed_demo.py":
         return "seed_demo"
+    if item.path.name == "test_read_replicas.py":
+        return "read_replicas"  # one streaming standby and one database of its own
     return None
 
 

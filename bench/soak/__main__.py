@@ -18,6 +18,9 @@ its figures and PASS or FAIL.
    sessions, the worker sending): 503 only until the standby is promoted, every
    acknowledged booking kept once, every text sent once; then the old primary rejoins
    as a standby and the roles are switched back.
+7. read replica: a streaming standby of the soak's own, the app's lists reading from
+   it under load: the replica's lag measured, no other clinic's row in any answer, and
+   a session that wrote always reads its write.
 
     make soak                          # or: .venv/bin/python -m bench.soak --short
     .venv/bin/python -m bench.soak --parts 1,3 --duration 30
@@ -34,7 +37,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.soak import checks, failover, fuzz, recovery
+from bench.soak import checks, failover, fuzz, recovery, replica
 from bench.soak.load import World
 from bench.soak.servers import build
 
@@ -49,7 +52,7 @@ def main() -> int:
     parser.add_argument("--clinics", type=int, default=20)
     parser.add_argument("--pool-size", type=int, default=4, help="PgBouncer server connections (part 2)")
     parser.add_argument("--texts", type=int, default=500, help="due confirmation texts (part 4)")
-    parser.add_argument("--parts", default="1,2,3,4,5,6")
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7")
     parser.add_argument("--no-tests", action="store_true", help="part 2 without the suite's tests")
     parser.add_argument("--database", default=NAME, help="prefix of the databases it builds (default %(default)s)")
     args = parser.parse_args()
@@ -78,6 +81,8 @@ def main() -> int:
             verdicts["5 bad input"] = fuzz.bad_input(args, workdir)
         if 6 in parts:
             verdicts["6 failover"] = failover.failover(args, workdir)
+        if 7 in parts:
+            verdicts["7 read replica"] = replica.read_replica(args, workdir)
     finally:
         if verdicts and all(verdicts.values()):
             shutil.rmtree(workdir, ignore_errors=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 
 from clinic.appointments.models import Patient
@@ -36,8 +37,9 @@ class AuditFilterForm(forms.Form):
         self.fields["user"].choices = [("", "Anyone"), *((str(m.user_id), str(m.user)) for m in members)]
 
 
-def clinic_members() -> list[Membership]:
-    return list(Membership.objects.select_related("user").order_by("user__last_name", "user__username"))
+def clinic_members(*, using: str = DEFAULT_DB_ALIAS) -> list[Membership]:
+    members = Membership.objects.using(using).select_related("user")
+    return list(members.order_by("user__last_name", "user__username"))
 
 
 def filtered_events(filters: dict, zone) -> QuerySet[AuditEvent]:

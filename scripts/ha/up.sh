@@ -15,6 +15,8 @@ APP_PID=.data/ha/app.pid
 python3 scripts/ha/cluster.py start
 DATABASE_URL="$(python3 scripts/ha/cluster.py url)"
 export DATABASE_URL
+# Reads that write nothing go to the standby while there is one (docs/operations/read-replicas.md).
+export DATABASE_REPLICA_URL="${DATABASE_URL/target_session_attrs=read-write/target_session_attrs=prefer-standby}"
 
 $PY manage.py db_roles
 $PY manage.py migrate --database owner --no-input

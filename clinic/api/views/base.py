@@ -19,6 +19,7 @@ from clinic.api.pagination import KeysetPagination
 from clinic.api.parsers import BoundedJSONParser
 from clinic.api.throttling import PerKeyRateThrottle
 from tenancy.drf import HasScope, TenantAPIViewMixin, TenantSessionAuthentication
+from tenancy.replica import replica_reads
 
 # Keys that would name a clinic; refused anywhere in a body (invariant 1).
 ORGANIZATION_KEYS = frozenset({"organization", "organization_id", "organizationId", "org", "org_id"})
@@ -92,9 +93,13 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
 
     def render_page(self, queryset, columns: tuple[str, ...] | None = None, *, ordering=None, output=None) -> Response:
         """One page of `queryset`; with `columns`, fetched as dicts of just those. An
-        action listing something else names its own `ordering` and `output` serializer."""
-        page = self.paginator.paginate_queryset(queryset, self.request, view=self, columns=columns, ordering=ordering)
-        return self.get_paginated_response((output or self.output_serializer)(page, many=True).data)
+        action listing something else names its own `ordering` and `output` serializer.
+        A list writes nothing: it is read from the replica, if there is one (tenancy.replica)."""
+        with replica_reads() as using:
+            page = self.paginator.paginate_queryset(
+                queryset.using(using), self.request, view=self, columns=columns, ordering=ordering
+            )
+            return self.get_paginated_response((output or self.output_serializer)(page, many=True).data)
 
     def render_one(self, obj, *, created: bool = False, serializer=None) -> Response:
         data = (serializer or self.output_serializer)(obj).data
