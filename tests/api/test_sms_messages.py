@@ -4,16 +4,15 @@ found or filtered for."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.messaging.models import SmsMessage
 from tenancy.context import tenant_context
-from tests.support import factories
+from tests.support import factories, isolation
 from tests.support.api import walk
+from tests.support.isolation import texts
 
 FIELDS = {
     "id",
@@ -31,19 +30,6 @@ FIELDS = {
     "created_at",
     "status_changed_at",
 }
-BASE = dt.datetime(2030, 1, 7, 8, tzinfo=dt.UTC)
-
-
-def texts(people, count: int, **fields) -> list[SmsMessage]:
-    """`count` texts of the clinic, a minute apart (the last is the newest)."""
-    made = []
-    with tenant_context(org=people.org):
-        for index in range(count):
-            message = factories.sms_message(patient=people.jane, **fields)
-            at = BASE + dt.timedelta(minutes=len(made) + index)
-            SmsMessage.objects.filter(pk=message.pk).update(created_at=at, status_changed_at=at)
-            made.append(message)
-    return made
 
 
 @pytest.fixture
@@ -129,14 +115,4 @@ def test_a_page_runs_the_same_queries_whatever_its_size(api_a, people_a, appoint
 
 
 def test_another_clinics_texts_are_never_listed_found_or_filtered_for(api_a, api_b, people_a, people_b, appointment_b):
-    mine = texts(people_a, 2)
-    (theirs,) = texts(people_b, 1, appointment=appointment_b)
-    assert api_a.get(f"sms-messages/{theirs.pk}/").status_code == 404
-    listed = {row["id"] for row in api_a.get("sms-messages/").json()["results"]}
-    assert listed == {str(m.pk) for m in mine}
-    for params in ({"appointment": str(appointment_b.pk)}, {"patient": str(people_b.jane.pk)}):
-        response = api_a.get("sms-messages/", params)
-        assert response.status_code == 200 and response.json()["results"] == []
-    named = api_a.get("sms-messages/", {"organization_id": str(people_b.org.id)}).json()["results"]
-    assert {row["id"] for row in named} == {str(m.pk) for m in mine}
-    assert api_b.get(f"sms-messages/{theirs.pk}/").status_code == 200
+    isolation.api_texts_never_listed_found_or_filtered_for(api_a, api_b, people_a, people_b, appointment_b)

@@ -16,7 +16,8 @@ from clinic.appointments.services import patient_set_sms_consent
 from clinic.messaging.models import SmsMessage
 from tenancy.context import tenant_context
 from tenancy.session import SESSION_ORG_KEY
-from tests.support import factories
+from tests.support import factories, isolation
+from tests.support.isolation import sms_log_bodies
 from tests.support.people import login
 from tests.support.sms import text
 
@@ -52,15 +53,6 @@ def flashed(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def log_bodies(client, **params) -> list[str]:
-    """Filter as the form does: POST the filters, follow the redirect to the results."""
-    results = client.post("/sms/", params)
-    assert results.status_code == 303
-    response = client.get(results["Location"])
-    assert response.status_code == 200
-    return [message.body for message in response.context["page"].object_list]
-
-
 # --- the log --------------------------------------------------------------------------
 
 
@@ -69,7 +61,7 @@ def test_the_log_lists_the_clinics_texts_newest_first_in_its_time_zone(as_staff,
     text(people_a.org, body="newer", at=dt.datetime(2030, 3, 4, 9, 0, tzinfo=UTC))
     response = as_staff.get("/sms/")
     body = response.content.decode()
-    assert log_bodies(as_staff) == ["newer", "older"]
+    assert sms_log_bodies(as_staff) == ["newer", "older"]
     assert "08:05" in body and "07:05" not in body  # Berlin is UTC+1 in March
     assert "+1 202-555-0100" in body and "+1 415-555-0100" in body  # numbers as people read them
     assert f'href="/patients/{people_a.jane.pk}/"' in body
@@ -77,12 +69,7 @@ def test_the_log_lists_the_clinics_texts_newest_first_in_its_time_zone(as_staff,
 
 
 def test_the_log_never_lists_another_clinics_texts(as_staff, people_a, people_b):
-    text(people_a.org, body="ours")
-    text(people_b.org, body="Secret of clinic B", patient=people_b.jane)
-    response = as_staff.get("/sms/")
-    assert log_bodies(as_staff) == ["ours"]
-    assert b"Secret of clinic B" not in response.content and b"OtherJane" not in response.content
-    assert log_bodies(as_staff, q="OtherJane") == []
+    isolation.sms_log_never_lists_another_clinics_texts(as_staff, people_a, people_b)
 
 
 def test_the_log_shows_the_appointment_status_and_error(as_staff, people_a):
@@ -105,9 +92,9 @@ def test_the_log_filters_by_direction_and_status(as_staff, people_a):
     text(people_a.org, body="out queued")
     text(people_a.org, body="out delivered", status="delivered")
     inbound(people_a.org, body="in", needs_attention=False)
-    assert log_bodies(as_staff, direction="in") == ["in"]
-    assert set(log_bodies(as_staff, direction="out")) == {"out queued", "out delivered"}
-    assert log_bodies(as_staff, status="delivered") == ["out delivered"]
+    assert sms_log_bodies(as_staff, direction="in") == ["in"]
+    assert set(sms_log_bodies(as_staff, direction="out")) == {"out queued", "out delivered"}
+    assert sms_log_bodies(as_staff, status="delivered") == ["out delivered"]
 
 
 def test_the_date_filter_uses_the_clinics_local_days(as_staff, org_a):
@@ -115,9 +102,9 @@ def test_the_date_filter_uses_the_clinics_local_days(as_staff, org_a):
     text(org_a, body="early on the 4th", at=dt.datetime(2030, 3, 3, 23, 30, tzinfo=UTC))
     text(org_a, body="late on the 3rd", at=dt.datetime(2030, 3, 3, 22, 30, tzinfo=UTC))
     text(org_a, body="the 5th", at=dt.datetime(2030, 3, 4, 23, 30, tzinfo=UTC))
-    assert log_bodies(as_staff, date_from="2030-03-04", date_to="2030-03-04") == ["early on the 4th"]
-    assert log_bodies(as_staff, date_from="2030-03-04") == ["the 5th", "early on the 4th"]
-    assert log_bodies(as_staff, date_to="2030-03-03") == ["late on the 3rd"]
+    assert sms_log_bodies(as_staff, date_from="2030-03-04", date_to="2030-03-04") == ["early on the 4th"]
+    assert sms_log_bodies(as_staff, date_from="2030-03-04") == ["the 5th", "early on the 4th"]
+    assert sms_log_bodies(as_staff, date_to="2030-03-03") == ["late on the 3rd"]
 
 
 def test_a_bad_date_is_a_form_error_and_the_other_filters_still_apply(as_staff, org_a):
@@ -135,9 +122,9 @@ def test_the_patient_filter_searches_names_and_numbers(as_staff, people_a):
     text(people_a.org, body="to jane", patient=people_a.jane, to_number=people_a.jane.phone)
     text(people_a.org, body="to john", patient=people_a.john, to_number=people_a.john.phone)
     inbound(people_a.org, body="from a stranger", from_number="+12025550177")
-    assert log_bodies(as_staff, q="jane") == ["to jane"]
-    assert log_bodies(as_staff, q="roe") == ["to john"]
-    assert log_bodies(as_staff, q="555-0177") == ["from a stranger"]
+    assert sms_log_bodies(as_staff, q="jane") == ["to jane"]
+    assert sms_log_bodies(as_staff, q="roe") == ["to john"]
+    assert sms_log_bodies(as_staff, q="555-0177") == ["from a stranger"]
 
 
 def test_a_picked_patient_shows_their_texts_and_another_clinics_is_a_404(as_staff, people_a, people_b):

@@ -5,7 +5,7 @@ audit events of a page read on the replica are written on the primary.
 
 A standby sees only committed rows, so these tests cannot run in a test transaction:
 the module works in a database of its own, made from the migrated test database and
-dropped after (tests/replica_support.py starts the standby)."""
+dropped after (tests/support/replica.py starts the standby)."""
 
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ from tenancy.context import ORG_SETTING, set_transaction_settings, tenant_contex
 from tenancy.database import REPLICA_ALIAS, Role, replica_database, server_from_url
 from tenancy.replica import replica_reads
 from tenancy.services import organization_create
-from tests import factories, test_api_isolation, test_api_sms_messages, test_sms_pages
-from tests.api_support import ApiClient, make_key
-from tests.conftest import _admin_execute, _drop_database, clinic_people, login, make_user
-from tests.replica_support import free_port, start_standby
+from tests.support import factories, isolation
+from tests.support.api import ApiClient, make_key
+from tests.support.database import _admin_execute, _drop_database
+from tests.support.people import clinic_people, login, make_user
+from tests.support.replica import free_port, start_standby
 
 LISTS = {
     "patients": "appointments_patient",
@@ -162,12 +163,12 @@ def test_an_unreachable_replica_is_read_around(clinics, monkeypatch):
 
 @pytest.mark.parametrize("resource", ["patients", "providers", "appointment-types", "appointments"])
 def test_held_list_isolation_test_through_the_replica(clinics, standby, resource):
-    """tests/test_api_isolation.py's list test, its lists served by the standby."""
+    """tests/api/test_isolation.py's list test, its lists served by the standby."""
     for client in (clinics.api_a, clinics.api_b):
         client.get("me/")
     with CaptureQueriesContext(connections[REPLICA_ALIAS]) as replica:
-        test_api_isolation.test_lists_never_show_another_clinics_rows(
-            clinics.api_a, clinics.api_b, clinics.people_a, clinics.people_b, clinics.appointment_b, resource
+        isolation.api_lists_never_show_another_clinics_rows(
+            clinics.api_a, clinics.api_b, clinics.people_a, clinics.people_b, resource
         )
     assert LISTS[resource] in tables_read(replica.captured_queries)
 
@@ -193,7 +194,7 @@ def fresh(standby, request):
     from types import SimpleNamespace
 
     from tenancy.models import Membership
-    from tests.conftest import add_member
+    from tests.support.people import add_member
 
     n = request.node.nodeid.__hash__() & 0xFFFFFF
     owners = [make_user(f"owner_{side}_{n}") for side in "ab"]
@@ -221,18 +222,18 @@ def fresh(standby, request):
 
 
 def test_held_sms_list_isolation_test_through_the_replica(fresh):
-    """tests/test_api_sms_messages.py's isolation test, its lists served by the standby."""
+    """tests/api/test_sms_messages.py's isolation test, its lists served by the standby."""
     with CaptureQueriesContext(connections[REPLICA_ALIAS]) as replica:
-        test_api_sms_messages.test_another_clinics_texts_are_never_listed_found_or_filtered_for(
+        isolation.api_texts_never_listed_found_or_filtered_for(
             fresh.api_a, fresh.api_b, fresh.people_a, fresh.people_b, fresh.appointment_b
         )
     assert "messaging_smsmessage" in tables_read(replica.captured_queries)
 
 
 def test_held_sms_log_isolation_test_through_the_replica(fresh):
-    """tests/test_sms_pages.py's isolation test of the SMS log, the log served by the standby."""
+    """tests/messaging/test_pages.py's isolation test of the SMS log, the log served by the standby."""
     with CaptureQueriesContext(connections[REPLICA_ALIAS]) as replica:
-        test_sms_pages.test_the_log_never_lists_another_clinics_texts(fresh.as_staff, fresh.people_a, fresh.people_b)
+        isolation.sms_log_never_lists_another_clinics_texts(fresh.as_staff, fresh.people_a, fresh.people_b)
     assert "messaging_smsmessage" in tables_read(replica.captured_queries)
 
 
