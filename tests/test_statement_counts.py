@@ -46,7 +46,7 @@ BUDGET = {
     "appointment": 14,
     "sms_log": 9,
     "sms_inbox": 10,
-    "audit": 12,
+    "audit": 10,
     "members": 9,
     "setup": 10,
     "security": 9,
