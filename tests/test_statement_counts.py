@@ -53,7 +53,7 @@ BUDGET = {
     "sms_settings": 8,
     "api_keys": 8,
     "webhooks": 8,
-    "calendars": 12,
+    "calendars": 11,
 }
 # A manager's pages, read by the clinic's owner.
 MANAGER_PAGES = {
