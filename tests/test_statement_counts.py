@@ -42,7 +42,7 @@ BUDGET = {
     "healthz": 2,
     "day": 10,
     "patients": 9,
-    "patient": 13,
+    "patient": 12,
     "appointment": 14,
     "sms_log": 9,
     "sms_inbox": 10,
@@ -158,6 +158,18 @@ def test_a_managers_page_stays_within_its_statements(owner_client, page):
 
 def test_a_staff_members_calendar_page_stays_within_its_statements(staff_client):
     check("calendars", statements(staff_client, "/calendars/"))
+
+
+def test_a_patients_page_with_a_clinic_sender_costs_no_more(staff_client, org_a, full_day):
+    """The clinic's sender number and the latest opt-out event of the patient's number
+    for it come with the patient's read: texts that are on cost no statement."""
+    patient = full_day[0].patient
+    with tenant_context(org=org_a):
+        sender = factories.sms_settings().sender_number
+        stopped = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        factories.sms_opt_out(phone=patient.phone, sender_number=sender, opted_out=True, at=stopped)
+        factories.sms_opt_out(phone=patient.phone, sender_number=sender, opted_out=False, method="staff", keyword="")
+    check("patient", statements(staff_client, staff_pages(full_day)["patient"]))
 
 
 def check(page: str, run: list[str]) -> None:

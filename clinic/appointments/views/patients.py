@@ -97,7 +97,7 @@ def _notice_shared_phone(request: HttpRequest, patient: Patient) -> None:
 @org_required
 @require_GET
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient, not_found = view_or_not_found(request, Patient.objects, pk)
+    patient, not_found = view_or_not_found(request, optouts.with_texting_state(Patient.objects.all()), pk)
     if not_found:
         return not_found
     now = timezone.now()
