@@ -290,9 +290,9 @@ class PatientForm(TenantModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, clinic=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        region = clinic_phone_region()
+        region = clinic_phone_region(clinic=clinic)
         self.fields["phone"].help_text = f"Numbers without a country code are read as {region} numbers."
         if self.instance.phone and not self.is_bound:
             self.initial["phone"] = format_phone(self.instance.phone)
