@@ -58,6 +58,8 @@ BUDGET = {
     "patient_new": 7,
     "patient_edit": 10,
     "appointment_cancel": 8,
+    "appointment_new": 10,
+    "appointment_edit": 13,
     "clinics": 9,
     "password_change": 7,
     "voice_settings": 9,
@@ -181,13 +183,16 @@ def staff_pages(visits) -> dict[str, str]:
         "patient_new": "/patients/new/",
         "patient_edit": f"/patients/{visits[0].patient_id}/edit/",
         "appointment_cancel": f"/appointments/{visits[0].pk}/cancel/",
+        "appointment_new": "/appointments/new/",
+        "appointment_edit": f"/appointments/{visits[0].pk}/edit/",
         "clinics": "/clinics/",
         "password_change": "/accounts/password_change/",
     }
 
 
 STAFF_PAGES = ["healthz", "day", "patients", "patient", "appointment", "sms_log", "sms_inbox", "calls"]
-STAFF_PAGES += ["patient_new", "patient_edit", "appointment_cancel", "clinics", "password_change"]
+STAFF_PAGES += ["patient_new", "patient_edit", "appointment_new", "appointment_edit", "appointment_cancel"]
+STAFF_PAGES += ["clinics", "password_change"]
 
 
 @pytest.mark.parametrize("page", STAFF_PAGES)
