@@ -61,6 +61,7 @@ BUDGET = {
     "appointment_new": 10,
     "appointment_edit": 13,
     "clinics": 9,
+    "two_factor": 9,
     "password_change": 7,
     "voice_settings": 9,
     "patient_erase": 8,
@@ -186,13 +187,14 @@ def staff_pages(visits) -> dict[str, str]:
         "appointment_new": "/appointments/new/",
         "appointment_edit": f"/appointments/{visits[0].pk}/edit/",
         "clinics": "/clinics/",
+        "two_factor": "/accounts/two-factor/",
         "password_change": "/accounts/password_change/",
     }
 
 
 STAFF_PAGES = ["healthz", "day", "patients", "patient", "appointment", "sms_log", "sms_inbox", "calls"]
 STAFF_PAGES += ["patient_new", "patient_edit", "appointment_new", "appointment_edit", "appointment_cancel"]
-STAFF_PAGES += ["clinics", "password_change"]
+STAFF_PAGES += ["clinics", "two_factor", "password_change"]
 
 
 @pytest.mark.parametrize("page", STAFF_PAGES)
