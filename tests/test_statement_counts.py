@@ -43,7 +43,7 @@ BUDGET = {
     "day": 10,
     "patients": 9,
     "patient": 12,
-    "appointment": 14,
+    "appointment": 13,
     "sms_log": 9,
     "sms_inbox": 10,
     "audit": 10,
