@@ -5,8 +5,9 @@ An event stores only types and ids (it outlives what it names), so names are loo
 when a page is shown: one query per kind of record on the page, never one per event,
 all in the current clinic's tenant context. The names most events need, their
 patient's and an appointment's, can come with the events' own read (`with_names`):
-subqueries of it, so they cost no query of their own. A record that is gone still reads as what
-it was ("Patient (deleted)"), and an erased patient's placeholder name is never shown."""
+subqueries of it, so they cost no query of their own. A record that is gone still
+reads as what it was ("Patient (deleted)"), and an erased patient's placeholder name
+is never shown."""
 
 from __future__ import annotations
 
