@@ -182,7 +182,9 @@ class AppointmentForm(forms.Form):
         clinic with thousands of patients still gets a short list."""
         matches = Patient.objects.search(query)
         shown = list(matches[:PATIENT_CHOICES_LIMIT])
-        self.patient_matches, self.patients_listed = matches.count(), len(shown)
+        # A list shorter than the limit holds every match: only a full one is counted.
+        full = len(shown) == PATIENT_CHOICES_LIMIT
+        self.patient_matches, self.patients_listed = matches.count() if full else len(shown), len(shown)
         chosen = self._chosen_patient()
         if chosen is not None and chosen not in shown:
             shown.insert(0, chosen)
@@ -218,7 +220,11 @@ class AppointmentForm(forms.Form):
     def _chosen_patient(self) -> Patient | None:
         raw = self.data.get(self.add_prefix("patient")) if self.is_bound else self.initial.get("patient")
         pk = parse_uuid(raw)
-        return Patient.objects.filter(pk=pk).first() if pk else None
+        if pk is None:
+            return None
+        if self.instance is not None and pk == self.instance.patient_id:
+            return self.instance.patient  # read with the appointment
+        return Patient.objects.filter(pk=pk).first()
 
     def clean_date(self) -> dt.date | None:
         return check_day_in_range(self.cleaned_data["date"])
@@ -290,9 +296,9 @@ class PatientForm(TenantModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, clinic=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        region = clinic_phone_region()
+        region = clinic_phone_region(clinic=clinic)
         self.fields["phone"].help_text = f"Numbers without a country code are read as {region} numbers."
         if self.instance.phone and not self.is_bound:
             self.initial["phone"] = format_phone(self.instance.phone)

@@ -40,14 +40,18 @@ def zone_country(zone: str) -> str | None:
     return _zone_countries().get(zone)
 
 
-def clinic_phone_region(org_id=None) -> str:
+def clinic_phone_region(org_id=None, *, clinic=None) -> str:
     """Where numbers typed without a country code come from: the country of the
     clinic's time zone (a London clinic reads 020 7946 0000 as British), else
-    settings.PHONE_DEFAULT_REGION (a clinic in UTC, or no clinic at all)."""
+    settings.PHONE_DEFAULT_REGION (a clinic in UTC, or no clinic at all). A page
+    passes its request's `clinic`, whose time zone is read already."""
     from tenancy.models import Organization
 
-    org_id = org_id or current_org_id()
-    zone = Organization.objects.filter(pk=org_id).values_list("timezone", flat=True).first() if org_id else None
+    if clinic is not None:
+        zone = clinic.timezone
+    else:
+        org_id = org_id or current_org_id()
+        zone = Organization.objects.filter(pk=org_id).values_list("timezone", flat=True).first() if org_id else None
     region = zone_country(zone or "")
     return region if region in phonenumbers.SUPPORTED_REGIONS else settings.PHONE_DEFAULT_REGION
 

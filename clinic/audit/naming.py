@@ -3,8 +3,11 @@
 
 An event stores only types and ids (it outlives what it names), so names are looked up
 when a page is shown: one query per kind of record on the page, never one per event,
-all in the current clinic's tenant context. A record that is gone still reads as what
-it was ("Patient (deleted)"), and an erased patient's placeholder name is never shown."""
+all in the current clinic's tenant context. The names most events need, their
+patient's and an appointment's, can come with the events' own read (`with_names`):
+subqueries of it, so they cost no query of their own. A record that is gone still
+reads as what it was ("Patient (deleted)"), and an erased patient's placeholder name
+is never shown."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from django.apps import apps
+from django.db.models import Case, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -27,6 +31,9 @@ SIGN_IN_ACTIONS = {Action.LOGIN, Action.LOGIN_FAILED, Action.LOGOUT}
 ERASED = "Patient (erased)"
 # Records no id can be looked up for: the clinic's settings, the trail itself.
 MEMBERSHIP = "tenancy.Membership"
+APPOINTMENT = "appointments.Appointment"
+# What patient_label() reads of a patient.
+PATIENT_NAME_FIELDS = ("first_name", "last_name", "erased_at")
 FIXED_NAMES = {
     "audit.AuditEvent": "Audit trail",
     "messaging.Retention": "Old texts and webhook data",
@@ -41,7 +48,8 @@ def name_events(events: Iterable[AuditEvent], clinic, clinic_members: list[Membe
     `clinic_members`: all of the clinic's memberships with their users, when the page
     has read them already; the members are then named from them."""
     events = list(events)
-    patients = _patient_names(event.patient_id for event in events)
+    read_with = bool(events) and hasattr(events[0], "named_patient_first_name")
+    patients = _patients_read_with(events) if read_with else _patient_names(event.patient_id for event in events)
     accounts = (event.object_id for event in events if event.object_type == "accounts.User")
     if clinic_members is None:
         members = _member_names([*(event.actor_user_id for event in events), *accounts])
@@ -50,9 +58,14 @@ def name_events(events: Iterable[AuditEvent], clinic, clinic_members: list[Membe
     keys = _key_names(event.actor_api_key_id for event in events)
     by_type = defaultdict(set)
     for event in events:
-        if event.object_id and event.object_type in LOADERS:
+        # A refused id is never named (_record_name): nothing to look up.
+        if event.object_id and event.object_type in LOADERS and event.action != Action.VIEW_DENIED:
             by_type[event.object_type].add(event.object_id)
+    if read_with:
+        by_type.pop(APPOINTMENT, None)
     loaded = {kind: LOADERS[kind](ids, clinic, patients) for kind, ids in by_type.items() if kind != MEMBERSHIP}
+    if read_with:
+        loaded[APPOINTMENT] = _appointments_read_with(events, clinic)
     if MEMBERSHIP in by_type:
         ids = by_type[MEMBERSHIP]
         rows = clinic_members
@@ -68,6 +81,22 @@ def name_events(events: Iterable[AuditEvent], clinic, clinic_members: list[Membe
             or event.get_actor_type_display()
         )
         event.record_name = _record_name(event, loaded.get(event.object_type, {}), members, patients, clinic)
+
+
+def with_names(events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    """`events` with their patient's name and an appointment's time and patient, as
+    subqueries (one row by primary key each): name_events() then reads neither."""
+    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
+    appointment = Appointment.objects.filter(pk=OuterRef("object_id"))
+
+    def of_appointment(field: str) -> Case:
+        return Case(When(object_type=APPOINTMENT, then=Subquery(appointment.values(field))))
+
+    return events.annotate(
+        **{f"named_patient_{field}": Subquery(patient.values(field)) for field in PATIENT_NAME_FIELDS},
+        named_appointment_starts_at=of_appointment("starts_at"),
+        **{f"named_appointment_{field}": of_appointment(f"patient__{field}") for field in PATIENT_NAME_FIELDS},
+    )
 
 
 def patient_label(patient: Patient) -> str:
@@ -121,6 +150,19 @@ def _patient_names(ids: Iterable) -> dict:
     return {patient.pk: patient_label(patient) for patient in rows}
 
 
+def _patients_read_with(events: list[AuditEvent]) -> dict:
+    """The patient names with_names() read; a patient it found no row of is gone."""
+    return {
+        event.patient_id: patient_label(_patient_of(event, "named_patient_"))
+        for event in events
+        if event.patient_id and event.named_patient_first_name is not None
+    }
+
+
+def _patient_of(event: AuditEvent, prefix: str) -> Patient:
+    return Patient(**{field: getattr(event, prefix + field) for field in PATIENT_NAME_FIELDS})
+
+
 def _member_names(ids: Iterable) -> dict:
     """This clinic's members by user id: their full name, else username. Someone who
     has left the clinic is not looked up; the event's label (their username then) stays."""
@@ -144,14 +186,23 @@ def _appointments(ids, clinic, patients) -> dict:
         .select_related("patient")
         .only("starts_at", "patient__first_name", "patient__last_name", "patient__erased_at")
     )
+    return {row.pk: _appointment_name(row.starts_at, row.patient, clinic) for row in rows}
+
+
+def _appointments_read_with(events: list[AuditEvent], clinic) -> dict:
     return {
-        row.pk: _joined(
-            "Appointment",
-            patient_label(row.patient),
-            date_format(timezone.localtime(row.starts_at, clinic.zone), "D j M H:i"),
+        event.object_id: _appointment_name(
+            event.named_appointment_starts_at, _patient_of(event, "named_appointment_"), clinic
         )
-        for row in rows
+        for event in events
+        if event.object_type == APPOINTMENT and event.named_appointment_starts_at is not None
     }
+
+
+def _appointment_name(starts_at, patient: Patient, clinic) -> str:
+    return _joined(
+        "Appointment", patient_label(patient), date_format(timezone.localtime(starts_at, clinic.zone), "D j M H:i")
+    )
 
 
 def _patients(ids, clinic, patients) -> dict:
@@ -173,7 +224,7 @@ def _named(model, label: str, name: Callable, *related: str) -> Callable:
 
 
 LOADERS: dict[str, Callable] = {
-    "appointments.Appointment": _appointments,
+    APPOINTMENT: _appointments,
     "appointments.Patient": _patients,
     "appointments.Provider": _named(Provider, "Provider", lambda row: row.display_name),
     "appointments.AppointmentType": _named(AppointmentType, "Appointment type", lambda row: row.name),

@@ -13,10 +13,10 @@ from clinic.calendars.models import PATIENT_DETAILS, BusyConflicts, Privacy
 WHOLE_CLINIC = ""
 
 
-def active_providers() -> list[Provider]:
+def active_providers(**annotations) -> list[Provider]:
     """The clinic's active providers (the tenant manager scopes them), as the forms
-    offer them; the calendar page reads them once for all its forms."""
-    return list(Provider.objects.filter(active=True).order_by("name"))
+    offer them; the calendar page reads them once for all its forms, with `annotations`."""
+    return list(Provider.objects.filter(active=True).order_by("name").annotate(**annotations))
 
 
 def visible_connections(membership) -> list[CalDAVConnection]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
 from clinic.messaging.compliance_models import ConsentSource, SmsConsentRecord, SmsOptOut
 
 # True when message `m`'s recipient has opted out of its sender number (`m` is a
@@ -84,7 +87,7 @@ def texts_off_reason(patient, clinic_zone=None) -> str:
     def when(moment) -> str:
         return date_format(moment.astimezone(clinic_zone) if clinic_zone else moment, "SHORT_DATE_FORMAT")
 
-    opt_out = blocking_opt_out(patient.phone, clinic_sender())
+    opt_out = _blocking_opt_out_of(patient)
     if opt_out is not None:
         reason = f": {opt_out.reason}" if opt_out.reason else ""
         return f"This number opted out {opt_out.how} on {when(opt_out.at)}{reason}."
@@ -97,6 +100,30 @@ def texts_off_reason(patient, clinic_zone=None) -> str:
         how = _consent_how(record)
         return f"The patient withdrew consent to texts{' ' + how if how else ''} on {when(record.at)}{note}."
     return ""
+
+
+def with_texting_state(patients: QuerySet) -> QuerySet:
+    """`patients` with what texts_off_reason() needs of the clinic, as subqueries of
+    their own read: its sender number (`clinic_sender`) and whether the patient's number
+    is opted out of it (`number_opted_out`, the latest event of the pair deciding)."""
+    from clinic.messaging.models import SmsSettings
+
+    sender = SmsSettings.objects.order_by("pk").values("sender_number")[:1]
+    latest = SmsOptOut.objects.filter(phone=OuterRef("phone"), sender_number=Subquery(sender)).order_by("-at")
+    return patients.annotate(
+        clinic_sender=Coalesce(Subquery(sender), Value("")),
+        number_opted_out=Coalesce(Subquery(latest.values("opted_out")[:1]), Value(False)),
+    )
+
+
+def _blocking_opt_out_of(patient) -> SmsOptOut | None:
+    """As blocking_opt_out() for the patient's number; a patient read with_texting_state()
+    costs a query only when its number is opted out (the opt-out's details)."""
+    if not hasattr(patient, "number_opted_out"):
+        return blocking_opt_out(patient.phone, clinic_sender())
+    if not patient.number_opted_out:
+        return None
+    return blocking_opt_out(patient.phone, patient.clinic_sender)
 
 
 def _consent_how(record: SmsConsentRecord) -> str:

@@ -158,6 +158,15 @@ def test_editing_a_patient_goes_through_the_service(as_staff, people_a):
     assert (stored.full_name, stored.phone, stored.search_name) == ("Janet Doe", "+14155550199", "janet doe")
 
 
+def test_a_refused_edit_is_headed_by_the_stored_name(as_staff, people_a):
+    data = new_patient(first_name="Janet", last_name="Doe", date_of_birth="not a date")
+    page = as_staff.post(f"/patients/{people_a.jane.pk}/edit/", data).content.decode()
+    assert f"<h1>Edit {people_a.jane.full_name}</h1>" in page
+    assert "Janet Doe" not in page.split("<form")[0]
+    assert 'value="Janet"' in page  # the form keeps what was typed
+    assert "read as DE numbers" in page  # the clinic's zone, Europe/Berlin
+
+
 def test_editing_to_another_patients_phone_saves_with_a_notice(as_staff, people_a):
     data = new_patient(first_name="Jane", last_name="Doe", phone=people_a.john.phone)
     response = as_staff.post(f"/patients/{people_a.jane.pk}/edit/", data)

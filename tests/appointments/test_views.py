@@ -210,6 +210,16 @@ def test_a_long_patient_list_is_cut_short_and_keeps_the_chosen_patient(as_staff,
     assert "Doe, Jane" in body
 
 
+def test_the_edit_page_keeps_its_patient_chosen_in_a_cut_list(as_staff, people_a, monkeypatch):
+    from clinic.appointments import forms
+
+    monkeypatch.setattr(forms, "PATIENT_CHOICES_LIMIT", 1)
+    appointment = book(people_a, patient=people_a.john)
+    body = as_staff.get(f"/appointments/{appointment.pk}/edit/").content.decode()
+    assert f'<option value="{people_a.john.pk}" selected>Roe, John (born' in body
+    assert "Doe, Jane" in body and "Showing the first 1" in body
+
+
 def test_the_patient_search_is_a_form_of_its_own(as_staff, people_a):
     """Enter submits a form with its first submit button: in the appointment form that
     must be the save button, so Find belongs to the search form."""

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from clinic.calendars.models import CalendarFeed
+from clinic.calendars.services import calendar_settings_update
 from tenancy.context import tenant_context
 from tests.support.calendars import feed_path, make_feed
 from tests.support.people import add_member, login, make_user
@@ -60,6 +61,20 @@ def test_a_clinic_that_forbids_patient_details_refuses_them(client, owner_a, sta
     assert 'value="names"' not in page and 'value="initials"' not in page
     assert client.post("/calendars/new/", {"provider": "", "privacy": "names"}).status_code == 400
     assert feeds_of(org_a) == []
+
+
+@pytest.mark.parametrize("providers", [True, False], ids=["with providers", "without providers"])
+def test_the_page_shows_the_clinics_settings_or_the_defaults(client, owner_a, org_a, providers, request):
+    """The settings are read with the active providers, or on their own without any."""
+    if providers:
+        request.getfixturevalue("people_a")
+    login(client, owner_a, org_a)
+    page = client.get("/calendars/").content.decode()
+    assert "cannot be booked" in page and 'value="names"' in page
+    with tenant_context(org=org_a):
+        calendar_settings_update(allow_patient_details=False, busy_conflicts="warn")
+    page = client.get("/calendars/").content.decode()
+    assert "booking them shows a warning" in page and 'value="names"' not in page
 
 
 def test_staff_cannot_change_the_clinic_setting(client, staff_a, org_a):

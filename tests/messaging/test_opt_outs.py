@@ -94,6 +94,9 @@ def test_the_patient_page_says_why_texts_are_off(client, org_a, staff_a, clinic_
     body = client.get(f"/patients/{tom.pk}/").content.decode()
     assert f"This number opted out by replying STOP on {day:%d/%m/%Y}." in body  # clinic A: day first
     assert "Opt back in" in body
+    client.post(f"/patients/{tom.pk}/sms-opt-in/", {"reason": "Asked at the desk"})
+    body = client.get(f"/patients/{tom.pk}/").content.decode()  # the latest event decides
+    assert "opted out" not in body and "Record opt-out" in body
 
 
 def test_a_family_phone_shares_its_opt_out(client, org_a, clinic_a, sms_provider):

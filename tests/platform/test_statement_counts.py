@@ -42,18 +42,37 @@ BUDGET = {
     "healthz": 2,
     "day": 10,
     "patients": 9,
-    "patient": 13,
-    "appointment": 14,
+    "patient": 12,
+    "appointment": 13,
     "sms_log": 9,
     "sms_inbox": 10,
-    "audit": 12,
+    "audit": 10,
     "members": 9,
     "setup": 10,
     "security": 9,
     "sms_settings": 8,
     "api_keys": 8,
     "webhooks": 8,
-    "calendars": 12,
+    "calendars": 11,
+    "calls": 9,
+    "patient_new": 7,
+    "patient_edit": 10,
+    "appointment_cancel": 8,
+    "appointment_new": 10,
+    "appointment_edit": 13,
+    "clinics": 9,
+    "two_factor": 9,
+    "password_change": 7,
+    "voice_settings": 9,
+    "patient_erase": 8,
+    "webhook": 9,
+    "sms_opt_outs": 10,
+    "provider_new": 7,
+    "provider_edit": 8,
+    "provider_hours": 9,
+    "type_new": 7,
+    "type_edit": 8,
+    "clinic_close": 7,
 }
 # A manager's pages, read by the clinic's owner.
 MANAGER_PAGES = {
@@ -62,9 +81,14 @@ MANAGER_PAGES = {
     "setup": "/setup/",
     "security": "/settings/security/",
     "sms_settings": "/sms/settings/",
+    "sms_opt_outs": "/sms/settings/opt-outs/",
     "api_keys": "/settings/api-keys/",
     "webhooks": "/settings/webhooks/",
     "calendars": "/calendars/",
+    "voice_settings": "/calls/settings/",
+    "provider_new": "/setup/providers/new/",
+    "type_new": "/setup/types/new/",
+    "clinic_close": "/clinic/close/",
 }
 
 
@@ -103,7 +127,21 @@ def full_day(org_a):
             factories.audit_event(
                 object_type="appointments.Appointment", object_id=visit.pk, patient_id=visit.patient_id
             )
+        for visit in visits[:5]:
+            factories.voicemail(patient=visit.patient, call=factories.call(from_number=visit.patient.phone))
     return visits
+
+
+def manager_pages(visits, webhook) -> dict[str, str]:
+    """A manager's pages of one record."""
+    visit = visits[0]
+    return {
+        "patient_erase": f"/patients/{visit.patient_id}/erase/",
+        "webhook": f"/settings/webhooks/{webhook.pk}/",
+        "provider_edit": f"/setup/providers/{visit.provider_id}/edit/",
+        "provider_hours": f"/setup/providers/{visit.provider_id}/hours/",
+        "type_edit": f"/setup/types/{visit.appointment_type_id}/edit/",
+    }
 
 
 @pytest.fixture
@@ -142,10 +180,24 @@ def staff_pages(visits) -> dict[str, str]:
         "appointment": f"/appointments/{visits[0].pk}/",
         "sms_log": "/sms/",
         "sms_inbox": "/sms/inbox/",
+        "calls": "/calls/",
+        "patient_new": "/patients/new/",
+        "patient_edit": f"/patients/{visits[0].patient_id}/edit/",
+        "appointment_cancel": f"/appointments/{visits[0].pk}/cancel/",
+        "appointment_new": "/appointments/new/",
+        "appointment_edit": f"/appointments/{visits[0].pk}/edit/",
+        "clinics": "/clinics/",
+        "two_factor": "/accounts/two-factor/",
+        "password_change": "/accounts/password_change/",
     }
 
 
-@pytest.mark.parametrize("page", ["healthz", "day", "patients", "patient", "appointment", "sms_log", "sms_inbox"])
+STAFF_PAGES = ["healthz", "day", "patients", "patient", "appointment", "sms_log", "sms_inbox", "calls"]
+STAFF_PAGES += ["patient_new", "patient_edit", "appointment_new", "appointment_edit", "appointment_cancel"]
+STAFF_PAGES += ["clinics", "two_factor", "password_change"]
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
 def test_a_staff_page_stays_within_its_statements(staff_client, full_day, page):
     run = statements(staff_client, staff_pages(full_day)[page])
     check(page, run)
@@ -156,8 +208,27 @@ def test_a_managers_page_stays_within_its_statements(owner_client, page):
     check(page, statements(owner_client, MANAGER_PAGES[page]))
 
 
+@pytest.mark.parametrize("page", ["patient_erase", "webhook", "provider_edit", "provider_hours", "type_edit"])
+def test_a_managers_page_of_a_record_stays_within_its_statements(owner_client, org_a, full_day, page):
+    with tenant_context(org=org_a):
+        webhook = factories.webhook_endpoint()
+    check(page, statements(owner_client, manager_pages(full_day, webhook)[page]))
+
+
 def test_a_staff_members_calendar_page_stays_within_its_statements(staff_client):
     check("calendars", statements(staff_client, "/calendars/"))
+
+
+def test_a_patients_page_with_a_clinic_sender_costs_no_more(staff_client, org_a, full_day):
+    """The clinic's sender number and the latest opt-out event of the patient's number
+    for it come with the patient's read: texts that are on cost no statement."""
+    patient = full_day[0].patient
+    with tenant_context(org=org_a):
+        sender = factories.sms_settings().sender_number
+        stopped = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        factories.sms_opt_out(phone=patient.phone, sender_number=sender, opted_out=True, at=stopped)
+        factories.sms_opt_out(phone=patient.phone, sender_number=sender, opted_out=False, method="staff", keyword="")
+    check("patient", statements(staff_client, staff_pages(full_day)["patient"]))
 
 
 def check(page: str, run: list[str]) -> None:

@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from clinic.accounts.services import two_factor_required
+from clinic.accounts.services import two_factor_required_at_start
 from clinic.accounts.two_factor import devices
 from clinic.accounts.two_factor.audit import record_two_factor_change
 from clinic.accounts.two_factor.forms import AppCodeForm, TurnOffForm
@@ -25,17 +25,18 @@ from clinic.audit.trail import Action
 
 def _required_here(request: HttpRequest) -> bool:
     membership = getattr(request, "membership", None)
-    return membership is not None and two_factor_required(membership)
+    return membership is not None and two_factor_required_at_start(membership)
 
 
 def _render_status(request: HttpRequest, turn_off_form: TurnOffForm | None = None) -> HttpResponse:
     user = request.user
+    codes_left = devices.recovery_codes_left(user)
     context = {
         "enabled": devices.has_two_factor(user),
         "verified": user.is_verified(),
-        "codes_left": devices.recovery_codes_left(user),
+        "codes_left": codes_left,
         "required_here": _required_here(request),
-        "turn_off_form": turn_off_form or TurnOffForm(recovery_codes=devices.recovery_codes_left(user) > 0),
+        "turn_off_form": turn_off_form or TurnOffForm(recovery_codes=codes_left > 0),
     }
     status = 400 if turn_off_form is not None and turn_off_form.errors else 200
     return render(request, "accounts/two_factor/status.html", context, status=status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid
-from clinic.appointments.models import Appointment, Patient, Provider
+from clinic.appointments.models import Appointment, AppointmentMove, Patient, Provider
 from clinic.appointments.services import (
     BookingNeedsConfirmation,
     appointment_book,
@@ -137,7 +138,8 @@ def _warn(request: HttpRequest, appointment: Appointment) -> None:
 @org_required
 @require_GET
 def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
-    appointment, not_found = view_or_not_found(request, Appointment.objects.with_related(), pk)
+    moved = Exists(AppointmentMove.objects.filter(appointment=OuterRef("pk")))
+    appointment, not_found = view_or_not_found(request, Appointment.objects.with_related().annotate(moved=moved), pk)
     if not_found:
         return not_found
     now = timezone.now()
@@ -182,7 +184,12 @@ def appointment_cancel_view(request: HttpRequest, pk) -> HttpResponse:
 def _history(appointment: Appointment, zone) -> list:
     """Status changes and moves, oldest first; a move comes before the status change
     it caused (a confirmed appointment moved is scheduled again)."""
-    moves = list(appointment.moves.select_related("changed_by", "from_provider", "to_provider"))
+    # Most appointments are never moved: the appointment's read says whether to look.
+    moves = (
+        list(appointment.moves.select_related("changed_by", "from_provider", "to_provider"))
+        if appointment.moved
+        else []
+    )
     for move in moves:
         move.text = move.describe(zone)
     changes = list(appointment.status_changes.select_related("changed_by"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -47,7 +49,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @org_required
 @require_http_methods(["GET", "POST"])
 def patient_create_view(request: HttpRequest) -> HttpResponse:
-    form = NewPatientForm(request.POST or None)
+    form = NewPatientForm(request.POST or None, clinic=request.organization)
     if request.method == "POST" and form.is_valid():
         try:
             patient = patient_create(**form.service_fields())
@@ -66,8 +68,9 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient.objects, pk=pk)
     if request.method == "GET":
         record(Action.VIEW, obj=patient)  # the form shows the patient's details
-    stored_phone = patient.phone
-    form = PatientForm(request.POST or None, instance=patient)
+    # The form changes its instance while validating; the page shows the stored name.
+    stored = copy.copy(patient)
+    form = PatientForm(request.POST or None, instance=patient, clinic=request.organization)
     if request.method == "POST" and form.is_valid():
         try:
             patient = patient_update(patient=patient, **form.service_fields())
@@ -75,11 +78,9 @@ def patient_edit(request: HttpRequest, pk) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Saved {patient}'s details.")
-            if patient.phone != stored_phone:
+            if patient.phone != stored.phone:
                 _notice_shared_phone(request, patient)
             return redirect("patients:detail", pk=patient.pk)
-    # The form changes its instance while validating; the page shows the stored name.
-    stored = Patient.objects.get(pk=pk)
     return render(request, "appointments/patient_form.html", {"form": form, "patient": stored})
 
 
@@ -97,7 +98,7 @@ def _notice_shared_phone(request: HttpRequest, patient: Patient) -> None:
 @org_required
 @require_GET
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient, not_found = view_or_not_found(request, Patient.objects, pk)
+    patient, not_found = view_or_not_found(request, optouts.with_texting_state(Patient.objects.all()), pk)
     if not_found:
         return not_found
     now = timezone.now()

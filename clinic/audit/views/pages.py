@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.models import Patient
-from clinic.audit.naming import name_events, patient_label
+from clinic.audit.naming import name_events, patient_label, with_names
 from clinic.audit.selectors import AuditFilterForm, clinic_members, filtered_events
 from clinic.audit.trail import Action, record
 from clinic.search_terms import recall, search_redirect
@@ -58,7 +58,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         events = filtered_events(filters, request.organization.zone).using(using)
         if request.GET.get("format") == "csv" and form.is_valid():
             return _csv(events, filters)
-        page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(with_names(events), EVENTS_PER_PAGE).get_page(request.GET.get("page"))
         name_events(page.object_list, request.organization, members)
         query = request.GET.copy()
         query.pop("page", None)

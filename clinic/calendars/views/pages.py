@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.two_factor.qr import qr_svg
 from clinic.appointments.forms import add_service_errors
+from clinic.appointments.models import Provider
 from clinic.calendars.caldav.forms import CalDAVConnectForm
 from clinic.calendars.forms import (
     BusyCalendarForm,
@@ -46,6 +48,8 @@ from clinic.calendars.views.caldav import connect_form
 from tenancy.decorators import manager_required, org_required
 
 TEMPLATE = "calendars/calendars.html"
+# What the page and its forms read of the clinic's calendar settings.
+SETTINGS_SHOWN = ("allow_patient_details", "busy_conflicts")
 
 
 def render_page(
@@ -59,8 +63,7 @@ def render_page(
 ) -> HttpResponse:
     # Each of the page's reads once: its forms share the settings, the providers and
     # the connections.
-    clinic_settings = CalendarSettings.current()
-    providers = active_providers()
+    clinic_settings, providers = _settings_and_providers()
     feeds = (
         CalendarFeed.objects.visible_to(request.membership)
         .select_related("provider", "created_by")
@@ -88,6 +91,19 @@ def render_page(
         or BusyCalendarForm(membership=request.membership, providers=providers, connections=connections),
     }
     return render(request, TEMPLATE, context, status=status)
+
+
+def _settings_and_providers() -> tuple[CalendarSettings, list[Provider]]:
+    """The clinic's active providers, with its calendar settings as subqueries of their
+    read; a clinic without an active provider reads its settings on their own."""
+    stored = CalendarSettings.objects.order_by("pk")
+    providers = active_providers(**{f"clinic_{field}": Subquery(stored.values(field)[:1]) for field in SETTINGS_SHOWN})
+    if not providers:
+        return CalendarSettings.current(), providers
+    first = providers[0]
+    if first.clinic_busy_conflicts is None:  # a stored row has one: the clinic has none
+        return CalendarSettings(), providers
+    return CalendarSettings(**{field: getattr(first, f"clinic_{field}") for field in SETTINGS_SHOWN}), providers
 
 
 def _feed_form(data=None, *, clinic_settings: CalendarSettings | None = None, providers=None) -> FeedForm:

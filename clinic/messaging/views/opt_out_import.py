@@ -59,6 +59,6 @@ def _render(request: HttpRequest, form: OptOutImportForm, *, status: int = 200) 
         "recent": imported.order_by("-at")[:RECENT_SHOWN],
         "max_rows": MAX_ROWS,
         "max_megabytes": MAX_BYTES // 1_048_576,
-        "region": clinic_phone_region(),
+        "region": clinic_phone_region(clinic=request.organization),
     }
     return render(request, "messaging/opt_out_import.html", context, status=status)
