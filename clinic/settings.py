@@ -191,7 +191,10 @@ def database_settings(*, privileged: bool) -> tuple:
         roles["audit"] = Role(env.str("DB_AUDIT_USER", "clinic_auditor"), env.str("DB_AUDIT_PASSWORD", ""))
         if len({role.user for role in roles.values()}) != len(roles):
             raise ImproperlyConfigured("DB_APP_USER, DB_OWNER_USER and DB_AUDIT_USER must be three different roles.")
-    databases = django_databases(server, roles, conn_max_age=_env_int("CONN_MAX_AGE", 0))
+    # Kept connections: a new one per request costs the server a process and cold
+    # caches, more than a signed-in page's own statements (docs/operations/request-cost.md).
+    # Safe to reuse: the tenant is set per transaction, never on the connection.
+    databases = django_databases(server, roles, conn_max_age=_env_int("CONN_MAX_AGE", 60))
     return server, roles, databases
 
 
