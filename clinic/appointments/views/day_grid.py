@@ -16,15 +16,13 @@ style sheet hides at phone width, where their lanes shrink to nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.urls import reverse
-
 from clinic.appointments.models import Appointment, Provider, WorkingHours
 from clinic.appointments.timezones import to_local
+from clinic.appointments.views.common import RowUrl
 from clinic.appointments.views.grid_styles import columns_class, rows_class, stylesheet
 from clinic.messaging.selectors import SmsMark, day_marks
 
@@ -94,21 +92,11 @@ class Block:
 
 
 class BlockLinks:
-    """An appointment's page and its status buttons' address, reversed once per page
-    (a URL pattern's reverse costs more than the rest of a card) and filled in with
-    each appointment's id."""
-
-    _PLACEHOLDER = uuid.UUID(int=0)
+    """An appointment's page and its status buttons' address, reversed once per page."""
 
     def __init__(self) -> None:
-        self._detail = reverse("appointments:detail", args=[self._PLACEHOLDER])
-        self._status = reverse("appointments:status", args=[self._PLACEHOLDER])
-
-    def detail(self, pk: uuid.UUID) -> str:
-        return self._detail.replace(str(self._PLACEHOLDER), str(pk))
-
-    def status(self, pk: uuid.UUID) -> str:
-        return self._status.replace(str(self._PLACEHOLDER), str(pk))
+        self.detail = RowUrl("appointments:detail")
+        self.status = RowUrl("appointments:status")
 
 
 @dataclass(frozen=True)
