@@ -152,6 +152,8 @@ def _profile(call, page) -> None:
     stats = pstats.Stats(profile)
     stats.sort_stats("tottime").print_stats(35)
     stats.sort_stats("cumulative").print_stats(60)
+    if os.environ.get("BENCH_PROFILE_DUMP"):
+        stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
 
 
 if __name__ == "__main__":
