@@ -37,6 +37,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=300, help="requests per page (interleaved)")
     parser.add_argument("--profile", choices=[key for key, *_ in PAGES], help="then profile this page")
+    parser.add_argument(
+        "--analyze", action="store_true", help="ANALYZE the data first (autovacuum would, given the time)"
+    )
     parser.add_argument("--html", help="write each signed-in page to <this>.<key>.html (to compare two versions)")
     args = parser.parse_args()
 
@@ -52,22 +55,29 @@ def main() -> int:
 
     rebuild_database()
     call = _caller(_signed_in_cookie())
+    if args.analyze:
+        from django.db import connections
+
+        with connections["owner"].cursor() as cursor:
+            cursor.execute("ANALYZE")
     if args.html:
         for key, _, path, signed_in in PAGES[1:]:
             with open(f"{args.html}.{key}.html", "wb") as page:
                 page.write(call(path, signed_in))
-    samples, walls = _measure(call, args.rounds)
+    samples, walls, databases = _measure(call, args.rounds)
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
     )
     print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {args.rounds} requests per page, interleaved")
-    # Wall time as well: it includes the database's work (and the machine's other load).
-    print(f"{'page':24} {'CPU ms':>8} {'p90':>8} {'wall ms':>8}")
+    # The database server's CPU time for the page (its backend process's, a mean: the
+    # kernel counts it in ticks), and the wall time, which includes the machine's other load.
+    print(f"{'page':24} {'CPU ms':>8} {'p90':>8} {'db CPU ms':>10} {'wall ms':>8}")
     for key, name, *_ in PAGES:
         cpu = sorted(samples[key])
         wall = statistics.median(walls[key])
-        print(f"{name:24} {statistics.median(cpu):8.2f} {cpu[int(len(cpu) * 0.9)]:8.2f} {wall:8.2f}")
+        database = statistics.mean(databases[key]) if databases[key] else float("nan")
+        print(f"{name:24} {statistics.median(cpu):8.2f} {cpu[int(len(cpu) * 0.9)]:8.2f} {database:10.2f} {wall:8.2f}")
     if args.profile:
         _profile(call, next(page for page in PAGES if page[0] == args.profile))
     return 0
@@ -125,20 +135,41 @@ def _caller(cookie: str):
     return call
 
 
-def _measure(call, rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def _backend_cpu_ms() -> tuple[int | None, float]:
+    """The database backend serving this process's connection, and its CPU time so far
+    (0 when it is not on this machine or the connection is closed)."""
+    from django.db import connection
+
+    if connection.connection is None:
+        return None, 0.0
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None, 0.0
+    return pid, (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(call, rounds: int) -> tuple[dict[str, list[float]], ...]:
     for _, _, path, signed_in in PAGES:  # warm up
         for _ in range(5):
             call(path, signed_in)
     samples: dict[str, list[float]] = {key: [] for key, *_ in PAGES}
     walls: dict[str, list[float]] = {key: [] for key, *_ in PAGES}
+    databases: dict[str, list[float]] = {key: [] for key, *_ in PAGES}
     for index in range(rounds):
         order = PAGES if index % 2 == 0 else tuple(reversed(PAGES))
         for key, _, path, signed_in in order:
+            backend, backend_started = _backend_cpu_ms()
             started, started_wall = time.process_time(), time.perf_counter()
             call(path, signed_in)
             samples[key].append((time.process_time() - started) * 1000)
             walls[key].append((time.perf_counter() - started_wall) * 1000)
-    return samples, walls
+            backend_after, backend_ended = _backend_cpu_ms()
+            if backend is not None and backend_after == backend:  # the same connection throughout
+                databases[key].append(backend_ended - backend_started)
+    return samples, walls, databases
 
 
 def _profile(call, page) -> None:
