@@ -46,9 +46,9 @@ def main() -> int:
     from django.conf import settings
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
-    from bench.run import _rebuild_database
+    from bench.database import rebuild_database
 
-    _rebuild_database()
+    rebuild_database()
     client, full, empty, count = _load()
     if args.html:
         with open(args.html, "w") as page:

@@ -193,12 +193,16 @@ def database_settings(*, privileged: bool) -> tuple:
         roles["audit"] = Role(env.str("DB_AUDIT_USER", "clinic_auditor"), env.str("DB_AUDIT_PASSWORD", ""))
         if len({role.user for role in roles.values()}) != len(roles):
             raise ImproperlyConfigured("DB_APP_USER, DB_OWNER_USER and DB_AUDIT_USER must be three different roles.")
-    databases = django_databases(server, roles, conn_max_age=_env_int("CONN_MAX_AGE", 0))
+    # Kept connections: a new one per request costs the server a process and cold
+    # caches, more than a signed-in page's own statements (docs/operations/request-cost.md).
+    # Safe to reuse: the tenant is set per transaction, never on the connection.
+    conn_max_age = _env_int("CONN_MAX_AGE", 60)
+    databases = django_databases(server, roles, conn_max_age=conn_max_age)
     replica_url = env.str("DATABASE_REPLICA_URL", default="")
     if replica_url:
         # Reads that write nothing, on the surfaces that ask for it (tenancy.replica).
         replica = server_from_url(replica_url, name=server.name, with_admin_credentials=False)
-        databases[REPLICA_ALIAS] = replica_database(replica, roles["default"], _env_int("CONN_MAX_AGE", 0))
+        databases[REPLICA_ALIAS] = replica_database(replica, roles["default"], conn_max_age)
     return server, roles, databases
 
 

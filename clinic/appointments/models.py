@@ -277,6 +277,10 @@ class Appointment(TenantModel):
         Status.CANCELLED: frozenset({Status.SCHEDULED}),
         Status.NO_SHOW: frozenset({Status.ARRIVED}),
     }
+    # The statuses in Status order, and as a set: asked of every appointment on the day
+    # schedule, where building Status.values or iterating the enum each time showed.
+    STATUS_ORDER = tuple(Status)
+    STATUS_VALUES = frozenset(Status.values)
     # These free their slot (the exclusion constraints' condition says the same).
     INACTIVE_STATUSES = (Status.CANCELLED, Status.NO_SHOW)
     # Once the visit is over or off, only the notes may change.
@@ -359,13 +363,13 @@ class Appointment(TenantModel):
         # transitions allow (the day schedule asks this of every appointment shown).
         return [
             status
-            for status in self.Status
+            for status in self.STATUS_ORDER
             if self.can_transition_to(status) and self.transition_problem(status, now) is None
         ]
 
     def transition_problem(self, status: str, now: dt.datetime) -> str | None:
         """Why the appointment cannot move to `status` now, or None if it can."""
-        if status not in self.Status.values:
+        if not isinstance(status, str) or status not in self.STATUS_VALUES:
             return f"{status!r} is not an appointment status."
         if not self.can_transition_to(status):
             current, wanted = self.get_status_display().lower(), self.Status(status).label.lower()

@@ -60,6 +60,9 @@ def validate_phone(value: str) -> None:
     normalize_phone(value)
 
 
+# Parsing costs more than the rest of a row of the patient list. The answer depends on
+# the number alone, so a number already known is all it gives back.
+@functools.lru_cache(maxsize=4096)
 def format_phone(value: str) -> str:
     """An E.164 number as people read it (+1 415-555-0123); anything else unchanged."""
     try:

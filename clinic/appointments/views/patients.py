@@ -16,6 +16,7 @@ from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_e
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.querysets import SEARCH_ORDER
 from clinic.appointments.services import patient_create, patient_update
+from clinic.appointments.views.common import RowUrl
 from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
 from clinic.messaging import optouts
@@ -41,6 +42,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     query = recall(request).get("q", "")
     patients = Patient.objects.search(query).order_by(*(SEARCH_ORDER if query else NAME_ORDER))
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    detail_url = RowUrl("patients:detail")
+    for patient in page.object_list:  # read here; the template iterates the same rows
+        patient.detail_url = detail_url(patient.pk)
     # Pages of a search carry its key, never its terms.
     context = {"page": page, "query": query, "search_key": request.GET.get(PARAM) if query else ""}
     return render(request, "appointments/patient_list.html", context)
