@@ -3,8 +3,8 @@ from django.urls import include, path
 
 from clinic import health
 from clinic.api import urls as api_urls
-from clinic.appointments import urls as appointment_urls
 from clinic.calendars import urls as calendar_urls
+from clinic.staff import urls as staff_urls
 from clinic.voice import page_urls as voice_page_urls
 
 admin.site.site_header = "Clinic administration"
@@ -18,10 +18,10 @@ urlpatterns = [
     path("", include("clinic.accounts.urls")),
     path("", include("clinic.lifecycle.urls")),
     # The start page: today's schedule of the active clinic.
-    path("", include(appointment_urls.schedule_urls)),
-    path("appointments/", include(appointment_urls.appointment_urls)),
-    path("patients/", include(appointment_urls.patient_urls)),
-    path("setup/", include(appointment_urls.setup_urls)),
+    path("", include(staff_urls.schedule_urls)),
+    path("appointments/", include(staff_urls.appointment_urls)),
+    path("patients/", include(staff_urls.patient_urls)),
+    path("setup/", include(staff_urls.setup_urls)),
     path("sms/", include("clinic.messaging.page_urls")),
     path("", include("clinic.messaging.urls")),
     path("calls/", include("clinic.voice.page_urls")),

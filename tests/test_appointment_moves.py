@@ -9,7 +9,7 @@ import pytest
 
 from clinic.appointments.models import AppointmentMove
 from clinic.appointments.services import appointment_book, appointment_set_status, appointment_update
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.conftest import login
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from clinic.appointments import services
 from clinic.appointments.models import Appointment
 from clinic.calendars import ics
-from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
 from clinic.calendars.caldav.services import caldav_connection_create, caldav_connection_reconnect
+from clinic.calendars.models import CalDAVConnection, CalDAVEvent
 from clinic.calendars.services import calendar_settings_update
 from tenancy.context import tenant_context
 from tests.caldav_support import USERS

@@ -17,7 +17,6 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
-from clinic.admin_search import SearchByPostMixin
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import (
     Appointment,
@@ -46,6 +45,7 @@ from clinic.appointments.services import (
 )
 from clinic.audit.trail import Action, record
 from clinic.audit.views import not_found
+from clinic.core.admin_search import SearchByPostMixin
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, TenantTabularInline
 from tenancy.zones import ZoneField, ZoneInput
 

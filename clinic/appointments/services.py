@@ -42,9 +42,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.timezone import now as current_time
 
-from clinic.appointments import signals
-from clinic.appointments.errors import BookingNeedsConfirmation, SlotConflict
-from clinic.appointments.guards import BookingWarning, booking_warnings
+from clinic.appointments import availability, signals
+from clinic.appointments.errors import BookingNeedsConfirmation, BookingWarning, SlotConflict
+from clinic.appointments.guards import booking_warnings
 from clinic.appointments.models import (
     Appointment,
     AppointmentMove,
@@ -55,7 +55,6 @@ from clinic.appointments.models import (
     WorkingHours,
 )
 from clinic.audit.trail import Action, record
-from clinic.calendars.conflicts import check_busy
 from tenancy.context import current_org_id
 from tenancy.models import Organization, validate_locale
 
@@ -338,10 +337,9 @@ def _busy_warnings(appointment: Appointment) -> list[str]:
     (cancelled, no-show) blocks nothing, so it is not checked."""
     if not appointment.holds_slot:
         return []
-    warning = check_busy(
+    return availability.warnings(
         provider_id=appointment.provider_id, starts_at=appointment.starts_at, ends_at=appointment.ends_at
     )
-    return [warning] if warning else []
 
 
 def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = None) -> dt.datetime:
@@ -363,7 +361,7 @@ def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = Non
 def _require_aware(**values: dt.datetime | None) -> None:
     for name, value in values.items():
         if value is not None and timezone.is_naive(value):
-            raise ValueError(f"{name} must be timezone-aware (use clinic.appointments.timezones.localize).")
+            raise ValueError(f"{name} must be timezone-aware (use clinic.core.timezones.localize).")
 
 
 # --- Patients -------------------------------------------------------------------
@@ -398,10 +396,10 @@ def patient_create(
     patient.full_clean()
     patient.save(force_insert=True)
     record(Action.CREATE, obj=patient, changed_fields=[name for name in PATIENT_FIELDS if getattr(patient, name)])
-    from clinic.messaging.consent import consent_record_write
-
     consented = patient.sms_consent == Patient.SmsConsent.OPTED_IN
-    consent_record_write(patient=patient, consented=consented, note="At registration.")
+    signals.sms_consent_changed.send(
+        sender=Patient, patient=patient, consented=consented, source=None, note="At registration."
+    )
     return patient
 
 
@@ -427,12 +425,11 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
 
 @transaction.atomic
 def patient_set_sms_consent(*, patient: Patient, opted_in: bool, source: str | None = None, note: str = "") -> Patient:
-    """Record an opt-in or opt-out and when it happened, with a consent record
-    (clinic.messaging.consent): the one path for every change of a patient's consent.
+    """Record an opt-in or opt-out and when it happened, with a consent record (written
+    by messaging's receiver of sms_consent_changed): the one path for every change of a
+    patient's consent.
     `source` (a ConsentSource) defaults to who is acting. Saying the same twice keeps
     the original time and writes no record."""
-    from clinic.messaging.consent import consent_record_write
-
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     consent = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
     if patient.sms_consent != consent:
@@ -440,7 +437,7 @@ def patient_set_sms_consent(*, patient: Patient, opted_in: bool, source: str | N
         patient.sms_consent_changed_at = timezone.now()
         patient.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
         record(Action.UPDATE, obj=patient, changed_fields=["sms_consent"])
-        consent_record_write(patient=patient, consented=opted_in, source=source, note=note)
+        signals.sms_consent_changed.send(sender=Patient, patient=patient, consented=opted_in, source=source, note=note)
     return patient
 
 

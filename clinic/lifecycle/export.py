@@ -2,7 +2,7 @@
 data export, as on a patient's export page) until the grace period ends; then the
 purge deletes it. The clinic is named by the owner's own membership, posted from the
 picker, never by the URL; anything else is a 404. Whether the export is still
-offered is the status rule's (clinic.lifecycle.status: an exception for a closed
+offered is the status rule's (clinic.core.status: an exception for a closed
 clinic during its grace period)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.appointments.models import Patient
 from clinic.audit.patient_rights import patient_export
-from clinic.lifecycle.status import Surface, allows, grace_ends_at
+from clinic.core.status import Surface, allows, grace_ends_at
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from clinic.audit.trail import Action, record
-from clinic.dates import chosen_locale
+from clinic.core.dates import chosen_locale
 from clinic.lifecycle.services import Status, clean_reason
 from tenancy.context import tenant_context
 from tenancy.lookups import organization_id_for_slug
@@ -28,7 +28,7 @@ def clinic_create_with_owner_invitation(
     """Create a clinic with no member yet and invite `owner_email` to own it; the mail
     goes out once the transaction commits. The database admits that one invitation
     because the clinic has no member (tenancy/0008_first_owner_invitation). No `locale`:
-    the usual date order of the time zone's country (clinic.dates)."""
+    the usual date order of the time zone's country (clinic.core.dates)."""
     reason = clean_reason(reason)
     owner_email = owner_email.strip().lower()
     validate_email(owner_email)

@@ -22,14 +22,13 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.api import tasks as webhook_tasks
 from clinic.api.models import WebhookDelivery
+from clinic.api.webhooks import tasks as webhook_tasks
 from clinic.audit.trail import Action, record
 from clinic.calendars import tasks as busy_tasks
 from clinic.calendars.caldav import tasks as caldav_tasks
-from clinic.calendars.caldav.models import CalDAVConnection
-from clinic.calendars.models import BusyCalendar
-from clinic.lifecycle.status import grace_ends_at
+from clinic.calendars.models import BusyCalendar, CalDAVConnection
+from clinic.core.status import grace_ends_at
 from clinic.messaging import tasks as sms_tasks
 from clinic.messaging.models import SmsMessage
 from clinic.voice import audio as voice_audio
@@ -105,7 +104,7 @@ def _resume_postponed(organization_id) -> None:
     waiting while the clinic was suspended go out now, not at the next tick; each
     working CalDAV connection is synced again (a push refused meanwhile left its
     calendar behind), the busy calendars are read again and the voicemails left
-    meanwhile are fetched (clinic.lifecycle.status,
+    meanwhile are fetched (clinic.core.status,
     TASKS, says so per task)."""
     defer_on_commit(sms_tasks.dispatch_clinic, organization_id=organization_id)
     for message in SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED).only("id", "organization_id"):

@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.accounts.client_ip import client_ip
 from clinic.accounts.password_reset import _count, _digest
 from clinic.audit.trail import Action, record
-from clinic.dates import chosen_locale, locale_field
+from clinic.core.dates import chosen_locale, locale_field
 from tenancy.context import acting_user, tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Organization

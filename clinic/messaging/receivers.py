@@ -22,3 +22,11 @@ def replan_patient(sender, *, patient, changed_fields, **details) -> None:
 
     if {"phone", "timezone"} & set(changed_fields):
         plan_patient_requests(patient)
+
+
+@receiver(signals.sms_consent_changed, dispatch_uid="messaging.consent_record")
+def record_consent(sender, *, patient, consented: bool, source: str | None, note: str, **details) -> None:
+    """Every change of a patient's consent leaves a consent record (the compliance log)."""
+    from clinic.messaging.consent import consent_record_write
+
+    consent_record_write(patient=patient, consented=consented, source=source, note=note)

@@ -15,7 +15,7 @@ import pytest
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
+from clinic.appointments.demo_data import DEMO_PASSWORD, NORTHSIDE
 from tests.conftest import manage_or_fail
 from tests.e2e.conftest import sign_in
 

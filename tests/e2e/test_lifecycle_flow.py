@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import CLINICS, DEMO_PASSWORD, LAKEVIEW
+from clinic.appointments.demo_data import CLINICS, DEMO_PASSWORD, LAKEVIEW
 from tests.conftest import manage_or_fail
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_content_security_policy import set_up_two_factor, visit

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
+from clinic.appointments.demo_data import DEMO_PASSWORD, NORTHSIDE
 from clinic.messaging.demo import DEMO_NUMBERS
 from tests.conftest import manage_or_fail
 from tests.e2e.conftest import sign_in

@@ -4,7 +4,7 @@ appointment change is POSTed to the endpoints subscribed to its event type.
 - events.py: the outbox. A receiver of `appointment_changed` writes the event and one
   delivery per subscribed endpoint in the change's own transaction, and defers a job
   per delivery once it commits (nothing for a change that rolls back).
-- delivery.py: the job's body (clinic.api.tasks). It claims the delivery in one tenant
+- delivery.py: the job's body (clinic.api.webhooks.tasks). It claims the delivery in one tenant
   transaction, POSTs outside any transaction, and records the answer in another;
   failures are retried with exponential backoff, and an endpoint that keeps failing is
   turned off.

@@ -50,7 +50,7 @@ def record_appointment_change(appointment: Appointment, change: str) -> WebhookE
 def emit(event_type: str, data, endpoint_ids) -> WebhookEvent:
     """Write the event and its deliveries; each is sent once this transaction commits.
     `data` is called in the clinic's time zone."""
-    from clinic.api import tasks
+    from clinic.api.webhooks import tasks
 
     event = WebhookEvent(type=event_type)
     event.claim_for_current_org()

@@ -10,13 +10,13 @@ is what they share:
 - `PinnedHTTPConnection`/`PinnedHTTPSConnection`: connect to the address that was
   checked, never to one resolved later (no DNS rebinding between the check and the
   connection), while the Host header and the TLS certificate check keep the URL's name;
-- under a `Deadline` (clinic.outbound_deadline), the lookup, the connection and every
+- under a `Deadline` (clinic.core.outbound_deadline), the lookup, the connection and every
   read of the call end when the call's total time is up.
 - `FetchLimits`: the size and time limits of a fetch (busy calendars, and the call
   recordings clinic.voice.download fetches from the provider).
 
 An IPv6 address is judged by the IPv4 address it embeds, if any (NAT64, 6to4, Teredo,
-IPv4-mapped and the like: clinic.ipv6_embedding), since that is where it leads."""
+IPv4-mapped and the like: clinic.core.ipv6_embedding), since that is where it leads."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from clinic import outbound_deadline
-from clinic.ipv6_embedding import embedded_ipv4
-from clinic.outbound_deadline import Deadline
+from clinic.core import outbound_deadline
+from clinic.core.ipv6_embedding import embedded_ipv4
+from clinic.core.outbound_deadline import Deadline
 
 __all__ = ["Deadline", "FetchLimits", "UnsafeTarget", "connection_for", "is_loopback", "is_public", "resolve_public"]
 

@@ -18,7 +18,7 @@ from django.utils.formats import get_format
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 
-from clinic.appointments.phones import zone_country
+from clinic.core.phones import zone_country
 
 # Where dates are written month first; every other country writes them day first.
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PR", "GU", "AS", "VI", "MP", "UM", "FM", "MH", "PW"})

@@ -31,7 +31,7 @@ from clinic.appointments.services import (
     provider_update,
     working_hours_set,
 )
-from clinic.dates import LocaleForm, date_hint
+from clinic.core.dates import LocaleForm, date_hint
 from tenancy.decorators import manager_required
 
 

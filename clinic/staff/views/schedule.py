@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.appointments.forms import DayForm, StatusForm
 from clinic.appointments.models import Appointment, Provider, WorkingHours
 from clinic.appointments.services import appointment_set_status
-from clinic.appointments.timezones import format_span, local_day_bounds, to_local
-from clinic.appointments.views.common import next_url
-from clinic.appointments.views.day_grid import build_day_grid
 from clinic.calendars.models import BusyInterval
-from clinic.dates import date_hint
+from clinic.core.dates import date_hint
+from clinic.core.redirects import next_url
+from clinic.core.timezones import format_span, local_day_bounds, to_local
 from clinic.messaging.selectors import sms_mark_annotations, sms_mark_of
+from clinic.staff.views.day_grid import build_day_grid
 from tenancy.decorators import org_required
 
 

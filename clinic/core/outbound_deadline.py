@@ -2,7 +2,7 @@
 
 A socket timeout bounds each read, not the call: a server that answers one byte every
 few seconds keeps a request alive forever, and with it a worker slot. `Deadline` is a
-context manager; every socket opened under it (clinic.outbound's connections, and the
+context manager; every socket opened under it (clinic.core.outbound's connections, and the
 SMS provider's HTTP client) is registered with `watch()`, and when the time is up a
 timer thread shuts those sockets down, so whichever read is blocked returns at once
 and the call fails. Callers also shrink each socket's own timeout to what is left

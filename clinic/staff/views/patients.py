@@ -16,11 +16,11 @@ from clinic.appointments.querysets import SEARCH_ORDER
 from clinic.appointments.services import patient_create, patient_update
 from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
+from clinic.core.search_terms import PARAM, recall, search_redirect
 from clinic.messaging import optouts
 from clinic.messaging.compliance_models import OptOutMethod
 from clinic.messaging.selectors import patient_messages
 from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
-from clinic.search_terms import PARAM, recall, search_redirect
 from tenancy.decorators import org_required
 
 PATIENTS_PER_PAGE = 25
@@ -33,7 +33,7 @@ SEARCH_MAX_LENGTH = 100
 @require_http_methods(["GET", "POST"])
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The search POSTs its terms, kept in the session: a patient's name, birth date or
-    phone never travels in a URL (clinic.search_terms)."""
+    phone never travels in a URL (clinic.core.search_terms)."""
     if request.method == "POST":
         return search_redirect(request, {"q": request.POST.get("q", "").strip()[:SEARCH_MAX_LENGTH]})
     query = recall(request).get("q", "")

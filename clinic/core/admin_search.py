@@ -1,4 +1,4 @@
-"""The admin's searches, kept out of URLs as the staff pages' are (clinic.search_terms).
+"""The admin's searches, kept out of URLs as the staff pages' are (clinic.core.search_terms).
 
 The admin's own search box is a GET form (`?q=Jane`), and its autocomplete asks
 `/admin/autocomplete/?term=jan`: both would write what someone searched a patient by
@@ -14,7 +14,7 @@ from django.contrib.admin.views.main import IS_FACETS_VAR, PAGE_VAR, SEARCH_VAR,
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 
-from clinic.search_terms import PARAM, recall, remember
+from clinic.core.search_terms import PARAM, recall, remember
 
 SEARCH_FORM_TEMPLATE = "admin/search_by_post_change_list.html"
 

@@ -1,4 +1,4 @@
-"""The IPv4 addresses hidden inside IPv6 ones (clinic.outbound's address check).
+"""The IPv4 addresses hidden inside IPv6 ones (clinic.core.outbound's address check).
 
 A host may resolve to an IPv6 address that a translator, a tunnel or the kernel
 itself turns into an IPv4 one on the way: `64:ff9b::a9fe:a9fe` reaches the cloud

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 from django.urls import reverse
 
 from clinic.appointments.models import Appointment, Provider, WorkingHours
-from clinic.appointments.timezones import to_local
-from clinic.appointments.views.grid_styles import columns_class, rows_class, stylesheet
+from clinic.core.timezones import to_local
 from clinic.messaging.selectors import SmsMark, day_marks
+from clinic.staff.views.grid_styles import columns_class, rows_class, stylesheet
 
 SLOT_MINUTES = 5
 DAY_MINUTES = 24 * 60

@@ -56,7 +56,7 @@ def tick(timestamp: int) -> int:
 
 @tenant_task(app, queue=QUEUE)
 def redeliver_overdue(*, organization_id: str) -> int:
-    # Not run for a suspended clinic (tenant_task asks clinic.lifecycle.status):
+    # Not run for a suspended clinic (tenant_task asks clinic.core.status):
     # reactivation defers its pending deliveries again.
     overdue = overdue_deliveries(timezone.now())
     for webhook_delivery in overdue:

@@ -286,11 +286,11 @@ TASKS: dict[str, Held | NoClinic] = {
         "Runs (an exception) for the automatic answers to STOP, START and HELP; every other text stays "
         "queued, and reactivation defers its send job again."
     ),
-    "clinic.api.tasks.tick": TICK,
-    "clinic.api.tasks.deliver_webhook": Held(
+    "clinic.api.webhooks.tasks.tick": TICK,
+    "clinic.api.webhooks.tasks.deliver_webhook": Held(
         "Not run: the delivery stays pending with its attempts uncounted; reactivation defers it again."
     ),
-    "clinic.api.tasks.redeliver_overdue": Held("Not run: reactivation defers every pending delivery again."),
+    "clinic.api.webhooks.tasks.redeliver_overdue": Held("Not run: reactivation defers every pending delivery again."),
     "clinic.calendars.caldav.tasks.push_appointment": Held(
         "Not run: nothing is written to the calendar; reactivation syncs each working connection again, "
         "which pushes every appointment of its window."

@@ -18,12 +18,12 @@ from clinic.appointments.services import (
     appointment_cancel,
     appointment_update,
 )
-from clinic.appointments.timezones import format_span, to_local
-from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
-from clinic.appointments.views.schedule import day_url
 from clinic.audit.trail import Action, record
 from clinic.audit.views import view_or_not_found
+from clinic.core.timezones import format_span, to_local
 from clinic.messaging.selectors import appointment_thread
+from clinic.staff.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
+from clinic.staff.views.schedule import day_url
 from tenancy.decorators import org_required
 
 # The button that refreshes the patient list instead of saving.

@@ -30,7 +30,7 @@ from clinic.appointments.demo import (
     fill_days,
     schedule_of,
 )
-from clinic.appointments.management.commands._demo_data import (
+from clinic.appointments.demo_data import (
     CLINICS,
     DEMO_PASSWORD,
     PATIENT_NOTES,
@@ -45,8 +45,8 @@ from clinic.appointments.services import (
     provider_create,
     working_hours_set,
 )
-from clinic.appointments.timezones import to_local
-from clinic.dates import locale_for_timezone
+from clinic.core.dates import locale_for_timezone
+from clinic.core.timezones import to_local
 from clinic.messaging.demo import exchange_demo_texts, set_up_demo_messaging
 from clinic.voice.demo import leave_demo_voicemails
 from tenancy.context import tenant_context

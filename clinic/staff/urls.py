@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from clinic.appointments.views import appointments, patients, schedule, setup
 from clinic.audit import patient_pages
+from clinic.staff.views import appointments, patients, schedule, setup
 
 schedule_urls = (
     [path("", schedule.day_view, name="day")],
