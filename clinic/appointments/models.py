@@ -59,7 +59,7 @@ class Patient(TenantModel):
         validators=[validate_timezone],
         help_text="IANA time zone, e.g. America/New_York. Empty: taken from the phone number.",
     )
-    # Set by clinic.audit.patient_rights.patient_erase(): the row stays, pseudonymised,
+    # Set by clinic.data_rights.services.patient_erase(): the row stays, pseudonymised,
     # for the appointments that must be kept.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # search_key(first + last name) and search_key(last name), kept by save(): what

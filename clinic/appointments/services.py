@@ -54,7 +54,7 @@ from clinic.appointments.models import (
     Provider,
     WorkingHours,
 )
-from clinic.audit.trail import Action, record
+from clinic.audit.trail import Action, Actor, ActorInfo, record, user_actor
 from tenancy.context import current_org_id
 from tenancy.models import Organization, validate_locale
 
@@ -295,9 +295,22 @@ def _set_status(
     return appointment.record_status_change(from_status=previous, changed_by=changed_by, via=via)
 
 
+# The audit event of each change, and who made it when no signed-in person or key did.
+CHANGE_ACTIONS = {signals.BOOKED: Action.CREATE, signals.UPDATED: Action.UPDATE, signals.STATUS_CHANGED: Action.UPDATE}
+VIA_ACTORS = {
+    AppointmentStatusChange.Via.SMS: ActorInfo(Actor.SMS_WEBHOOK, label="SMS reply"),
+    AppointmentStatusChange.Via.LINK: ActorInfo(Actor.SYSTEM, label="Confirmation link"),
+}
+
+
 def _announce(appointment: Appointment, change: str, **details) -> None:
-    """Tell the receivers (SMS requests, integrator events, audit) inside this transaction."""
+    """Tell the receivers above scheduling (SMS requests, integrator events, CalDAV
+    pushes) inside this transaction, then audit the change (a call down to audit)."""
     signals.appointment_changed.send(sender=Appointment, appointment=appointment, change=change, **details)
+    changed_by, via = details["changed_by"], details["via"]
+    actor = user_actor(changed_by) if changed_by is not None else VIA_ACTORS.get(via)
+    fields = details["changed_fields"] if change != signals.STATUS_CHANGED else ("status",)
+    record(CHANGE_ACTIONS[change], obj=appointment, changed_fields=fields, actor=actor)
 
 
 def _lock_and_reload(appointment: Appointment) -> None:

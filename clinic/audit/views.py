@@ -13,9 +13,7 @@ import uuid
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.defaults import page_not_found
-from rest_framework.response import Response
 
-from clinic.api.errors import body
 from clinic.audit.trail import Action, record
 
 
@@ -42,14 +40,3 @@ def _as_uuid(pk) -> uuid.UUID | None:
         return uuid.UUID(str(pk))
     except ValueError:
         return None
-
-
-def api_view_or_not_found(view, pk) -> tuple[Model | None, HttpResponse | None]:
-    """As view_or_not_found(), for an API viewset's retrieve(): the API's 404 body."""
-    obj = view.get_queryset().filter(pk=pk).first()
-    if obj is None:
-        denied(view.get_queryset().model, pk)
-        return None, Response(body("not_found", "Not found."), status=404)
-    view.check_object_permissions(view.request, obj)
-    record(Action.VIEW, obj=obj)
-    return obj, None

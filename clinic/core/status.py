@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from tenancy.models import Organization
+from tenancy.models import Membership, Organization
 
 Status = Organization.Status
 
@@ -314,3 +314,19 @@ TASKS: dict[str, Held | NoClinic] = {
     "procrastinate.builtin_tasks.remove_old_jobs": MAINTENANCE,
     "builtin:procrastinate.builtin_tasks.remove_old_jobs": MAINTENANCE,
 }
+
+
+def closed_clinics_offered(memberships: list[Membership]) -> list[tuple[Membership, object]]:
+    """The closed clinics whose export the user (their owner) may still download,
+    with when that ends: for the picker."""
+    return [
+        (membership, grace_ends_at(membership.organization))
+        for membership in memberships
+        if membership.role == Membership.Role.OWNER and closed_export_offered(membership.organization)
+    ]
+
+
+def closed_export_offered(clinic: Organization) -> bool:
+    """A closed clinic's export page (an open one's owners export patients from its
+    pages): the rule says whether its export is still allowed."""
+    return clinic.status == Organization.Status.CLOSED and allows(clinic, Surface.EXPORT)

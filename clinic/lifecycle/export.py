@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.appointments.models import Patient
-from clinic.audit.patient_rights import patient_export
-from clinic.core.status import Surface, allows, grace_ends_at
+from clinic.core.status import closed_export_offered
+from clinic.data_rights.services import patient_export
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization
@@ -45,7 +45,7 @@ def closed_clinic_export(request: HttpRequest) -> HttpResponse:
         .filter(pk=form.cleaned_data["membership"], user=request.user, role=Membership.Role.OWNER)
         .first()
     )
-    if membership is None or not _offered(membership.organization):
+    if membership is None or not closed_export_offered(membership.organization):
         raise Http404("No such clinic.")
     clinic = membership.organization
     with tenant_context(org=clinic.pk, user=request.user):
@@ -53,19 +53,3 @@ def closed_clinic_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(json.dumps(data, cls=DjangoJSONEncoder, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="clinic-{clinic.slug}-export.json"'
     return response
-
-
-def closed_clinics_offered(memberships: list[Membership]) -> list[tuple[Membership, object]]:
-    """The closed clinics whose export the user (their owner) may still download,
-    with when that ends: for the picker."""
-    return [
-        (membership, grace_ends_at(membership.organization))
-        for membership in memberships
-        if membership.role == Membership.Role.OWNER and _offered(membership.organization)
-    ]
-
-
-def _offered(clinic: Organization) -> bool:
-    """This page is a closed clinic's (an open one's owners export patients from its
-    pages); the rule says whether its export is still allowed."""
-    return clinic.status == Organization.Status.CLOSED and allows(clinic, Surface.EXPORT)

@@ -42,7 +42,7 @@ from django.utils import timezone
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
 from clinic.core import status
-from clinic.lifecycle.selectors import current_clinic
+from clinic.core.current_clinic import current_clinic
 from clinic.messaging import merging, optouts, tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings

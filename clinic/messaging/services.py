@@ -5,14 +5,13 @@ the clinic's tenant context, like the schedule's services."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from clinic.api.webhooks.services import webhook_data_prune
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, current_actor, record
 from clinic.core.constraints import violated_constraint
@@ -199,17 +198,22 @@ def sms_texts_prune(*, now: dt.datetime, dry_run: bool = False, using: str = "de
     }
 
 
+# What the apps above messaging prune with the texts, in the same transaction and audit
+# event (ApiConfig.ready registers the webhook data): each takes now, dry_run and using,
+# and returns its counts by name.
+PRUNED_WITH_TEXTS: list[Callable[..., dict[str, int]]] = []
+
+
 def messaging_prune_clinic(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
-    """Apply the retention periods to the current clinic's texts and webhook data, and
+    """Apply the retention periods to the current clinic's texts and to what is pruned
+    with them (PRUNED_WITH_TEXTS: the webhook data), and
     record what was removed in its audit trail: one event, the counts in its
     changed_fields ("sms_bodies_blanked=12"). Nothing is recorded for a dry run or
     when nothing was due. Runs in the tenant transaction the caller opened on `using`."""
-    before = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
     with transaction.atomic(using=using):
-        counts = {
-            **sms_texts_prune(now=now, dry_run=dry_run, using=using),
-            **webhook_data_prune(before=before, now=now, dry_run=dry_run, using=using),
-        }
+        counts = sms_texts_prune(now=now, dry_run=dry_run, using=using)
+        for prune in PRUNED_WITH_TEXTS:
+            counts.update(prune(now=now, dry_run=dry_run, using=using))
         if not dry_run and any(counts.values()):
             removed = [f"{name}={count}" for name, count in counts.items() if count]
             record(Action.RETENTION_PRUNED, object_type="messaging.Retention", changed_fields=removed, using=using)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clinic.appointments.models import Patient
 from clinic.audit.trail import Action, record
-from clinic.voice import audio
+from clinic.voice import audio, signals
 from clinic.voice.models import Call, Voicemail, VoiceSettings
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ def voicemail_store(*, voicemail_id, content: bytes, content_type: str) -> Voice
     """Keep the fetched audio and complete the voicemail: its caller matched to a
     patient of this clinic by number (several: all are candidates), audited, and the
     integrators told. None if another attempt stored it first."""
-    from clinic.voice import events
-
     voicemail = Voicemail.objects.select_for_update().select_related("call").filter(pk=voicemail_id).first()
     if voicemail is None or voicemail.status != Voicemail.Status.PENDING:
         return None
@@ -46,9 +44,9 @@ def voicemail_store(*, voicemail_id, content: bytes, content_type: str) -> Voice
     _match_caller(voicemail)
     voicemail.save()
     record(Action.VOICEMAIL_RECEIVED, obj=voicemail)
-    events.voicemail_event("voicemail.received", voicemail)
+    signals.voicemail_received.send(sender=Voicemail, voicemail=voicemail)
     if voicemail.transcript_status == Voicemail.TranscriptStatus.COMPLETED:
-        events.voicemail_event("voicemail.transcribed", voicemail)
+        signals.voicemail_transcribed.send(sender=Voicemail, voicemail=voicemail)
     return voicemail
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic.appointments.models import Patient
 from clinic.audit.trail import Action, record
 from clinic.core.constraints import violated_constraint
-from clinic.voice import audio
+from clinic.voice import audio, signals
 from clinic.voice.models import VOICE_NUMBER_CONSTRAINT, Call, Voicemail, VoiceSettings
 from tenancy.context import current_org_id
 from tenancy.lookups import organization_for
@@ -162,9 +162,7 @@ def transcription_received(*, call_sid: str, recording_sid: str, to_number: str,
     voicemail.transcript, voicemail.transcript_status = (text if ok else ""), status
     voicemail.save(update_fields=["transcript", "transcript_status"])
     if ok and voicemail.status == Voicemail.Status.STORED:
-        from clinic.voice import events
-
-        events.voicemail_event("voicemail.transcribed", voicemail)
+        signals.voicemail_transcribed.send(sender=Voicemail, voicemail=voicemail)
     return voicemail
 
 

@@ -122,6 +122,13 @@ def webhook_data_prune(*, before: dt.datetime, now: dt.datetime, dry_run: bool =
 
 
 @transaction.atomic
+def webhook_data_prune_due(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
+    """The webhook data past WEBHOOK_RETENTION_DAYS, pruned with the clinic's texts
+    (registered with clinic.messaging.retention in ApiConfig.ready)."""
+    before = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    return webhook_data_prune(before=before, now=now, dry_run=dry_run, using=using)
+
+
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint and its delivery log; deliveries still waiting are dropped."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
