@@ -303,13 +303,22 @@ VIA_ACTORS = {
 }
 
 
-def _announce(appointment: Appointment, change: str, **details) -> None:
+def _announce(
+    appointment: Appointment, change: str, *, previous_status: str, changed_fields, via: str, changed_by
+) -> None:
     """Tell the receivers above scheduling (SMS requests, integrator events, CalDAV
     pushes) inside this transaction, then audit the change (a call down to audit)."""
-    signals.appointment_changed.send(sender=Appointment, appointment=appointment, change=change, **details)
-    changed_by, via = details["changed_by"], details["via"]
+    signals.appointment_changed.send(
+        sender=Appointment,
+        appointment=appointment,
+        change=change,
+        previous_status=previous_status,
+        changed_fields=changed_fields,
+        via=via,
+        changed_by=changed_by,
+    )
     actor = user_actor(changed_by) if changed_by is not None else VIA_ACTORS.get(via)
-    fields = details["changed_fields"] if change != signals.STATUS_CHANGED else ("status",)
+    fields = changed_fields if change != signals.STATUS_CHANGED else ("status",)
     record(CHANGE_ACTIONS[change], obj=appointment, changed_fields=fields, actor=actor)
 
 

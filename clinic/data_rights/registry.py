@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from importlib import import_module
-from importlib.util import find_spec
 from types import ModuleType
 from typing import Any
 
 from django.apps import apps
+from django.utils.module_loading import module_has_submodule
 
 MODULE = "data_rights"
 
@@ -28,9 +28,8 @@ def parts() -> tuple[ModuleType, ...]:
     """The apps' data_rights modules, in INSTALLED_APPS order."""
     found = []
     for config in apps.get_app_configs():
-        name = f"{config.name}.{MODULE}"
-        if find_spec(name) is not None:
-            found.append(import_module(name))
+        if module_has_submodule(config.module, MODULE):
+            found.append(import_module(f"{config.name}.{MODULE}"))
     return tuple(found)
 
 
