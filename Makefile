@@ -39,9 +39,11 @@ ha: setup
 ha-stop:
 	bash scripts/ha/down.sh
 
+# lint-imports: the layers and no cycles inside a package (pyproject.toml, docs/architecture/layout.md).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=. $(VENV)/bin/lint-imports
 
 test-tools:
 	@bash scripts/ensure_test_tools.sh

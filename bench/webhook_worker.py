@@ -31,7 +31,7 @@ from bench.workers import arguments, fresh_database, machine, run_workers, verdi
 from clinic.api.webhooks import signing  # plain hmac and base64: no Django set-up needed
 
 TARGET_PER_WORKER = 100  # deliveries per second
-DELIVERY_TASK = "clinic.api.tasks.deliver_webhook"
+DELIVERY_TASK = "clinic.api.webhooks.tasks.deliver_webhook"
 
 
 class Receiver(http.server.ThreadingHTTPServer):

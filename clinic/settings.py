@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "clinic.calendars",
     "clinic.lifecycle",
     "clinic.voice",
+    "clinic.staff",
     "axes",  # sign-in lockout, see below
     # Two-factor sign-in: an authenticator app's codes (TOTP), single-use recovery codes.
     "django_otp",
@@ -150,7 +151,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "clinic.accounts.context_processors.shell",
+                "clinic.staff.context_processors.shell",
             ],
         },
     },
@@ -279,7 +280,7 @@ SIGNUP_LIMIT_WINDOW_MINUTES = _env_int("SIGNUP_LIMIT_WINDOW_MINUTES", 60, minimu
 CLINIC_SUPPORT_CONTACT = env.str("CLINIC_SUPPORT_CONTACT", default="your platform operator")
 # What a clinic's status allows, on every surface: the one rule. tenancy asks it for
 # API keys and worker jobs through this hook (tenancy.status); it never imports clinic/.
-TENANCY_STATUS_RULE = "clinic.lifecycle.status.tenancy_rule"
+TENANCY_STATUS_RULE = "clinic.core.status.tenancy_rule"
 # Read with the memberships on every signed-in request (the inbox badge, the two-factor rule).
 TENANCY_MEMBERSHIP_FIGURES = "clinic.membership_figures.membership_figures"
 
@@ -474,7 +475,7 @@ for _key in CALENDAR_CREDENTIALS_KEYS:
             "CALENDAR_CREDENTIALS_KEYS must be Fernet keys (44 characters of url-safe base64), comma-separated"
         )
 # How long one request to a CalDAV server may take in all (lookup, connect, the answer),
-# and connecting alone, in seconds: a total deadline (clinic.outbound_deadline).
+# and connecting alone, in seconds: a total deadline (clinic.core.outbound_deadline).
 CALDAV_TIMEOUT_SECONDS = _env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
 CALDAV_CONNECT_TIMEOUT_SECONDS = _env_int("CALDAV_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 # A connection whose pushes fail this many times in a row is marked broken and left alone.
@@ -539,7 +540,7 @@ READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
 WEBHOOK_ALLOW_PRIVATE_URLS = _env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 # How long one delivery may take in all (lookup, connect, the answer's status), and
 # connecting alone, in seconds: a total deadline, not a per-read timeout, so an endpoint
-# answering a byte at a time is cut off too (clinic.outbound_deadline).
+# answering a byte at a time is cut off too (clinic.core.outbound_deadline).
 WEBHOOK_TIMEOUT_SECONDS = _env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = _env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
 # Endpoints one clinic may register: each event is one delivery job per endpoint.

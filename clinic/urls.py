@@ -4,10 +4,10 @@ from django.urls import include, path
 from clinic import health
 from clinic.accounts import urls as account_urls
 from clinic.api import urls as api_urls
-from clinic.appointments import urls as appointment_urls
 from clinic.calendars import urls as calendar_urls
 from clinic.lifecycle import urls as lifecycle_urls
 from clinic.messaging import urls as messaging_urls
+from clinic.staff import urls as staff_urls
 from clinic.voice import urls as voice_urls
 
 admin.site.site_header = "Clinic administration"
@@ -21,10 +21,10 @@ urlpatterns = [
     path("", include("clinic.accounts.urls")),
     path("", include("clinic.lifecycle.urls")),
     # The start page: today's schedule of the active clinic.
-    path("", include(appointment_urls.schedule_urls)),
-    path("appointments/", include(appointment_urls.appointment_urls)),
-    path("patients/", include(appointment_urls.patient_urls)),
-    path("setup/", include(appointment_urls.setup_urls)),
+    path("", include(staff_urls.schedule_urls)),
+    path("appointments/", include(staff_urls.appointment_urls)),
+    path("patients/", include(staff_urls.patient_urls)),
+    path("setup/", include(staff_urls.setup_urls)),
     path("sms/", include(messaging_urls.page_patterns)),
     path("", include("clinic.messaging.urls")),
     path("calls/", include(voice_urls.page_patterns)),

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from tenancy import invitations, tokens
+from tenancy import invitations, signals, tokens
 from tenancy.context import tenant_context
 from tenancy.models import Invitation, Membership, Organization
 
@@ -31,7 +31,7 @@ def organization_create(
     org.full_clean()
     with tenant_context(org=org.id, user=owner):
         org.save(force_insert=True)
-        Membership.objects.create(organization=org, user=owner, role=Membership.Role.OWNER)
+        _added(Membership.objects.create(organization=org, user=owner, role=Membership.Role.OWNER))
     return org
 
 
@@ -55,7 +55,7 @@ def membership_add(*, user, role: str, added_by: Membership) -> Membership:
         _check_owner_role_change(actor, before=None, after=role)
         if Membership.objects.filter(organization_id=actor.organization_id, user=user).exists():
             raise ValidationError("That person is already a member.", code="already_member")
-        return Membership.objects.create(organization_id=actor.organization_id, user=user, role=role)
+        return _added(Membership.objects.create(organization_id=actor.organization_id, user=user, role=role))
 
 
 def membership_change_role(*, membership: Membership, role: str, changed_by: Membership) -> Membership:
@@ -68,6 +68,7 @@ def membership_change_role(*, membership: Membership, role: str, changed_by: Mem
             _check_not_last_owner(actor)
         membership.role = role
         membership.save(update_fields=["role"])
+        signals.membership_changed.send(sender=Membership, membership=membership, change=signals.ROLE_CHANGED)
         return membership
 
 
@@ -78,7 +79,13 @@ def membership_remove(*, membership: Membership, removed_by: Membership) -> None
         if membership.role == Membership.Role.OWNER:
             _check_owner_role_change(actor, before=membership.role, after=None)
             _check_not_last_owner(actor)
+        signals.membership_changed.send(sender=Membership, membership=membership, change=signals.REMOVED)
         membership.delete()
+
+
+def _added(membership: Membership) -> Membership:
+    signals.membership_changed.send(sender=Membership, membership=membership, change=signals.ADDED)
+    return membership
 
 
 # --- Invitations ------------------------------------------------------------------
@@ -179,7 +186,7 @@ def invitation_accept(*, token: str, user) -> Membership:
         existing = Membership.objects.filter(organization_id=organization_id, user=user).first()
         if existing is not None:  # joined meanwhile: the link is used up, the role kept
             return existing
-        return Membership.objects.create(organization_id=organization_id, user=user, role=invitation.role)
+        return _added(Membership.objects.create(organization_id=organization_id, user=user, role=invitation.role))
 
 
 def invitation_decline(*, token: str, user) -> Invitation:

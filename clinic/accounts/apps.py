@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from clinic.accounts import receivers  # noqa: F401 (the sign-in audit events connect)
         from clinic.accounts.middleware import record_sign_in
 
         # Every way of signing in (the login view, a test client, a second factor) ends in login().

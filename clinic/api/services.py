@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinic.api.keys import generate_key
 from clinic.api.models import ApiKey
+from clinic.audit.trail import Action, record
 
 
 @transaction.atomic
@@ -25,6 +26,7 @@ def api_key_create(*, name: str, scopes: Iterable[str] = ApiKey.READ_WRITE, crea
     api_key.claim_for_current_org()
     api_key.full_clean()
     api_key.save(force_insert=True)
+    record(Action.API_KEY_CREATED, obj=api_key, changed_fields=("name", "scopes"))
     return api_key, new.key
 
 
@@ -35,4 +37,5 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        record(Action.API_KEY_REVOKED, obj=api_key, changed_fields=("revoked_at",))
     return api_key

@@ -17,7 +17,6 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
-from clinic.admin_search import SearchByPostMixin
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import (
     Appointment,
@@ -44,8 +43,9 @@ from clinic.appointments.services import (
     provider_update,
     working_hours_set,
 )
+from clinic.audit.reads import not_found
 from clinic.audit.trail import Action, record
-from clinic.audit.views import not_found
+from clinic.core.admin_search import SearchByPostMixin
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, TenantTabularInline
 from tenancy.zones import ZoneField, ZoneInput
 

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from clinic.appointments.management.commands._demo_data import DemoClinic
+from clinic.appointments.demo_data import DemoClinic
 from clinic.appointments.models import (
     Appointment,
     AppointmentStatusChange,
@@ -24,7 +24,7 @@ from clinic.appointments.models import (
     WorkingHours,
 )
 from clinic.appointments.services import SlotConflict, appointment_book, appointment_set_status, working_hours_set
-from clinic.appointments.timezones import local_day_bounds, localize, to_local
+from clinic.core.timezones import local_day_bounds, localize, to_local
 from tenancy.models import Organization
 
 # The days `make run` keeps filled: today (in the clinic's zone) and the next three.

@@ -1,23 +1,30 @@
-"""Errors the schedule raises, and reading PostgreSQL's constraint violations."""
+"""Errors the schedule raises. A leaf: the models raise them, so this imports none of the
+app's modules (reading constraint violations is clinic.core.constraints)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-import psycopg
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db.models import Model
 
-if TYPE_CHECKING:
-    from clinic.appointments.guards import BookingWarning
-    from clinic.appointments.models import Appointment
+
+@dataclass(frozen=True)
+class BookingWarning:
+    """A time that is allowed but probably a mistake (clinic.appointments.guards)."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
 
 
 class SlotConflict(ValidationError):
     """The provider or the patient already has an appointment at that time.
     `conflicting` is the appointment in the way (None if it could not be found)."""
 
-    def __init__(self, message: str, *, code: str = "slot_conflict", conflicting: Appointment | None = None) -> None:
+    def __init__(self, message: str, *, code: str = "slot_conflict", conflicting: Model | None = None) -> None:
         super().__init__(message, code=code)
         self.conflicting = conflicting
 
@@ -30,13 +37,3 @@ class BookingNeedsConfirmation(ValidationError):
         text = " ".join(warning.message for warning in warnings)
         super().__init__(f"Please confirm: {text}", code="confirmation_required")
         self.warnings = warnings
-
-
-def violated_constraint(exc: IntegrityError) -> str | None:
-    """The name of the constraint PostgreSQL reported, if any."""
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
-
-
-def is_exclusion_violation(exc: IntegrityError) -> bool:
-    return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)

@@ -19,9 +19,9 @@ from django.utils.formats import date_format
 
 from clinic.appointments import guards
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
-from clinic.appointments.phones import clinic_phone_region, format_phone
-from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
-from clinic.dates import LocalDateField
+from clinic.core.dates import LocalDateField
+from clinic.core.phones import clinic_phone_region, format_phone
+from clinic.core.timezones import NonexistentLocalTime, localize, to_local
 from tenancy.forms import TenantModelForm
 from tenancy.zones import ZoneField, ZoneInput
 

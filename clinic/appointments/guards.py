@@ -9,13 +9,13 @@ set up has nothing to compare with, so only the past and night guards apply."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from clinic.appointments.errors import BookingWarning
 from clinic.appointments.models import Provider, WorkingHours
-from clinic.appointments.timezones import to_local
+from clinic.core.timezones import to_local
 
 IN_PAST = "in_past"
 OUTSIDE_WORKING_HOURS = "outside_working_hours"
@@ -25,15 +25,6 @@ CODES = (IN_PAST, OUTSIDE_WORKING_HOURS, PROVIDER_DAY_OFF, NIGHT_TIME)
 
 # The clinic's night: a booking touching it is almost always a typo (21:00 for 09:00).
 NIGHT_STARTS, NIGHT_ENDS = dt.time(22), dt.time(6)
-
-
-@dataclass(frozen=True)
-class BookingWarning:
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
 
 
 def booking_warnings(

@@ -19,10 +19,11 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
-from clinic.appointments.errors import SlotConflict, is_exclusion_violation, violated_constraint
-from clinic.appointments.phones import clinic_phone_region, normalize_phone
+from clinic.appointments.errors import SlotConflict
 from clinic.appointments.querysets import ActiveManager, AppointmentManager, PatientManager, search_key
-from clinic.appointments.timezones import format_span
+from clinic.core.constraints import is_exclusion_violation, violated_constraint
+from clinic.core.phones import clinic_phone_region, normalize_phone
+from clinic.core.timezones import format_span
 from tenancy.models import Organization, TenantModel, validate_timezone
 
 # Birth dates before this are typos (a year of 1090 for 1990), not patients.
@@ -58,7 +59,7 @@ class Patient(TenantModel):
         validators=[validate_timezone],
         help_text="IANA time zone, e.g. America/New_York. Empty: taken from the phone number.",
     )
-    # Set by clinic.audit.patient_rights.patient_erase(): the row stays, pseudonymised,
+    # Set by clinic.data_rights.services.patient_erase(): the row stays, pseudonymised,
     # for the appointments that must be kept.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # search_key(first + last name) and search_key(last name), kept by save(): what

@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from clinic.appointments.timezones import local_day_bounds
-from clinic.dates import parse_date
+from clinic.core.dates import parse_date
+from clinic.core.timezones import local_day_bounds
 from tenancy.models import TenantManager, TenantQuerySet
 
 MIN_PHONE_DIGITS = 4
@@ -51,7 +51,7 @@ class PatientQuerySet(TenantQuerySet):
     def search(self, q: str) -> PatientQuerySet:
         """Patients whose first or last name starts with the first word of `q` and whose
         name holds every other word (case- and accent-insensitive), or by phone
-        digits, or by date of birth (in the clinic's order, or ISO: clinic.dates). An
+        digits, or by date of birth (in the clinic's order, or ISO: clinic.core.dates). An
         empty query matches everyone.
 
         Why a prefix: under row-level security PostgreSQL runs a condition before the

@@ -42,9 +42,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.timezone import now as current_time
 
-from clinic.appointments import signals
-from clinic.appointments.errors import BookingNeedsConfirmation, SlotConflict
-from clinic.appointments.guards import BookingWarning, booking_warnings
+from clinic.appointments import availability, signals
+from clinic.appointments.errors import BookingNeedsConfirmation, BookingWarning, SlotConflict
+from clinic.appointments.guards import booking_warnings
 from clinic.appointments.models import (
     Appointment,
     AppointmentMove,
@@ -54,8 +54,7 @@ from clinic.appointments.models import (
     Provider,
     WorkingHours,
 )
-from clinic.audit.trail import Action, record
-from clinic.calendars.conflicts import check_busy
+from clinic.audit.trail import Action, Actor, ActorInfo, record, user_actor
 from tenancy.context import current_org_id
 from tenancy.models import Organization, validate_locale
 
@@ -296,9 +295,31 @@ def _set_status(
     return appointment.record_status_change(from_status=previous, changed_by=changed_by, via=via)
 
 
-def _announce(appointment: Appointment, change: str, **details) -> None:
-    """Tell the receivers (SMS requests, integrator events, audit) inside this transaction."""
-    signals.appointment_changed.send(sender=Appointment, appointment=appointment, change=change, **details)
+# The audit event of each change, and who made it when no signed-in person or key did.
+CHANGE_ACTIONS = {signals.BOOKED: Action.CREATE, signals.UPDATED: Action.UPDATE, signals.STATUS_CHANGED: Action.UPDATE}
+VIA_ACTORS = {
+    AppointmentStatusChange.Via.SMS: ActorInfo(Actor.SMS_WEBHOOK, label="SMS reply"),
+    AppointmentStatusChange.Via.LINK: ActorInfo(Actor.SYSTEM, label="Confirmation link"),
+}
+
+
+def _announce(
+    appointment: Appointment, change: str, *, previous_status: str, changed_fields, via: str, changed_by
+) -> None:
+    """Tell the receivers above scheduling (SMS requests, integrator events, CalDAV
+    pushes) inside this transaction, then audit the change (a call down to audit)."""
+    signals.appointment_changed.send(
+        sender=Appointment,
+        appointment=appointment,
+        change=change,
+        previous_status=previous_status,
+        changed_fields=changed_fields,
+        via=via,
+        changed_by=changed_by,
+    )
+    actor = user_actor(changed_by) if changed_by is not None else VIA_ACTORS.get(via)
+    fields = changed_fields if change != signals.STATUS_CHANGED else ("status",)
+    record(CHANGE_ACTIONS[change], obj=appointment, changed_fields=fields, actor=actor)
 
 
 def _lock_and_reload(appointment: Appointment) -> None:
@@ -338,10 +359,9 @@ def _busy_warnings(appointment: Appointment) -> list[str]:
     (cancelled, no-show) blocks nothing, so it is not checked."""
     if not appointment.holds_slot:
         return []
-    warning = check_busy(
+    return availability.warnings(
         provider_id=appointment.provider_id, starts_at=appointment.starts_at, ends_at=appointment.ends_at
     )
-    return [warning] if warning else []
 
 
 def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = None) -> dt.datetime:
@@ -363,7 +383,7 @@ def _recorded_at(at: dt.datetime | None, *, not_before: dt.datetime | None = Non
 def _require_aware(**values: dt.datetime | None) -> None:
     for name, value in values.items():
         if value is not None and timezone.is_naive(value):
-            raise ValueError(f"{name} must be timezone-aware (use clinic.appointments.timezones.localize).")
+            raise ValueError(f"{name} must be timezone-aware (use clinic.core.timezones.localize).")
 
 
 # --- Patients -------------------------------------------------------------------
@@ -398,10 +418,10 @@ def patient_create(
     patient.full_clean()
     patient.save(force_insert=True)
     record(Action.CREATE, obj=patient, changed_fields=[name for name in PATIENT_FIELDS if getattr(patient, name)])
-    from clinic.messaging.consent import consent_record_write
-
     consented = patient.sms_consent == Patient.SmsConsent.OPTED_IN
-    consent_record_write(patient=patient, consented=consented, note="At registration.")
+    signals.sms_consent_changed.send(
+        sender=Patient, patient=patient, consented=consented, source=None, note="At registration."
+    )
     return patient
 
 
@@ -427,12 +447,11 @@ def patient_update(*, patient: Patient, **fields) -> Patient:
 
 @transaction.atomic
 def patient_set_sms_consent(*, patient: Patient, opted_in: bool, source: str | None = None, note: str = "") -> Patient:
-    """Record an opt-in or opt-out and when it happened, with a consent record
-    (clinic.messaging.consent): the one path for every change of a patient's consent.
+    """Record an opt-in or opt-out and when it happened, with a consent record (written
+    by messaging's receiver of sms_consent_changed): the one path for every change of a
+    patient's consent.
     `source` (a ConsentSource) defaults to who is acting. Saying the same twice keeps
     the original time and writes no record."""
-    from clinic.messaging.consent import consent_record_write
-
     patient.refresh_from_db(from_queryset=Patient.objects.select_for_update())
     consent = Patient.SmsConsent.OPTED_IN if opted_in else Patient.SmsConsent.OPTED_OUT
     if patient.sms_consent != consent:
@@ -440,7 +459,7 @@ def patient_set_sms_consent(*, patient: Patient, opted_in: bool, source: str | N
         patient.sms_consent_changed_at = timezone.now()
         patient.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
         record(Action.UPDATE, obj=patient, changed_fields=["sms_consent"])
-        consent_record_write(patient=patient, consented=opted_in, source=source, note=note)
+        signals.sms_consent_changed.send(sender=Patient, patient=patient, consented=opted_in, source=source, note=note)
     return patient
 
 

@@ -17,6 +17,11 @@ appointment_changed = Signal()
 # the row is saved, when something changed: texts planned for the patient follow
 # their number and time zone (quiet hours are the patient's).
 patient_changed = Signal()
+# Keyword arguments: patient, consented (bool), source (a ConsentSource value or None:
+# read from who is acting), note. Sent by patient_create() and patient_set_sms_consent()
+# after the row is saved: the consent record (clinic.messaging.consent) is written by
+# its receiver, in the same transaction.
+sms_consent_changed = Signal()
 
 BOOKED = "booked"
 UPDATED = "updated"  # moved, or patient/provider/type/notes changed

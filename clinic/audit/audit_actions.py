@@ -1,4 +1,4 @@
-"""What any app does to a record, and a patient's data rights (clinic.audit.patient_rights)."""
+"""What any app does to a record, and a patient's data rights (clinic.data_rights)."""
 
 from django.db import models
 

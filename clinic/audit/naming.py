@@ -22,8 +22,7 @@ from django.utils.formats import date_format
 from clinic.api.models import ApiKey, WebhookEndpoint
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
 from clinic.audit.models import AuditEvent
-from clinic.calendars.caldav.models import CalDAVConnection
-from clinic.calendars.models import BusyCalendar, CalendarFeed
+from clinic.calendars.models import BusyCalendar, CalDAVConnection, CalendarFeed
 from tenancy.models import Membership
 
 Action = AuditEvent.Action

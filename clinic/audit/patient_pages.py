@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.appointments.models import Patient
-from clinic.audit.patient_rights import patient_erase, patient_export
-from clinic.audit.views import not_found
+from clinic.audit.reads import not_found
+from clinic.data_rights.services import patient_erase, patient_export
 from tenancy.decorators import manager_required
 
 

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from clinic.appointments.models import Patient
 from clinic.audit.actions import action_choices
 from clinic.audit.models import AuditEvent
-from clinic.dates import LocalDateField
+from clinic.core.dates import LocalDateField
 from tenancy.models import Membership
 
 

@@ -18,7 +18,7 @@ horizon, 30 days back and 180 ahead (the feeds' window).
   (no zone) is read in the clinic's zone too.
 
 Only `source_of` touches the database (in the worker's tenant transaction): the worker
-reads outside any transaction and stores the result with services.busy_calendar_store()."""
+reads outside any transaction and stores the result with busy_store.busy_calendar_store()."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ import datetime as dt
 from django.utils.formats import date_format
 
 from clinic.appointments.errors import SlotConflict
-from clinic.appointments.timezones import format_span
 from clinic.calendars.models import BusyConflicts, BusyInterval, CalendarSettings
+from clinic.core.timezones import format_span
 from tenancy.models import Organization
 
 CONFLICT_CODE = "busy_calendar_overlap"

@@ -3,7 +3,7 @@ network. Any fetcher of user-given URLs can use `fetch()`; busy calendars do.
 
 - only http:// and https://, without a user name or password in the URL;
 - the host is resolved here, and refused unless every address is public
-  (clinic.outbound: no private, loopback, link-local/metadata, shared, reserved,
+  (clinic.core.outbound: no private, loopback, link-local/metadata, shared, reserved,
   unspecified or multicast address); loopback alone may be allowed for local demos and
   tests (`settings.CALENDAR_FETCH_ALLOW_LOOPBACK`);
 - the connection goes to the address that was checked, never to one resolved again
@@ -21,8 +21,8 @@ import http.client
 import ssl
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-from clinic import outbound
-from clinic.outbound import FetchLimits
+from clinic.core import outbound
+from clinic.core.outbound import FetchLimits
 
 MAX_REDIRECTS = 3
 USER_AGENT = "Clinic-Calendar/1.0"
@@ -52,7 +52,7 @@ def fetch(url: str, *, limits: FetchLimits | None = None, accept: str = "text/ca
     """The body of `url` after at most MAX_REDIRECTS redirects; FetchError otherwise."""
     limits = limits or FetchLimits.from_settings("CALENDAR_FETCH")
     # One deadline for every hop: its timer cuts a socket still open when time is up
-    # (a server dripping its headers a byte at a time; clinic.outbound_deadline).
+    # (a server dripping its headers a byte at a time; clinic.core.outbound_deadline).
     with outbound.Deadline(limits.total_timeout) as guard:
         return _fetch(url, limits, guard, accept)
 

@@ -7,8 +7,7 @@ from urllib.parse import urlsplit
 from django import forms
 
 from clinic.appointments.models import Provider
-from clinic.calendars.caldav.models import CalDAVConnection
-from clinic.calendars.models import PATIENT_DETAILS, BusyConflicts, Privacy
+from clinic.calendars.models import PATIENT_DETAILS, BusyConflicts, CalDAVConnection, Privacy
 
 WHOLE_CLINIC = ""
 

@@ -11,14 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.appointments.models import Appointment, Provider
+from clinic.appointments.models import Provider
 from clinic.audit.trail import Action, record
 from clinic.calendars import busy, fetching
-from clinic.calendars.caldav.models import CalDAVConnection
+from clinic.calendars.busy_store import busy_calendar_store
 from clinic.calendars.models import (
     PATIENT_DETAILS,
     BusyCalendar,
-    BusyInterval,
+    CalDAVConnection,
     CalendarFeed,
     CalendarSettings,
     Privacy,
@@ -133,42 +133,7 @@ def busy_calendar_refresh(*, busy_calendar: BusyCalendar, now: dt.datetime | Non
     return busy_calendar_store(busy_calendar=busy_calendar, reading=reading, now=now)
 
 
-@transaction.atomic
-def busy_calendar_store(*, busy_calendar: BusyCalendar, reading: busy.Reading, now: dt.datetime) -> BusyCalendar:
-    """Replace the calendar's busy times with a fetch's, in one transaction (bookings
-    see the old set or the new one, never a mix); a failed fetch keeps the old set
-    and records the error."""
-    calendar = BusyCalendar.objects.select_for_update().get(pk=busy_calendar.pk)
-    calendar.last_fetched_at = now
-    if reading.error:
-        calendar.status, calendar.last_error = BusyCalendar.Status.ERROR, reading.error
-    else:
-        calendar.status, calendar.last_error = BusyCalendar.Status.OK, ""
-        BusyInterval.objects.filter(busy_calendar=calendar).delete()
-        spans = reading.spans + _others_appointments(reading.pushed)
-        BusyInterval.objects.bulk_create(
-            BusyInterval(
-                organization_id=calendar.organization_id,
-                busy_calendar=calendar,
-                provider_id=calendar.provider_id,
-                starts_at=starts,
-                ends_at=ends,
-            )
-            for starts, ends in sorted(spans)
-        )
-    calendar.save(update_fields=["status", "last_error", "last_fetched_at"])
-    return calendar
-
-
 def defer_refresh(calendar: BusyCalendar) -> None:
     from clinic.calendars import tasks  # the worker's tasks import this module
 
     tasks.defer_refresh(calendar)
-
-
-def _others_appointments(pushed: list[tuple[str, busy.Span]]) -> list[busy.Span]:
-    """The spans of the pushed appointments that are not this clinic's (under RLS,
-    the query sees this clinic's appointments only): another clinic's bookings of the
-    same provider are busy time here."""
-    ours = {str(pk) for pk in Appointment.objects.filter(pk__in=[pk for pk, _ in pushed]).values_list("pk", flat=True)}
-    return [span for pk, span in pushed if pk not in ours]

@@ -13,8 +13,8 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 
 from clinic.calendars import busy
+from clinic.calendars.busy_store import busy_calendar_store
 from clinic.calendars.models import BusyCalendar
-from clinic.calendars.services import busy_calendar_store
 from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
 from tenancy.models import Organization
 

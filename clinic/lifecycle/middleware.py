@@ -3,7 +3,7 @@
 Runs inside the tenant middleware, so `request.organization` is the clinic active in
 the session, read afresh on this request (a suspension takes effect at once). What
 the page is comes from its URL's classification, and what its clinic's status allows
-there from the one rule (clinic.lifecycle.status):
+there from the one rule (clinic.core.status):
 
 - suspended: the suspended page (403), which says so and whom to contact and shows
   no clinic data; under /api/ (a signed-in member's session) the API's JSON error.
@@ -26,7 +26,7 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
 
 from clinic.api.errors import body
-from clinic.lifecycle.status import NoClinic, Surface, Verdict, decide, url_classification
+from clinic.core.status import NoClinic, Surface, Verdict, decide, url_classification
 from tenancy.models import Organization
 from tenancy.session import forget_active_org
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from clinic.audit.trail import Action, record
-from clinic.dates import chosen_locale
+from clinic.core.dates import chosen_locale
 from clinic.lifecycle.services import Status, clean_reason
 from tenancy.context import acting_user, tenant_context
 from tenancy.lookups import organization_id_for_slug
@@ -46,7 +46,7 @@ def clinic_create_with_owner_invitation(
     """Create a clinic with no member yet and invite `owner_email` to own it; the mail
     goes out once the transaction commits. The database admits that one invitation
     because the clinic has no member (tenancy/0008_first_owner_invitation). No `locale`:
-    the usual date order of the time zone's country (clinic.dates)."""
+    the usual date order of the time zone's country (clinic.core.dates)."""
     reason = clean_reason(reason)
     owner_email = owner_email.strip().lower()
     validate_email(owner_email)

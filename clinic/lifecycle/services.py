@@ -7,8 +7,12 @@ the audit page (the reason is on the clinic: the suspended page and the console 
 it). They run in the clinic's tenant context as `changed_by`, who need not be a member
 (a platform superuser acting from the console): the row is the current tenant's.
 
-A closed clinic is deleted, with all its data, by `clinic_purge` once its grace
-period (CLOSED_CLINIC_GRACE_DAYS) is over: as the owner role (`manage.py
+A reactivation is announced (clinic.lifecycle.signals.clinic_reactivated): the apps
+that postponed work for the suspended clinic resume it. These services sit among the
+domains, below the apps that receive it (docs/architecture/layout.md).
+
+A closed clinic is deleted, with all its data, by `clinic_purge` (clinic.lifecycle.purge)
+once its grace period (CLOSED_CLINIC_GRACE_DAYS) is over: as the owner role (`manage.py
 purge_closed_clinics`, a privileged command), the only role that may delete a clinic."""
 
 from __future__ import annotations
@@ -16,26 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from clinic.api import tasks as webhook_tasks
-from clinic.api.models import WebhookDelivery
 from clinic.audit.trail import Action, record
-from clinic.calendars import tasks as busy_tasks
-from clinic.calendars.caldav import tasks as caldav_tasks
-from clinic.calendars.caldav.models import CalDAVConnection
-from clinic.calendars.models import BusyCalendar
-from clinic.lifecycle.status import grace_ends_at
-from clinic.messaging import tasks as sms_tasks
-from clinic.messaging.models import SmsMessage
-from clinic.voice import audio as voice_audio
-from clinic.voice import tasks as voice_tasks
+from clinic.core.status import grace_ends_at
+from clinic.lifecycle import signals
 from tenancy.context import granted, tenant_context
-from tenancy.jobs import defer_on_commit
 from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -95,32 +86,11 @@ def _change(organization_id, transition: str, *, changed_by, reason: str) -> Org
             clinic.save(update_fields=["status", "status_reason", "status_changed_at"])
         record(action, obj=clinic, changed_fields=["status", "status_reason"], user=changed_by)
         if transition == "reactivate":
-            _resume_postponed(organization_id)
+            # What the worker left waiting while the clinic was suspended goes out now,
+            # not at the next tick: each app's receiver defers its own once this commits.
+            signals.clinic_reactivated.send(sender=Organization, organization_id=organization_id)
     logger.info("Clinic %s: %s by user %s", organization_id, transition, getattr(changed_by, "pk", None))
     return clinic
-
-
-def _resume_postponed(organization_id) -> None:
-    """Once the reactivation commits: the texts and event deliveries the worker left
-    waiting while the clinic was suspended go out now, not at the next tick; each
-    working CalDAV connection is synced again (a push refused meanwhile left its
-    calendar behind), the busy calendars are read again and the voicemails left
-    meanwhile are fetched (clinic.lifecycle.status,
-    TASKS, says so per task)."""
-    defer_on_commit(sms_tasks.dispatch_clinic, organization_id=organization_id)
-    for message in SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED).only("id", "organization_id"):
-        sms_tasks.defer_delivery(message)
-    now = timezone.now()
-    pending = WebhookDelivery.objects.filter(
-        Q(in_flight_until__isnull=True) | Q(in_flight_until__lt=now), status=WebhookDelivery.Status.PENDING
-    )
-    for webhook_delivery in pending.only("id", "organization_id"):
-        webhook_tasks.defer_delivery(webhook_delivery)
-    for caldav_connection in CalDAVConnection.objects.working().only("id", "organization_id"):
-        caldav_tasks.defer_sync(caldav_connection)
-    if BusyCalendar.objects.exists():
-        defer_on_commit(busy_tasks.refresh_clinic, organization_id=organization_id)
-    voice_tasks.defer_all_pending()
 
 
 def clean_reason(reason: str) -> str:
@@ -139,41 +109,3 @@ def past_tense(transition: str) -> str:
 def in_grace_period(clinic: Organization, now: dt.datetime | None = None) -> bool:
     ends = grace_ends_at(clinic)
     return ends is not None and (now or timezone.now()) < ends
-
-
-def clinics_due_for_purge(now: dt.datetime | None = None, *, using: str) -> list:
-    """The ids of clinics closed longer ago than the grace period: the one pre-tenant
-    question the purge asks (`tenancy_closed_clinics`, migration tenancy/0007)."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CLOSED_CLINIC_GRACE_DAYS)
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute("SELECT tenancy_closed_clinics(%s)", [cutoff])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def clinic_purge(*, organization_id, now: dt.datetime | None = None, using: str) -> bool:
-    """Delete a closed clinic whose grace period is over, and by the database's ON
-    DELETE CASCADE every row of it in every tenant table (append-only ones included:
-    PostgreSQL runs a cascade as the table's owner) and every membership.
-
-    Only the owner role may delete a clinic (tenancy/0010_membership_guards), so this
-    runs on its alias (`using`), which only privileged commands open; FORCE ROW LEVEL SECURITY
-    binds that role too, so it works in the clinic's own tenant context, signed on that
-    connection. Re-checked under the row lock: a clinic reopened or closed only
-    recently is left alone (False)."""
-    with tenant_context(org=organization_id, using=using):
-        clinics = Organization.objects.using(using)
-        clinic = clinics.select_for_update().filter(pk=organization_id).first()
-        if clinic is None or clinic.status != Status.CLOSED or in_grace_period(clinic, now):
-            return False
-        clinics.filter(pk=organization_id).delete()
-    # Its voicemails' audio is in storage, not the database: deleted once the rows are.
-    voice_audio.delete_clinic(organization_id)
-    # Its audit trail is gone with it: the application log keeps the fact.
-    logger.warning("Closed clinic %s deleted after its grace period", organization_id)
-    return True
-
-
-def purge_closed_clinics(now: dt.datetime | None = None, *, using: str) -> int:
-    """Delete every clinic due (each in a transaction of its own); how many were."""
-    due = clinics_due_for_purge(now, using=using)
-    return sum(clinic_purge(organization_id=org_id, now=now, using=using) for org_id in due)

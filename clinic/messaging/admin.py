@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from clinic.admin_search import SearchByPostMixin
+from clinic.core.admin_search import SearchByPostMixin
 from clinic.messaging.models import ConfirmationRequest, SmsConsentRecord, SmsMessage, SmsOptOut, SmsSettings
 from clinic.messaging.services import SETTINGS_FIELDS, sms_settings_save
 from tenancy.admin import ReadOnlyMixin, TenantModelAdmin, TenantModelForm, can_administer

@@ -41,8 +41,8 @@ from django.utils import timezone
 
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, Actor, ActorInfo, record
-from clinic.lifecycle import status
-from clinic.lifecycle.selectors import current_clinic
+from clinic.core import status
+from clinic.core.current_clinic import current_clinic
 from clinic.messaging import merging, optouts, tokens
 from clinic.messaging.backends import OutgoingSms, SmsSendError, get_backend
 from clinic.messaging.models import ConfirmationRequest, SmsMessage, SmsSettings
@@ -281,7 +281,7 @@ def _settle_lost_send(message_id, lost: Claim, step: Step) -> bool:
 
 def _postponed(message_id) -> bool:
     """Whether the clinic's status holds this text back, by its kind
-    (clinic.lifecycle.status, OUTBOUND_SMS): a suspended clinic's texts stay queued
+    (clinic.core.status, OUTBOUND_SMS): a suspended clinic's texts stay queued
     (reactivation sends them), but for the automatic answers to a patient's own
     text (STOP, START, HELP), which still go out."""
     clinic = current_clinic()

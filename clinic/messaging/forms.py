@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 
 from clinic.appointments.forms import check_day_in_range, time_input
-from clinic.appointments.phones import format_phone
-from clinic.appointments.timezones import local_day_bounds
-from clinic.dates import LocalDateField
+from clinic.core.dates import LocalDateField
+from clinic.core.phones import format_phone
+from clinic.core.timezones import local_day_bounds
 from clinic.messaging.models import MIN_TEXT_RETENTION_DAYS, SmsMessage, SmsSettings
 from clinic.messaging.template_variables import CLINICAL_WARNING, TEMPLATE_VARIABLES, clinical_refusal
 

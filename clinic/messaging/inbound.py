@@ -45,7 +45,7 @@ def receive_text(
 ) -> SmsMessage | None:
     """Log an inbound text and act on it. A re-delivered webhook (same provider id)
     changes nothing and returns None. With `act=False` (the clinic's status refuses
-    what the text asks: clinic.lifecycle.status) the text only goes to the inbox."""
+    what the text asks: clinic.core.status) the text only goes to the inbox."""
     if SmsMessage.objects.filter(provider_message_id=provider_message_id).exists():
         return None
     # A family phone: the text is one patient's only when one patient has the number.
@@ -185,6 +185,13 @@ def respond(request: ConfirmationRequest, status: str, *, via: str) -> Appointme
         appointment=appointment, response="", status=ConfirmationRequest.Status.QUEUED
     ).update(response=status, responded_at=timezone.now(), responded_via=via)
     return appointment
+
+
+@transaction.atomic
+def respond_by_link(*, request: ConfirmationRequest, confirm: bool) -> Appointment:
+    """The patient's answer on the confirmation page (the view checked the token)."""
+    status = Appointment.Status.CONFIRMED if confirm else Appointment.Status.CANCELLED
+    return respond(request, status, via=AppointmentStatusChange.Via.LINK)
 
 
 def _to_inbox(message: SmsMessage, note: str) -> None:

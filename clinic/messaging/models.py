@@ -114,7 +114,7 @@ class SmsSettings(TenantModel):
         return f"SMS settings ({self.sender_number or 'no number'})"
 
     def clean(self) -> None:
-        from clinic.appointments.phones import normalize_phone
+        from clinic.core.phones import normalize_phone
 
         errors = {}
         for name in ("sender_number", "clinic_phone"):

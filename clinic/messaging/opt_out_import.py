@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from clinic.appointments.phones import normalize_phone
+from clinic.core.phones import normalize_phone
 
 MAX_BYTES = 1_048_576
 MAX_ROWS = 10_000

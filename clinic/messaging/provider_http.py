@@ -4,7 +4,7 @@ Twilio's client speaks `requests`, whose timeout bounds each socket read, not th
 call: a provider answering slowly, a byte at a time, would hold the SMS worker's slot
 far beyond SMS_PROVIDER_TIMEOUT_SECONDS, and with it every clinic's texts, and break
 the promise that a text still `sending` after SMS_LOST_SEND_AFTER_SECONDS has no live
-worker behind it. Here each call runs under a `Deadline` (clinic.outbound_deadline):
+worker behind it. Here each call runs under a `Deadline` (clinic.core.outbound_deadline):
 the sockets urllib3 opens or reuses for it are registered, and cut when the time is up;
 connecting has its own shorter limit."""
 
@@ -16,7 +16,7 @@ from twilio.http.http_client import TwilioHttpClient
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from clinic import outbound_deadline
+from clinic.core import outbound_deadline
 
 
 class _Watched:

@@ -32,7 +32,7 @@ import phonenumbers
 from django.utils.formats import date_format
 from phonenumbers import timezone as phone_timezones
 
-from clinic.appointments.timezones import NonexistentLocalTime, localize
+from clinic.core.timezones import NonexistentLocalTime, localize
 
 if TYPE_CHECKING:
     from clinic.appointments.models import Patient

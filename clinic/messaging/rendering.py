@@ -8,7 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils.formats import date_format
 
 from clinic.appointments.models import Appointment
-from clinic.appointments.phones import format_phone
+from clinic.core.phones import format_phone
 from clinic.messaging.models import SmsSettings
 from clinic.messaging.template_variables import CLINICAL_FIELDS
 from tenancy.models import Organization

@@ -5,18 +5,17 @@ the clinic's tenant context, like the schedule's services."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from clinic.api.webhooks.services import webhook_data_prune
-from clinic.appointments.errors import violated_constraint
-from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.appointments.models import Appointment, Patient
 from clinic.audit.trail import Action, current_actor, record
-from clinic.messaging import inbound, optouts
+from clinic.core.constraints import violated_constraint
+from clinic.messaging import optouts
 from clinic.messaging.compliance_models import ConsentSource, OptOutMethod, SmsOptOut
 from clinic.messaging.models import (
     DEFAULT_LEAD_MINUTES,
@@ -176,13 +175,6 @@ def inbox_mark_handled(*, message: SmsMessage, handled_by: User) -> SmsMessage:
     return message
 
 
-@transaction.atomic
-def respond_by_link(*, request: ConfirmationRequest, confirm: bool) -> Appointment:
-    """The patient's answer on the confirmation page (the view checked the token)."""
-    status = Appointment.Status.CONFIRMED if confirm else Appointment.Status.CANCELLED
-    return inbound.respond(request, status, via=AppointmentStatusChange.Via.LINK)
-
-
 def sms_texts_prune(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
     """The current clinic's text retention (its `text_retention_days`): texts older
     than that keep their log entry (who, when, status, patient) with the body blanked,
@@ -206,17 +198,22 @@ def sms_texts_prune(*, now: dt.datetime, dry_run: bool = False, using: str = "de
     }
 
 
+# What the apps above messaging prune with the texts, in the same transaction and audit
+# event (ApiConfig.ready registers the webhook data): each takes now, dry_run and using,
+# and returns its counts by name.
+PRUNED_WITH_TEXTS: list[Callable[..., dict[str, int]]] = []
+
+
 def messaging_prune_clinic(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
-    """Apply the retention periods to the current clinic's texts and webhook data, and
+    """Apply the retention periods to the current clinic's texts and to what is pruned
+    with them (PRUNED_WITH_TEXTS: the webhook data), and
     record what was removed in its audit trail: one event, the counts in its
     changed_fields ("sms_bodies_blanked=12"). Nothing is recorded for a dry run or
     when nothing was due. Runs in the tenant transaction the caller opened on `using`."""
-    before = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
     with transaction.atomic(using=using):
-        counts = {
-            **sms_texts_prune(now=now, dry_run=dry_run, using=using),
-            **webhook_data_prune(before=before, now=now, dry_run=dry_run, using=using),
-        }
+        counts = sms_texts_prune(now=now, dry_run=dry_run, using=using)
+        for prune in PRUNED_WITH_TEXTS:
+            counts.update(prune(now=now, dry_run=dry_run, using=using))
         if not dry_run and any(counts.values()):
             removed = [f"{name}={count}" for name, count in counts.items() if count]
             record(Action.RETENTION_PRUNED, object_type="messaging.Retention", changed_fields=removed, using=using)
@@ -237,7 +234,7 @@ def sms_number_set_opt_out(
     by default the clinic's current one), or lift it (`opted_out=False`): one more row
     of its history, naming who acted. Returns None, writing nothing, when the number
     is already in that state. Staff and API lifting an opt-out must give a reason."""
-    from clinic.appointments.phones import normalize_phone
+    from clinic.core.phones import normalize_phone
 
     if method not in OptOutMethod.values:
         raise ValueError(f"Unknown opt-out method {method!r}.")
@@ -342,7 +339,7 @@ def sms_opt_outs_import(*, data: bytes, name: str = "", note: str = "") -> dict[
     ValidationError names the lines). Returns how many numbers the file had, how
     many were newly opted out and how many patients' consent it withdrew; importing
     the same file again records nothing new."""
-    from clinic.appointments.phones import clinic_phone_region
+    from clinic.core.phones import clinic_phone_region
     from clinic.messaging.opt_out_import import read_opt_out_file
 
     entries = read_opt_out_file(data, region=clinic_phone_region(), name=name)

@@ -43,7 +43,7 @@ def dispatch_clinic(*, organization_id: str) -> int:
     transaction), defer one send job per message once it commits, and again for
     messages whose job or worker was lost (see delivery). Returns how many requests
     were claimed. Not run for a suspended clinic (tenant_task asks
-    clinic.lifecycle.status): its requests stay pending until it is reactivated."""
+    clinic.core.status): its requests stay pending until it is reactivated."""
     now = timezone.now()
     commit_without_waiting_for_disk()  # claims are made again if lost (see delivery)
     # Not locked here: the claim locks each appointment first, then its requests.

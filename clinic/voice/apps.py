@@ -9,3 +9,6 @@ class VoiceConfig(AppConfig):
     label = "voice"
     verbose_name = "Calls and voicemail"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from clinic.voice import receivers  # noqa: F401 (connects the signal receivers)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clinic.appointments.models import Patient
 from clinic.messaging.models import SmsSettings
-from clinic.voice import services
+from clinic.voice import recordings, services
 from clinic.voice.backends import SAMPLE_WAV
 from clinic.voice.models import Voicemail, VoiceSettings
 
@@ -63,5 +63,5 @@ def _leave(clinic_number: str, caller: str, text: str, *, minutes_ago: int) -> N
     services.transcription_received(
         call_sid=call_sid, recording_sid=recording_sid, to_number=clinic_number, text=text, ok=True
     )
-    services.voicemail_store(voicemail_id=voicemail.pk, content=SAMPLE_WAV.read_bytes(), content_type="audio/x-wav")
+    recordings.voicemail_store(voicemail_id=voicemail.pk, content=SAMPLE_WAV.read_bytes(), content_type="audio/x-wav")
     Voicemail.objects.filter(pk=voicemail.pk).update(received_at=timezone.now() - dt.timedelta(minutes=minutes_ago))

@@ -3,10 +3,10 @@
 The URL is built here from the RecordingSid and VOICE_RECORDING_BASE_URL, never taken
 from a callback, so the account's credentials go to the provider's API host alone.
 The provider may redirect to where the media is kept: a redirect is followed at most
-MAX_REDIRECTS times, each hop checked like the first (clinic.outbound: public
+MAX_REDIRECTS times, each hop checked like the first (clinic.core.outbound: public
 addresses only, pinned), and the credentials are sent to the API host only.
 
-One Deadline (clinic.outbound_deadline) bounds the whole fetch however the other side
+One Deadline (clinic.core.outbound_deadline) bounds the whole fetch however the other side
 answers, and the body may not exceed VOICE_RECORDING_MAX_BYTES. What went wrong is
 either `Rejected` (the answer will not change: too large, not audio, no such
 recording), which fails the voicemail at once with the reason, or `Unavailable`
@@ -23,8 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
-from clinic import outbound
-from clinic.outbound import FetchLimits
+from clinic.core import outbound
+from clinic.core.outbound import FetchLimits
 
 MAX_REDIRECTS = 3
 USER_AGENT = "Clinic-Voice/1.0"

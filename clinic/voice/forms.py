@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from clinic.appointments.forms import time_input
-from clinic.appointments.phones import format_phone
+from clinic.core.phones import format_phone
 from clinic.voice.models import GREETING_LANGUAGES, MAX_RETENTION_DAYS, WEEKDAYS, VoiceSettings
 
 

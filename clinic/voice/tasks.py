@@ -16,7 +16,7 @@ a poison recording never blocks the queue. A worker killed mid-download leaves t
 voicemail `pending` with an old `attempt_started_at`; the tick defers it again, and
 the audio is stored under its one name (clinic.voice.audio), so it is kept once.
 
-The clinic's status is asked by tenant_task (clinic.lifecycle.status, TASKS): for a
+The clinic's status is asked by tenant_task (clinic.core.status, TASKS): for a
 suspended clinic the job does not run and the voicemail waits, deferred again on
 reactivation; a closed clinic's recordings are never fetched (dropped)."""
 
@@ -31,10 +31,10 @@ from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from clinic.audit.trail import Actor, ActorInfo, acting_as
-from clinic.voice import download, services
+from clinic.voice import download, recordings
 from clinic.voice.backends import backend
 from clinic.voice.models import DEFAULT_RETENTION_DAYS, Voicemail
-from tenancy.jobs import defer_per_clinic, tenant_task
+from tenancy.jobs import defer_on_commit, defer_per_clinic, tenant_task
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def lost_after() -> dt.timedelta:
 @tenant_task(app, queue=QUEUE, retry=DOWNLOAD_RETRY, per_step=True)
 def process_recording(*, organization_id: str, voicemail_id: str, step) -> str:
     with step():
-        voicemail = services.fetch_begins(voicemail_id)
+        voicemail = recordings.fetch_begins(voicemail_id)
         if voicemail is None:
             return "nothing to do"
         recording_sid, attempt = voicemail.recording_sid, voicemail.attempts
@@ -68,17 +68,17 @@ def process_recording(*, organization_id: str, voicemail_id: str, step) -> str:
         recording = provider.fetch(recording_sid)
     except download.Rejected as exc:
         with step():
-            services.voicemail_fail(voicemail_id=voicemail_id, reason=str(exc))
+            recordings.voicemail_fail(voicemail_id=voicemail_id, reason=str(exc))
         return "failed"
     except download.Unavailable as exc:
         if attempt >= MAX_ATTEMPTS:
             with step():
-                services.voicemail_fail(voicemail_id=voicemail_id, reason=f"Gave up after {attempt} attempts: {exc}")
+                recordings.voicemail_fail(voicemail_id=voicemail_id, reason=f"Gave up after {attempt} attempts: {exc}")
             return "failed"
         logger.info("voicemail %s: attempt %s failed (%s); trying again later", voicemail_id, attempt, exc)
         raise RetryLater(str(exc)) from None
     with step(), acting_as(JOB_ACTOR):
-        stored = services.voicemail_store(
+        stored = recordings.voicemail_store(
             voicemail_id=voicemail_id, content=recording.content, content_type=recording.content_type
         )
     if stored is None:
@@ -90,7 +90,7 @@ def process_recording(*, organization_id: str, voicemail_id: str, step) -> str:
             logger.warning("voicemail %s stored, but not deleted at the provider: %s", voicemail_id, exc)
         else:
             with step():
-                services.voicemail_deleted_from_provider(voicemail_id)
+                recordings.voicemail_deleted_from_provider(voicemail_id)
     return "stored"
 
 
@@ -113,7 +113,7 @@ def resume_clinic(*, organization_id: str) -> int:
     for voicemail in pending.only("id", "organization_id", "attempt_started_at", "received_at"):
         started = voicemail.attempt_started_at or voicemail.received_at
         if started < stale_before:
-            services.defer_fetch(voicemail)
+            defer_fetch(voicemail)
             count += 1
     return count
 
@@ -121,7 +121,7 @@ def resume_clinic(*, organization_id: str) -> int:
 def defer_all_pending() -> None:
     """Every pending voicemail of the current clinic, again (its reactivation)."""
     for voicemail in Voicemail.objects.filter(status=Voicemail.Status.PENDING).only("id", "organization_id"):
-        services.defer_fetch(voicemail)
+        defer_fetch(voicemail)
 
 
 @app.periodic(cron="23 3 * * *", periodic_id="voice-retention")
@@ -138,4 +138,13 @@ def retention_tick(timestamp: int) -> int:
 
 @tenant_task(app, queue=QUEUE)
 def prune_clinic(*, organization_id: str) -> int:
-    return services.voicemails_prune()
+    return recordings.voicemails_prune()
+
+
+def defer_fetch(voicemail: Voicemail) -> None:
+    defer_on_commit(
+        process_recording,
+        organization_id=voicemail.organization_id,
+        voicemail_id=str(voicemail.pk),
+        queueing_lock=f"voice-recording:{voicemail.pk}",
+    )

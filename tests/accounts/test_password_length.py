@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.password_validation import validate_password
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD
+from clinic.appointments.demo_data import DEMO_PASSWORD
 from tests.support.people import PASSWORD, login
 
 pytestmark = pytest.mark.django_db

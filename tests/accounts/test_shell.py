@@ -7,8 +7,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 
-from clinic.accounts import context_processors
-from clinic.accounts.context_processors import NAV_ITEMS, NavItem
+from clinic.staff import context_processors
+from clinic.staff.context_processors import NAV_ITEMS, NavItem
 from tenancy.decorators import manager_required, org_required
 from tests.support.people import add_member, login
 

@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from clinic.api.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from clinic.api.tasks import deliver_webhook
 from clinic.api.webhooks import delivery
 from clinic.api.webhooks.services import webhook_endpoint_create, webhook_endpoint_ping
+from clinic.api.webhooks.tasks import deliver_webhook
 from tenancy.context import tenant_context
 from tests.support.sms import book_in
 from tests.support.webhooks import Receiver, verify
@@ -111,7 +111,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_succeeds(people_a, rece
 
 
 def test_the_retry_strategy_waits_what_the_delivery_records():
-    from clinic.api.tasks import RETRY
+    from clinic.api.webhooks.tasks import RETRY
 
     assert RETRY.max_attempts == delivery.MAX_ATTEMPTS
     assert [delivery.backoff(n).total_seconds() for n in (1, 2, 3)] == [5, 25, 125]

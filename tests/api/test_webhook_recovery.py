@@ -11,8 +11,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.api import tasks
 from clinic.api.models import WebhookDelivery
+from clinic.api.webhooks import tasks
 from tenancy.context import tenant_context
 from tests.support import factories
 

@@ -15,13 +15,13 @@ import pytest
 from django.utils import timezone
 
 from clinic.api.models import WebhookDelivery, WebhookEndpoint
-from clinic.api.tasks import deliver_webhook
 from clinic.api.webhooks import signing
 from clinic.api.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_rotate_secret,
 )
+from clinic.api.webhooks.tasks import deliver_webhook
 from clinic.audit.models import AuditEvent
 from tenancy.context import tenant_context
 from tests.support.audit import events

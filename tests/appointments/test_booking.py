@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.services import SlotConflict, appointment_book, appointment_set_status, appointment_update
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.support import factories
 

@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 from clinic.appointments.guards import booking_warnings
 from clinic.appointments.models import Appointment
 from clinic.appointments.services import BookingNeedsConfirmation, appointment_book, appointment_update
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.support import factories
 from tests.support.people import login

@@ -17,7 +17,7 @@ from django.db import connections
 
 from clinic.appointments.models import Appointment
 from clinic.appointments.services import SlotConflict, appointment_book
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tenancy.models import Organization
 from tests.support import factories

@@ -11,7 +11,7 @@ from django.db import connection
 
 from clinic.appointments.models import Appointment
 from clinic.appointments.services import appointment_book
-from clinic.appointments.timezones import NonexistentLocalTime, local_day_bounds, localize
+from clinic.core.timezones import NonexistentLocalTime, local_day_bounds, localize
 from tenancy.context import tenant_context
 from tests.support import factories
 

@@ -9,7 +9,7 @@ import pytest
 
 from clinic.appointments.models import AppointmentMove
 from clinic.appointments.services import appointment_book, appointment_set_status, appointment_update
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.support.people import login
 
@@ -110,7 +110,7 @@ def test_a_move_through_the_api_is_recorded_as_such(api_a, people_a):
 
 
 def test_the_patients_data_export_holds_the_moves(people_a):
-    from clinic.audit.patient_rights import patient_export
+    from clinic.data_rights.services import patient_export
 
     appointment = book(people_a)
     with tenant_context(org=people_a.org):

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 
 from clinic.appointments.models import Patient
 from clinic.appointments.services import appointment_book, patient_set_sms_consent
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.support import factories
 from tests.support.patients import new_patient

@@ -10,8 +10,8 @@ from django.contrib.messages import get_messages
 
 from clinic.appointments.models import Appointment, Provider
 from clinic.appointments.services import appointment_book, appointment_set_status
-from clinic.appointments.timezones import localize
-from clinic.appointments.views.day_grid import assign_lanes, build_day_grid
+from clinic.core.timezones import localize
+from clinic.staff.views.day_grid import assign_lanes, build_day_grid
 from tenancy.context import tenant_context
 from tests.support.people import login
 

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, LAKEVIEW, NORTHSIDE
+from clinic.appointments.demo_data import DEMO_PASSWORD, LAKEVIEW, NORTHSIDE
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
 from clinic.appointments.services import provider_create, working_hours_set
-from clinic.appointments.timezones import to_local
+from clinic.core.timezones import to_local
 from clinic.messaging.compliance_models import SmsOptOut
 from clinic.messaging.demo import DEMO_NUMBERS, QUESTIONS
 from clinic.messaging.models import SmsMessage

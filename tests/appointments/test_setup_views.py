@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 
 from clinic.appointments import services
 from clinic.appointments.models import AppointmentType, Provider, WorkingHours
-from clinic.appointments.views import setup
-from clinic.appointments.views.setup import hours_summary
+from clinic.staff.views import setup
+from clinic.staff.views.setup import hours_summary
 from tenancy.context import tenant_context
 from tests.support import factories
 from tests.support.people import add_member, login, make_user

@@ -45,7 +45,7 @@ def test_every_status_has_its_transitions():
 @pytest.mark.parametrize("started", [False, True])
 def test_the_status_buttons_are_the_models_allowed_statuses(status, started):
     """One rule: what the model allows is what the schedule and the detail page offer."""
-    from clinic.appointments.views.day_grid import QUICK_ACTIONS, quick_actions
+    from clinic.staff.views.day_grid import QUICK_ACTIONS, quick_actions
 
     starts_at = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)
     appointment = Appointment(status=status, starts_at=starts_at, ends_at=starts_at + dt.timedelta(minutes=30))

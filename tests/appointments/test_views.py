@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 
 from clinic.appointments.models import Appointment, AppointmentType, Provider
 from clinic.appointments.services import appointment_book, appointment_set_status
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.support.people import login
 

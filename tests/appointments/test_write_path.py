@@ -14,7 +14,7 @@ from django.contrib.messages import get_messages
 from clinic.appointments import admin as appointments_admin
 from clinic.appointments import services, signals
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from tenancy.context import tenant_context
 from tests.support import factories
 from tests.support.people import login

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.audit.models import AuditEvent
-from clinic.audit.patient_rights import patient_erase
+from clinic.data_rights.services import patient_erase
 from tenancy.context import tenant_context
 from tests.support import factories
 from tests.support.people import login

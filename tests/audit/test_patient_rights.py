@@ -131,7 +131,7 @@ def test_an_erased_patient_can_not_be_edited_back(org_a, zelda):
     from django.core.exceptions import ValidationError
 
     from clinic.appointments.services import patient_update
-    from clinic.audit.patient_rights import patient_erase
+    from clinic.data_rights.services import patient_erase
 
     with tenant_context(org=org_a):
         erased = patient_erase(patient=zelda[0])

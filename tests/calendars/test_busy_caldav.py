@@ -16,9 +16,9 @@ from icalendar import Calendar, Event
 
 from clinic.appointments import services
 from clinic.appointments.errors import SlotConflict
-from clinic.calendars.caldav.models import CalDAVConnection
-from clinic.calendars.caldav.services import caldav_connection_create, caldav_push_failed
-from clinic.calendars.models import BusyCalendar, BusyInterval
+from clinic.calendars.caldav.push_record import caldav_push_failed
+from clinic.calendars.caldav.services import caldav_connection_create
+from clinic.calendars.models import BusyCalendar, BusyInterval, CalDAVConnection
 from clinic.calendars.services import busy_calendar_add
 from tenancy.context import tenant_context
 from tests.support.caldav import USERS

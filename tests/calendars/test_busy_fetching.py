@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from clinic.calendars import fetching
 from clinic.calendars.models import BusyCalendar
 from clinic.calendars.services import busy_calendar_add, busy_calendar_refresh
-from clinic.outbound import FetchLimits
+from clinic.core.outbound import FetchLimits
 from tenancy.context import tenant_context
 from tests.support.busy import add_and_refresh, calendar
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from clinic.calendars.caldav import credentials
-from clinic.calendars.caldav.models import CalDAVConnection
+from clinic.calendars.models import CalDAVConnection
 from tenancy.context import tenant_context
 from tests.support import factories
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from clinic.calendars.caldav import credentials
-from clinic.calendars.caldav.models import CalDAVConnection
+from clinic.calendars.models import CalDAVConnection
 from tenancy.context import tenant_context
 from tests.support import factories
 from tests.support.people import add_member, login, make_user

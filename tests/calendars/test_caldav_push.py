@@ -13,8 +13,8 @@ from django.utils import timezone
 from clinic.appointments import services
 from clinic.appointments.models import Appointment
 from clinic.calendars import ics
-from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
 from clinic.calendars.caldav.services import caldav_connection_create, caldav_connection_reconnect
+from clinic.calendars.models import CalDAVConnection, CalDAVEvent
 from clinic.calendars.services import calendar_settings_update
 from tenancy.context import tenant_context
 from tests.support.caldav import USERS
@@ -218,7 +218,7 @@ def test_another_clinics_booking_never_reaches_the_calendar(radicale, calendar, 
 
 
 def test_erasing_a_patient_rewrites_their_named_events_with_the_pseudonym(radicale, calendar, people_a, caldav_jobs):
-    from clinic.audit.patient_rights import patient_erase
+    from clinic.data_rights.services import patient_erase
 
     connect(people_a, calendar, privacy="names", jobs=caldav_jobs)
     appointment = book(people_a, caldav_jobs)

@@ -11,7 +11,7 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
+from clinic.appointments.demo_data import DEMO_PASSWORD, NORTHSIDE
 from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
+from clinic.appointments.demo_data import DEMO_PASSWORD, NORTHSIDE
 from tests.support.browser import set_up_two_factor, sign_in, visit
 from tests.support.database import manage_or_fail
 

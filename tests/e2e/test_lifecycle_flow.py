@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import CLINICS, DEMO_PASSWORD, LAKEVIEW
+from clinic.appointments.demo_data import CLINICS, DEMO_PASSWORD, LAKEVIEW
 from tests.support.browser import set_up_two_factor, sign_in, visit
 from tests.support.database import manage_or_fail
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from clinic.appointments.management.commands._demo_data import DEMO_PASSWORD, NORTHSIDE
+from clinic.appointments.demo_data import DEMO_PASSWORD, NORTHSIDE
 from clinic.messaging.demo import DEMO_NUMBERS
 from tests.support.browser import sign_in
 from tests.support.database import manage_or_fail

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from clinic.api.models import WebhookDelivery
-from clinic.api.tasks import deliver_webhook
+from clinic.api.webhooks.tasks import deliver_webhook
 from clinic.appointments import services as appointment_services
 from clinic.appointments.models import Appointment, Patient
 from clinic.calendars import ics

@@ -1,6 +1,6 @@
 """Every way into a clinic declares what its status does there: each URL pattern (the
 whole resolver, walked) and each worker task (the procrastinate app's registry) is
-classified in clinic.lifecycle.status, as a surface the rule governs or as acting for
+classified in clinic.core.status, as a surface the rule governs or as acting for
 no clinic. A new URL or task that nobody classified fails here. And the rule itself:
 trial and active are open, suspended and closed refuse everything but the exceptions."""
 
@@ -13,8 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from clinic.lifecycle import status
-from clinic.lifecycle.status import EXCEPTIONS, TASKS, Held, NoClinic, Surface, Verdict, decide, url_classification
+from clinic.core import status
+from clinic.core.status import EXCEPTIONS, TASKS, Held, NoClinic, Surface, Verdict, decide, url_classification
 from tenancy.models import Organization
 
 Status = Organization.Status
@@ -41,13 +41,13 @@ def test_every_url_pattern_declares_its_status_behaviour():
         for name, view, namespace, route in patterns
         if url_classification(name, view, namespace) is None
     ]
-    assert unclassified == [], "Classify these in clinic.lifecycle.status.URLS"
+    assert unclassified == [], "Classify these in clinic.core.status.URLS"
 
 
 def test_every_worker_task_declares_its_status_behaviour():
     assert app.tasks, "the procrastinate app has no tasks: the worker's modules were not loaded"
     unclassified = sorted(name for name in app.tasks if name not in TASKS)
-    assert unclassified == [], "Classify these in clinic.lifecycle.status.TASKS"
+    assert unclassified == [], "Classify these in clinic.core.status.TASKS"
     assert sorted(name for name in TASKS if name not in app.tasks) == []
 
 
@@ -104,7 +104,7 @@ def test_the_export_is_allowed_only_to_a_closed_clinic_in_its_grace_period(setti
 
 
 def test_tenancy_asks_the_same_rule(settings):
-    assert settings.TENANCY_STATUS_RULE == "clinic.lifecycle.status.tenancy_rule"
+    assert settings.TENANCY_STATUS_RULE == "clinic.core.status.tenancy_rule"
     from tenancy.status import refusal
 
     assert refusal(clinic(Status.SUSPENDED), "api") == "suspended"

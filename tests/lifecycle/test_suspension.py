@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from clinic.api.models import WebhookDelivery
-from clinic.api.tasks import deliver_webhook, redeliver_overdue
+from clinic.api.webhooks.tasks import deliver_webhook, redeliver_overdue
 from clinic.appointments.models import Patient
 from clinic.audit.models import AuditEvent
 from clinic.lifecycle.services import clinic_reactivate, clinic_suspend

@@ -9,7 +9,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from clinic.appointments.models import Patient
-from clinic.audit.patient_rights import patient_erase, patient_export
+from clinic.data_rights.services import patient_erase, patient_export
 from clinic.messaging.models import DEFAULT_CONSENT_WORDING, SmsConsentRecord, SmsOptOut
 from clinic.messaging.services import sms_settings_save
 from tenancy.context import TenantContextError, tenant_context

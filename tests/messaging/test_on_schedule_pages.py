@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.appointments.models import Appointment
 from clinic.appointments.services import appointment_book, appointment_set_status, patient_set_sms_consent
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from clinic.messaging.models import ConfirmationRequest
 from clinic.messaging.selectors import day_marks
 from tenancy.context import tenant_context

@@ -1,5 +1,5 @@
 """The admin's search box and autocomplete keep what was searched out of URLs
-(clinic.admin_search), as the staff pages do."""
+(clinic.core.admin_search), as the staff pages do."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from django.utils import translation
 from clinic.appointments.models import Appointment, Patient
 from clinic.audit.models import AuditEvent
 from clinic.audit.selectors import AuditFilterForm
-from clinic.dates import locale_for_timezone
+from clinic.core.dates import locale_for_timezone
 from clinic.messaging.forms import LogFilterForm
 from tenancy.context import tenant_context
 from tenancy.models import Invitation, Organization

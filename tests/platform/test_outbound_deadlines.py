@@ -12,8 +12,8 @@ import requests
 from clinic.api.webhooks import http as webhook_http
 from clinic.calendars import fetching
 from clinic.calendars.caldav import client as caldav
+from clinic.core.outbound import FetchLimits
 from clinic.messaging.provider_http import DeadlineHttpClient
-from clinic.outbound import FetchLimits
 from tests.support.outbound_servers import DripServer, SilentServer, ok_response
 
 # 30 bytes of headers and a 5-byte body at 0.2 s a byte: a whole answer after about 8 s.

@@ -1,6 +1,6 @@
 """SSRF through IPv6 forms that carry an IPv4 address: NAT64, IPv4-mapped, -translated
 and -compatible, 6to4 and Teredo lead to the IPv4 address inside them, so the one
-address check (clinic.outbound) judges that address. Each case goes through event
+address check (clinic.core.outbound) judges that address. Each case goes through event
 webhooks (saving an endpoint, and a delivery) and busy-calendar fetching (the URL
 itself, and a redirect to it)."""
 
@@ -11,10 +11,10 @@ import socket
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinic import outbound
 from clinic.api.webhooks import http as webhook_http
 from clinic.api.webhooks import targets
 from clinic.calendars import fetching
+from clinic.core import outbound
 from tests.support.dns import resolving_to
 
 pytestmark = pytest.mark.django_db

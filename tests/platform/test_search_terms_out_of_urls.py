@@ -64,7 +64,7 @@ def test_an_empty_search_goes_back_to_the_plain_list(as_staff):
 
 
 def test_a_session_keeps_only_its_recent_searches(as_staff):
-    from clinic.search_terms import KEPT, SESSION_KEY
+    from clinic.core.search_terms import KEPT, SESSION_KEY
 
     for number in range(KEPT + 5):
         as_staff.post("/patients/", {"q": f"term {number}"})

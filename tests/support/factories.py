@@ -260,7 +260,7 @@ def calendar_settings(**fields) -> Model:
 
 def caldav_connection(**fields) -> Model:
     from clinic.calendars.caldav import credentials
-    from clinic.calendars.caldav.models import CalDAVConnection
+    from clinic.calendars.models import CalDAVConnection
 
     defaults = {"url": "https://dav.example.org/calendars/ada/clinic/", "username": "ada"}
     if "provider" not in fields:
@@ -270,7 +270,7 @@ def caldav_connection(**fields) -> Model:
 
 
 def caldav_event(**fields) -> Model:
-    from clinic.calendars.caldav.models import CalDAVEvent
+    from clinic.calendars.models import CalDAVEvent
 
     if "connection" not in fields:
         fields["connection"] = caldav_connection()

@@ -217,7 +217,7 @@ def test_retention_deletes_old_voicemails_with_their_audio(org_a, setup, voicema
 
 
 def test_the_patients_export_has_their_voicemails(org_a, setup, voicemail_a):
-    from clinic.audit.patient_rights import patient_export
+    from clinic.data_rights.services import patient_export
 
     with tenant_context(org=org_a):
         data = patient_export(patient=setup)
@@ -227,7 +227,7 @@ def test_the_patients_export_has_their_voicemails(org_a, setup, voicemail_a):
 
 
 def test_erasure_deletes_the_patients_voicemails_and_audio(org_a, setup, voicemail_a, voice_provider):
-    from clinic.audit.patient_rights import patient_erase
+    from clinic.data_rights.services import patient_erase
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("django.db.transaction.on_commit", lambda func, *a, **k: func())

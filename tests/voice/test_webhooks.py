@@ -142,7 +142,7 @@ def test_the_end_of_the_message_ends_the_call(client, org_a, clinic_a):
 
 def test_each_call_and_recording_is_stored_once(client, org_a, clinic_a, on_commit):
     call_sid, recording_sid = new_sid("CA"), new_sid("RE")
-    with mock.patch("clinic.voice.services.defer_on_commit") as defer:
+    with mock.patch("clinic.voice.tasks.defer_on_commit") as defer:
         for _ in range(2):
             assert call(client, to=VOICE_A, from_=CALLER, sid=call_sid).status_code == 200
             assert recording(client, to=VOICE_A, call_sid=call_sid, recording_sid=recording_sid).status_code == 200

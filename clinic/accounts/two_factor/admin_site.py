@@ -16,7 +16,7 @@ from django.urls import reverse
 from clinic.accounts.sign_in import local_path
 from clinic.accounts.two_factor.devices import has_two_factor
 from clinic.accounts.two_factor.login import verify_url
-from clinic.admin_search import PostAutocompleteJsonView
+from clinic.core.admin_search import PostAutocompleteJsonView
 
 # Other projects' apps a superuser sees, named for the people who run the clinics: their
 # own names ("Axes", "Procrastinate") say nothing to them. The project's apps and models
@@ -60,5 +60,5 @@ class ClinicAdminSite(admin.AdminSite):
         return app_list
 
     def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
-        # By POST only: what is typed may be a patient's name (clinic.admin_search).
+        # By POST only: what is typed may be a patient's name (clinic.core.admin_search).
         return PostAutocompleteJsonView.as_view(admin_site=self)(request)

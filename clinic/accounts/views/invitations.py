@@ -10,7 +10,7 @@ the clinic and who invited, then, depending on who is asking:
 - signed out, and no account does: a sign-up form that creates the account with the
   invited address and accepts in one step.
 Nobody is a member of the clinic before they accept. Nobody joins a clinic whose
-status refuses it (suspended, closed: clinic.lifecycle.status): its links get the
+status refuses it (suspended, closed: clinic.core.status): its links get the
 same 404 until it is reactivated."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from clinic.accounts.forms import InvitationSignUpForm
-from clinic.lifecycle.status import Surface, allows
+from clinic.core.status import Surface, allows
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.invitations import organization_for_token

@@ -17,7 +17,7 @@ from clinic.accounts.sign_in import enter_after_sign_in, local_path
 from clinic.accounts.two_factor.devices import has_two_factor
 from clinic.accounts.two_factor.login import forget_pending, start_second_step
 from clinic.audit.trail import Action, record_in
-from clinic.lifecycle.selectors import closed_clinics_offered
+from clinic.core.status import closed_clinics_offered
 from tenancy.models import Membership
 from tenancy.session import activate_org, closed_memberships_for, memberships_for
 

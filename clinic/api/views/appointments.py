@@ -23,10 +23,9 @@ from clinic.api.serializers.appointments import (
     AppointmentUpdateIn,
     AppointmentWrittenOut,
 )
-from clinic.api.views.base import ApiViewSet
+from clinic.api.views.base import ApiViewSet, api_view_or_not_found
 from clinic.appointments.models import Appointment, AppointmentStatusChange
 from clinic.appointments.services import appointment_book, appointment_set_status, appointment_update
-from clinic.audit.views import api_view_or_not_found
 
 VIA = AppointmentStatusChange.Via.API
 Status = Appointment.Status

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db.models import Model
+from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 from rest_framework import generics, viewsets
 from rest_framework.permissions import SAFE_METHODS
@@ -13,11 +15,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from clinic.api.authentication import ApiKeyAuthentication
-from clinic.api.errors import organization_in_input
+from clinic.api.errors import body, organization_in_input
 from clinic.api.idempotency import run_idempotent
 from clinic.api.pagination import KeysetPagination
 from clinic.api.parsers import BoundedJSONParser
 from clinic.api.throttling import PerKeyRateThrottle
+from clinic.audit.reads import denied
+from clinic.audit.trail import Action, record
 from tenancy.drf import HasScope, TenantAPIViewMixin, TenantSessionAuthentication
 from tenancy.replica import replica_reads
 
@@ -107,3 +111,14 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
             return Response(data)
         location = self.request.build_absolute_uri(f"{self.request.path.rstrip('/')}/{obj.pk}/")
         return Response(data, status=201, headers={"Location": location})
+
+
+def api_view_or_not_found(view, pk) -> tuple[Model | None, HttpResponse | None]:
+    """As clinic.audit.reads.view_or_not_found(), for an API viewset's retrieve(): the API's 404 body."""
+    obj = view.get_queryset().filter(pk=pk).first()
+    if obj is None:
+        denied(view.get_queryset().model, pk)
+        return None, Response(body("not_found", "Not found."), status=404)
+    view.check_object_permissions(view.request, obj)
+    record(Action.VIEW, obj=obj)
+    return obj, None

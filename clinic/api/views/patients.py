@@ -21,10 +21,9 @@ from clinic.api.serializers.patients import (
     SmsOptInIn,
     SmsOptOutIn,
 )
-from clinic.api.views.base import ApiViewSet
+from clinic.api.views.base import ApiViewSet, api_view_or_not_found
 from clinic.appointments.models import Patient
 from clinic.appointments.services import patient_create, patient_update
-from clinic.audit.views import api_view_or_not_found
 from clinic.messaging.compliance_models import OptOutMethod
 from clinic.messaging.optouts import with_consent_state
 from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out

@@ -11,7 +11,7 @@
    which it has failed for good, which counts towards turning the endpoint off.
 
 Delivery is at least once: a worker killed after the POST but before step 3 leaves
-the delivery pending, and the minute tick (clinic.api.tasks) sends it again. The
+the delivery pending, and the minute tick (clinic.api.webhooks.tasks) sends it again. The
 `webhook-id` header stays the same, so a receiver can drop what it has seen. For the
 same reason neither step waits for its commit to reach the disk: if PostgreSQL itself
 crashed and lost one, the delivery is still pending and is sent again, like after a
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from clinic.api.models import EventType, WebhookDelivery, WebhookEndpoint
 from clinic.api.webhooks import http, signing
-from clinic.api.webhooks.services import webhook_endpoint_record_failure
+from clinic.api.webhooks.endpoint_state import webhook_endpoint_record_failure
 from tenancy.jobs import commit_without_waiting_for_disk
 
 MAX_ATTEMPTS = 8
@@ -38,7 +38,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 5
 # A delivery's worker is presumed gone this long after its call should have ended.
 IN_FLIGHT_MARGIN = dt.timedelta(seconds=30)
-# A pending delivery this late for its attempt has lost its job (clinic.api.tasks.tick).
+# A pending delivery this late for its attempt has lost its job (clinic.api.webhooks.tasks.tick).
 OVERDUE_AFTER = dt.timedelta(minutes=5)
 
 Step = Callable[[], AbstractContextManager]
@@ -66,7 +66,7 @@ def deliver(delivery_id, step: Step) -> None:
     with step():
         commit_without_waiting_for_disk()
         # (A suspended clinic's job never gets here: tenant_task asks
-        # clinic.lifecycle.status, and the delivery stays pending, attempts uncounted.)
+        # clinic.core.status, and the delivery stays pending, attempts uncounted.)
         outgoing = _claim(delivery_id)
     if outgoing is None:
         return

@@ -19,6 +19,7 @@ from clinic.api.serializers.appointments import AppointmentOut
 from clinic.api.serializers.common import LocalDateTimeField
 from clinic.appointments import signals
 from clinic.appointments.models import Appointment
+from clinic.voice.models import Voicemail
 from tenancy.context import current_org_id
 from tenancy.models import Organization
 
@@ -47,10 +48,24 @@ def record_appointment_change(appointment: Appointment, change: str) -> WebhookE
     return emit(event_type, lambda: _appointment_data(appointment), endpoints)
 
 
+def record_voicemail_event(event_type: str, voicemail: Voicemail) -> WebhookEvent | None:
+    """`voicemail.received` once the audio is stored, `voicemail.transcribed` once its
+    transcript is there too; `data` is the voicemail as GET /api/v1/voicemails/<id>/
+    renders it. None if no active endpoint of the clinic subscribes."""
+    from clinic.api.serializers.voice import VoicemailOut
+
+    endpoints = list(
+        WebhookEndpoint.objects.filter(active=True, event_types__contains=[event_type]).values_list("id", flat=True)
+    )
+    if not endpoints:
+        return None
+    return emit(event_type, lambda: dict(VoicemailOut(voicemail).data), endpoints)
+
+
 def emit(event_type: str, data, endpoint_ids) -> WebhookEvent:
     """Write the event and its deliveries; each is sent once this transaction commits.
     `data` is called in the clinic's time zone."""
-    from clinic.api import tasks
+    from clinic.api.webhooks import tasks
 
     event = WebhookEvent(type=event_type)
     event.claim_for_current_org()

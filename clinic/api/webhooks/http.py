@@ -1,6 +1,6 @@
 """The POST of one delivery, with the standard library's http.client: it follows no
 redirects and reads no proxy settings, and here it connects to the address that
-targets.address_for() checked (clinic.outbound; TLS still verifies the certificate
+targets.address_for() checked (clinic.core.outbound; TLS still verifies the certificate
 for the host name).
 
 The whole call, from the name lookup to the answer's status line, has a total
@@ -15,8 +15,8 @@ import http.client
 import ssl
 from dataclasses import dataclass
 
-from clinic import outbound
 from clinic.api.webhooks import targets
+from clinic.core import outbound
 
 USER_AGENT = "Clinic-Webhooks/1.0"
 # Enough of an answer to read its status; the rest of the body is not kept.

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic.api.models import SUBSCRIBABLE_EVENT_TYPES, EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from clinic.api.webhooks import events, signing, targets
+from clinic.api.webhooks.endpoint_state import turn_off, turn_on
 from clinic.audit.trail import Action, record
 from tenancy.context import current_org_id
 
@@ -62,10 +63,10 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, changed_by=None, **fie
         endpoint.event_types = _checked_event_types(fields["event_types"])
     if "active" in fields and fields["active"] != endpoint.active:
         if fields["active"]:
-            _turn_on(endpoint)
+            turn_on(endpoint)
         else:
             who = f" by {changed_by}" if changed_by is not None else ""
-            _turn_off(endpoint, f"Turned off{who}.")
+            turn_off(endpoint, f"Turned off{who}.")
     endpoint.full_clean()
     endpoint.save()
     return endpoint
@@ -121,6 +122,13 @@ def webhook_data_prune(*, before: dt.datetime, now: dt.datetime, dry_run: bool =
 
 
 @transaction.atomic
+def webhook_data_prune_due(*, now: dt.datetime, dry_run: bool = False, using: str = "default") -> dict[str, int]:
+    """The webhook data past WEBHOOK_RETENTION_DAYS, pruned with the clinic's texts
+    (registered with clinic.messaging.retention in ApiConfig.ready)."""
+    before = now - dt.timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+    return webhook_data_prune(before=before, now=now, dry_run=dry_run, using=using)
+
+
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint and its delivery log; deliveries still waiting are dropped."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
@@ -134,30 +142,6 @@ def webhook_endpoint_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
         raise ValidationError("Turn the endpoint on before sending it a test event.", code="endpoint_off")
     event = events.emit(EventType.PING, lambda: {"endpoint": str(endpoint.pk)}, [endpoint.pk])
     return WebhookDelivery.objects.get(event=event, endpoint=endpoint)
-
-
-def webhook_endpoint_record_failure(*, endpoint_id, error: str, disable_after: int) -> None:
-    """A delivery failed for good: count it, and turn the endpoint off at `disable_after`
-    failures in a row. Called inside the delivery job's transaction."""
-    endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
-    if endpoint is None:
-        return
-    endpoint.consecutive_failures += 1
-    fields = ["consecutive_failures"]
-    if endpoint.active and endpoint.consecutive_failures >= disable_after:
-        reason = f"Turned off after {endpoint.consecutive_failures} deliveries in a row failed (the last: {error})"
-        _turn_off(endpoint, reason[:299].rstrip(".") + ".")
-        fields += ["active", "disabled_at", "disabled_reason"]
-    endpoint.save(update_fields=fields)
-
-
-def _turn_off(endpoint: WebhookEndpoint, reason: str) -> None:
-    endpoint.active, endpoint.disabled_at, endpoint.disabled_reason = False, timezone.now(), reason
-
-
-def _turn_on(endpoint: WebhookEndpoint) -> None:
-    endpoint.active, endpoint.disabled_at, endpoint.disabled_reason = True, None, ""
-    endpoint.consecutive_failures = 0
 
 
 def _check_room_for_another() -> None:

@@ -10,7 +10,7 @@ settings.WEBHOOK_ALLOW_PRIVATE_URLS is on (development, the demo, tests):
   each delivery (its DNS may have changed since): the worker connects to the address
   it checked, never to one resolved later (no DNS rebinding in between).
 
-The address checks themselves are shared with other fetchers: clinic.outbound."""
+The address checks themselves are shared with other fetchers: clinic.core.outbound."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from clinic.outbound import DEFAULT_PORTS, UnsafeTarget, is_public, resolve_public
+from clinic.core.outbound import DEFAULT_PORTS, UnsafeTarget, is_public, resolve_public
 
 __all__ = ["UnsafeTarget", "address_for", "allows_private", "check_url", "is_public", "parse", "port_of", "resolve"]
 

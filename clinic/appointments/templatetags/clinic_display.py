@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import template
 
-from clinic.appointments.phones import format_phone
+from clinic.core.phones import format_phone
 
 register = template.Library()
 

@@ -1,7 +1,7 @@
 """The audit page of owners and admins: who did what, filtered, and its CSV export
 (itself an audited `export`).
 
-The filters POST and wait in the session behind `?s=` (clinic.search_terms): a
+The filters POST and wait in the session behind `?s=` (clinic.core.search_terms): a
 patient's name never travels in a URL. A link may still filter by the rest
 (`?patient=<id>` from a patient's page, user, action, dates)."""
 
@@ -18,7 +18,7 @@ from clinic.appointments.models import Patient
 from clinic.audit.naming import name_events, patient_label, with_names
 from clinic.audit.selectors import AuditFilterForm, clinic_members, filtered_events
 from clinic.audit.trail import Action, record
-from clinic.search_terms import recall, search_redirect
+from clinic.core.search_terms import recall, search_redirect
 from tenancy.decorators import manager_required
 from tenancy.replica import replica_reads
 

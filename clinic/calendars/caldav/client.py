@@ -10,7 +10,7 @@ the current ETag is read and the write repeated once with it: the clinic's copy 
 appointment wins. Redirects are not followed and every request has a total deadline
 (CALDAV_TIMEOUT_SECONDS; connecting: CALDAV_CONNECT_TIMEOUT_SECONDS).
 
-The worker calls a URL a clinic typed, so it goes through clinic.outbound as busy
+The worker calls a URL a clinic typed, so it goes through clinic.core.outbound as busy
 calendars and webhooks do: the host is resolved once and refused unless every address is
 public (loopback only with CALENDAR_FETCH_ALLOW_LOOPBACK), and the connection goes to
 the address that was checked. Such a URL marks the connection broken, with the reason.
@@ -32,7 +32,7 @@ from urllib.parse import quote, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from clinic import outbound
+from clinic.core import outbound
 
 USER_AGENT = "Clinic-CalDAV/1.0"
 CONTENT_TYPE = "text/calendar; charset=utf-8"

@@ -27,9 +27,8 @@ from django.utils import timezone
 from clinic.appointments.models import Appointment
 from clinic.calendars import ics
 from clinic.calendars.caldav import client, credentials
-from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
-from clinic.calendars.caldav.services import caldav_push_failed, caldav_push_succeeded
-from clinic.calendars.models import CalendarSettings
+from clinic.calendars.caldav.push_record import caldav_push_failed, caldav_push_succeeded
+from clinic.calendars.models import CalDAVConnection, CalDAVEvent, CalendarSettings
 from tenancy.models import Organization
 
 Step = Callable[[], AbstractContextManager]

@@ -4,9 +4,6 @@ the passwords. Each runs in one transaction inside the clinic's tenant context."
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -14,10 +11,7 @@ from clinic.appointments.models import Provider
 from clinic.audit.trail import Action, record
 from clinic.calendars.caldav import credentials
 from clinic.calendars.caldav.client import check_url
-from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
-from clinic.calendars.models import PATIENT_DETAILS, CalendarSettings, Privacy
-
-ERROR_LENGTH = 300
+from clinic.calendars.models import PATIENT_DETAILS, CalDAVConnection, CalendarSettings, Privacy
 
 
 @transaction.atomic
@@ -88,42 +82,6 @@ def _sync_on_commit(connection: CalDAVConnection) -> None:
     from clinic.calendars.caldav.tasks import defer_sync
 
     defer_sync(connection)
-
-
-# --- The worker's record of each push ------------------------------------------------
-
-
-@transaction.atomic
-def caldav_push_succeeded(*, connection_id, appointment_id, etag: str | None, sequence: int, now: dt.datetime) -> None:
-    """The event is in the calendar (`etag` a string) or gone from it (None)."""
-    if CalDAVConnection.objects.select_for_update().filter(pk=connection_id).first() is None:
-        return  # removed while the request was under way
-    events = CalDAVEvent.objects.filter(connection_id=connection_id, appointment_id=appointment_id)
-    if etag is None:
-        events.delete()
-    else:
-        event = events.select_for_update().first() or CalDAVEvent(
-            connection_id=connection_id, appointment_id=appointment_id
-        )
-        event.claim_for_current_org()
-        event.etag, event.sequence, event.pushed_at = etag[:200], sequence, now
-        event.save()
-    CalDAVConnection.objects.filter(pk=connection_id).update(consecutive_failures=0, last_error="", last_success_at=now)
-
-
-@transaction.atomic
-def caldav_push_failed(*, connection_id, error: str, broken: bool) -> bool:
-    """Count a failure; the connection breaks when `broken` (refused outright) or after
-    CALDAV_BROKEN_AFTER_FAILURES in a row. True if it is broken now (no more retries)."""
-    connection = CalDAVConnection.objects.select_for_update().filter(pk=connection_id).first()
-    if connection is None:
-        return True
-    connection.consecutive_failures += 1
-    connection.last_error = error[:ERROR_LENGTH]
-    if broken or connection.consecutive_failures >= settings.CALDAV_BROKEN_AFTER_FAILURES:
-        connection.status = CalDAVConnection.Status.BROKEN
-    connection.save(update_fields=["consecutive_failures", "last_error", "status"])
-    return connection.is_broken
 
 
 # --- Key rotation -----------------------------------------------------------------

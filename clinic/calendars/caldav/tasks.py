@@ -16,8 +16,7 @@ from procrastinate.contrib.django import app
 from clinic.appointments.models import Appointment
 from clinic.calendars import ics
 from clinic.calendars.caldav import push
-from clinic.calendars.caldav.models import CalDAVConnection, CalDAVEvent
-from clinic.calendars.models import PATIENT_DETAILS
+from clinic.calendars.models import PATIENT_DETAILS, CalDAVConnection, CalDAVEvent
 from tenancy.jobs import defer_on_commit, tenant_task
 
 QUEUE = "calendars"

@@ -14,13 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.calendars.caldav.forms import CalDAVConnectForm, CalDAVReconnectForm
-from clinic.calendars.caldav.models import CalDAVConnection
 from clinic.calendars.caldav.services import (
-    caldav_connection_create,
     caldav_connection_delete,
     caldav_connection_reconnect,
 )
-from clinic.calendars.models import CalendarSettings
+from clinic.calendars.models import CalDAVConnection, CalendarSettings
 from tenancy.decorators import org_required
 
 RECONNECT_TEMPLATE = "calendars/caldav_reconnect.html"
@@ -34,35 +32,6 @@ def connect_form(data=None, *, clinic_settings: CalendarSettings | None = None, 
 def _connection_or_404(request: HttpRequest, pk) -> CalDAVConnection:
     visible = CalDAVConnection.objects.visible_to(request.membership).select_related("provider")
     return get_object_or_404(visible, pk=pk)
-
-
-@never_cache
-@org_required
-@require_POST
-def caldav_new(request: HttpRequest) -> HttpResponse:
-    from clinic.calendars.views.pages import render_page
-
-    form = connect_form(request.POST)
-    if form.is_valid():
-        try:
-            connection = caldav_connection_create(
-                provider=form.chosen_provider(),
-                url=form.cleaned_data["url"],
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-                privacy=form.cleaned_data["privacy"],
-                created_by=request.user,
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(
-                request,
-                f"Connected the calendar of {connection.provider.display_name}: "
-                "its appointments are being added to it.",
-            )
-            return redirect("calendars:list")
-    return render_page(request, caldav_form=form, status=400)
 
 
 @never_cache

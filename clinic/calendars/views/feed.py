@@ -3,7 +3,7 @@ login. The link's token is checked in three steps: its shape (anything else cost
 query), its hash through the one narrow lookup (hash -> clinic, unrevoked feeds
 only), then everything else inside that clinic's tenant context. Unknown, revoked,
 malformed, a feed whose creator has left the clinic, and a feed of a clinic whose
-status refuses feeds (suspended, closed: clinic.lifecycle.status): the same 404, so
+status refuses feeds (suspended, closed: clinic.core.status): the same 404, so
 a calendar app simply gets no events and nobody learns why."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from clinic.calendars.models import PATIENT_DETAILS, CalendarFeed, CalendarSetti
 from clinic.calendars.services import feed_mark_used
 from clinic.calendars.throttling import retry_after_seconds
 from clinic.calendars.tokens import organization_for_hash
-from clinic.lifecycle.status import Surface, allows
+from clinic.core.status import Surface, allows
 from tenancy.context import TenantContextError, tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization

@@ -28,6 +28,7 @@ from clinic.accounts.two_factor.qr import qr_svg
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import Provider
 from clinic.calendars.caldav.forms import CalDAVConnectForm
+from clinic.calendars.caldav.services import caldav_connection_create
 from clinic.calendars.forms import (
     BusyCalendarForm,
     CalendarSettingsForm,
@@ -203,3 +204,32 @@ def feed_url(request: HttpRequest, token: str) -> str:
     if settings.CALENDAR_FEED_BASE_URL:
         return f"{settings.CALENDAR_FEED_BASE_URL}{path}"
     return request.build_absolute_uri(path)
+
+
+# Connecting a CalDAV calendar re-renders this page with the form's errors, so the view
+# lives here rather than in clinic.calendars.views.caldav, which this page imports.
+@never_cache
+@org_required
+@require_POST
+def caldav_new(request: HttpRequest) -> HttpResponse:
+    form = connect_form(request.POST)
+    if form.is_valid():
+        try:
+            connection = caldav_connection_create(
+                provider=form.chosen_provider(),
+                url=form.cleaned_data["url"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                privacy=form.cleaned_data["privacy"],
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"Connected the calendar of {connection.provider.display_name}: "
+                "its appointments are being added to it.",
+            )
+            return redirect("calendars:list")
+    return render_page(request, caldav_form=form, status=400)

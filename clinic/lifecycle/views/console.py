@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.dates import locale_field
+from clinic.core.dates import locale_field
 from clinic.lifecycle import services
 from clinic.lifecycle.onboarding import clinic_create_with_owner_invitation
 from tenancy.context import tenant_context
@@ -77,7 +77,7 @@ def superuser_only(view):
             raise Http404("No such page.")
         return admin_view(request, *args, **kwargs)
 
-    # Acts for no active clinic: clinic.lifecycle.status classifies its URLs so.
+    # Acts for no active clinic: clinic.core.status classifies its URLs so.
     return without_active_org(wrapper)
 
 

@@ -2,7 +2,7 @@
 data export, as on a patient's export page) until the grace period ends; then the
 purge deletes it. The clinic is named by the owner's own membership, posted from the
 picker, never by the URL; anything else is a 404. Whether the export is still
-offered is the status rule's (clinic.lifecycle.status: an exception for a closed
+offered is the status rule's (clinic.core.status: an exception for a closed
 clinic during its grace period)."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.forms import ClinicSwitchForm
 from clinic.appointments.models import Patient
-from clinic.audit.patient_rights import patient_export
-from clinic.lifecycle.selectors import export_offered
+from clinic.core.status import closed_export_offered
+from clinic.data_rights.services import patient_export
 from tenancy.context import tenant_context
 from tenancy.decorators import without_active_org
 from tenancy.models import Membership, Organization
@@ -45,7 +45,7 @@ def closed_clinic_export(request: HttpRequest) -> HttpResponse:
         .filter(pk=form.cleaned_data["membership"], user=request.user, role=Membership.Role.OWNER)
         .first()
     )
-    if membership is None or not export_offered(membership.organization):
+    if membership is None or not closed_export_offered(membership.organization):
         raise Http404("No such clinic.")
     clinic = membership.organization
     with tenant_context(org=clinic.pk, user=request.user):

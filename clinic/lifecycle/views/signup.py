@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.accounts.client_ip import client_ip
 from clinic.accounts.mail_limits import count_in_window, email_digest
-from clinic.dates import locale_field
+from clinic.core.dates import locale_field
 from clinic.lifecycle.onboarding import email_verify, sign_up
 from tenancy.decorators import without_active_org
 from tenancy.zones import ZoneField, ZoneInput

@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from clinic.appointments.models import Appointment
-from clinic.appointments.phones import format_phone
+from clinic.core.phones import format_phone
 from clinic.messaging.models import ConfirmationRequest
 from clinic.messaging.services import send_confirmation_now
 from tenancy.decorators import org_required

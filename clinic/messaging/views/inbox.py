@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import Patient
-from clinic.appointments.views.common import next_url
+from clinic.core.redirects import next_url
 from clinic.messaging.forms import ReplyForm
 from clinic.messaging.models import SmsMessage
 from clinic.messaging.selectors import INBOX_COUNT_ATTRIBUTE, awaiting_answer, inbox_messages

@@ -6,7 +6,7 @@ page without a database query), its hash through the one narrow lookup (hash ->
 clinic), then the request inside that clinic's tenant context. Expired, used or
 unknown: the same friendly page, and nothing changes.
 
-A clinic whose status refuses the link (suspended, closed: clinic.lifecycle.status,
+A clinic whose status refuses the link (suspended, closed: clinic.core.status,
 asked for GET and POST alike) gets a neutral page, 403, that names no patient and no
 appointment and asks them to call the clinic; a POST changes nothing."""
 
@@ -19,10 +19,10 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.models import Appointment
-from clinic.lifecycle.status import Surface, allows
+from clinic.core.status import Surface, allows
 from clinic.messaging import tokens
+from clinic.messaging.inbound import respond_by_link
 from clinic.messaging.models import ConfirmationRequest
-from clinic.messaging.services import respond_by_link
 from tenancy.context import TenantContextError, tenant_context
 from tenancy.lookups import organization_for
 from tenancy.models import Organization

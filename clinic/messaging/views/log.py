@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.models import Patient
+from clinic.core.search_terms import recall, search_redirect
 from clinic.messaging.forms import LogFilterForm
 from clinic.messaging.selectors import log_messages
-from clinic.search_terms import recall, search_redirect
 from tenancy.decorators import org_required
 from tenancy.replica import replica_reads
 
@@ -24,7 +24,7 @@ TERM_MAX_LENGTH = 100
 @org_required
 @require_http_methods(["GET", "POST"])
 def sms_log(request: HttpRequest) -> HttpResponse:
-    """The filters POST, and wait in the session behind `?s=` (clinic.search_terms):
+    """The filters POST, and wait in the session behind `?s=` (clinic.core.search_terms):
     a patient's name or phone digits never travel in a URL. A link may still filter
     by the rest (`?patient=<id>` from a patient's page, direction, status, dates)."""
     if request.method == "POST":

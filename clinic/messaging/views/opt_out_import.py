@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.appointments.phones import clinic_phone_region
+from clinic.core.phones import clinic_phone_region
 from clinic.messaging import optouts
 from clinic.messaging.compliance_models import OptOutMethod, SmsOptOut
 from clinic.messaging.forms import OptOutImportForm

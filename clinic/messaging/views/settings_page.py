@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.appointments.forms import add_service_errors
 from clinic.appointments.models import Appointment, Patient
-from clinic.appointments.timezones import localize
+from clinic.core.timezones import localize
 from clinic.messaging.delivery import confirmation_link
 from clinic.messaging.forms import SmsSettingsForm, placeholders
 from clinic.messaging.models import SmsSettings

@@ -2,7 +2,7 @@
 nothing stored); then the clinic comes from the signed `To` number through one
 narrow lookup, and everything after runs in that clinic's tenant context.
 
-The clinic's status is asked there (clinic.lifecycle.status, INBOUND_SMS, by what
+The clinic's status is asked there (clinic.core.status, INBOUND_SMS, by what
 the text means): a suspended clinic still takes a patient's STOP, START and HELP and
 the provider's delivery reports; any other text is recorded for its inbox, and acts
 on nothing (a YES confirms nothing). A closed clinic's texts and reports are
@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from clinic.lifecycle.status import Surface, Verdict, decide
+from clinic.core.status import Surface, Verdict, decide
 from clinic.messaging import inbound
 from clinic.messaging.models import SmsMessage
 from clinic.messaging.webhook_auth import is_signed_by_provider

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from clinic.audit.trail import Actor, ActorInfo, acting_as
-from clinic.lifecycle.status import Surface, allows
+from clinic.core.status import Surface, allows
 from clinic.voice import audio, links
 from clinic.voice.models import Voicemail
 from clinic.voice.services import voicemail_listened

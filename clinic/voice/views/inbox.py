@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.appointments.views.common import next_url
+from clinic.core.redirects import next_url
 from clinic.voice.models import Voicemail
 from clinic.voice.selectors import INBOX_COUNT_ATTRIBUTE, candidates_of, inbox_voicemails
 from clinic.voice.services import voicemail_mark_handled

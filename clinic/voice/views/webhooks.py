@@ -15,7 +15,7 @@ Everything after runs in that clinic's tenant context.
   transcript before its recording is kept, and the recording completes it; a
   recording of a call never announced makes the call's record: the message is not
   lost, its caller is unknown).
-- The clinic's status (clinic.lifecycle.status, INBOUND_VOICE): an open clinic forwards
+- The clinic's status (clinic.core.status, INBOUND_VOICE): an open clinic forwards
   during opening hours and takes messages; a suspended one takes messages (kept, not
   fetched until it is reactivated) and forwards nothing; a closed one hangs up and
   keeps nothing."""
@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clinic.audit.trail import Actor, ActorInfo, acting_as
-from clinic.lifecycle.status import Surface, Verdict, decide
+from clinic.core.status import Surface, Verdict, decide
 from clinic.messaging.webhook_auth import is_signed_by_provider
 from clinic.voice import services, twiml
 from clinic.voice.models import Call, Voicemail

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from clinic.lifecycle.services import clinics_due_for_purge, purge_closed_clinics
+from clinic.lifecycle.purge import clinics_due_for_purge, purge_closed_clinics
 from tenancy.database import OWNER_ALIAS
 
 

@@ -15,7 +15,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from clinic.appointments.phones import normalize_phone
+from clinic.core.phones import normalize_phone
 from clinic.messaging.webhook_auth import sign
 
 

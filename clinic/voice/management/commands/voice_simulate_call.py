@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from clinic.appointments.phones import normalize_phone
+from clinic.core.phones import normalize_phone
 from clinic.messaging.webhook_auth import sign
 from clinic.voice.backends import SAMPLE_WAV
 
