@@ -22,8 +22,7 @@ from clinic.appointments.services import (
 from clinic.appointments.timezones import format_span, to_local
 from clinic.appointments.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.appointments.views.schedule import day_url
-from clinic.audit.trail import Action, record
-from clinic.audit.views import view_or_not_found
+from clinic.audit.views import record_view, view_or_not_found
 from clinic.messaging.selectors import appointment_thread
 from tenancy.decorators import org_required
 
@@ -100,7 +99,7 @@ def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
     appointment = _get_appointment(pk)
     zone = request.organization.zone
     if request.method == "GET":
-        record(Action.VIEW, obj=appointment)  # the form shows the appointment
+        record_view(appointment)  # the form shows the appointment
         return _render_form(request, AppointmentForm(zone=zone, instance=appointment))
     if FIND_PATIENT in request.POST:
         return _render_form(request, _refilled(request.POST, zone, appointment))

@@ -16,8 +16,7 @@ from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_e
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.querysets import SEARCH_ORDER
 from clinic.appointments.services import patient_create, patient_update
-from clinic.audit.trail import Action, record
-from clinic.audit.views import view_or_not_found
+from clinic.audit.views import record_view, view_or_not_found
 from clinic.messaging import optouts
 from clinic.messaging.compliance_models import OptOutMethod
 from clinic.messaging.selectors import patient_messages
@@ -67,7 +66,7 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient.objects, pk=pk)
     if request.method == "GET":
-        record(Action.VIEW, obj=patient)  # the form shows the patient's details
+        record_view(patient)  # the form shows the patient's details
     # The form changes its instance while validating; the page shows the stored name.
     stored = copy.copy(patient)
     form = PatientForm(request.POST or None, instance=patient, clinic=request.organization)
