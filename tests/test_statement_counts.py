@@ -42,7 +42,7 @@ BUDGET = {
     "healthz": 2,
     "day": 10,
     "patients": 9,
-    "patient": 11,
+    "patient": 10,
     "appointment": 12,
     "sms_log": 9,
     "sms_inbox": 10,

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
+from clinic.row_lists import records_from, rows_of
 
 # Status changes the patient made themselves, from a text or its link.
 PATIENT_VIAS = (AppointmentStatusChange.Via.SMS, AppointmentStatusChange.Via.LINK)
@@ -170,8 +171,22 @@ def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:
     return request.get_status_display()
 
 
+# What a text shows of its own records (message_table.html, compact: not the patient).
+_PATIENT_TEXT_RELATED = ("appointment", "sent_by", "handled_by")
+
+
 def patient_messages(patient: Patient, limit: int = PATIENT_TEXTS_SHOWN) -> list[SmsMessage]:
+    """The patient's latest texts, newest first: from the patient's own read when it
+    was read with_latest_texts()."""
+    if hasattr(patient, "latest_texts"):
+        return records_from(SmsMessage, patient.latest_texts, *_PATIENT_TEXT_RELATED)
     return list(messages_with_related().filter(patient=patient).order_by("-created_at", "-id")[:limit])
+
+
+def with_latest_texts(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """`patients` with their latest texts (`latest_texts`) as a column of their read."""
+    latest = SmsMessage.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")[:PATIENT_TEXTS_SHOWN]
+    return patients.annotate(latest_texts=rows_of(latest, *_PATIENT_TEXT_RELATED))
 
 
 # --- the day schedule ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from clinic.appointments.services import patient_create, patient_update
 from clinic.audit.views import record_view, view_or_not_found
 from clinic.messaging import optouts
 from clinic.messaging.compliance_models import OptOutMethod
-from clinic.messaging.selectors import patient_messages
+from clinic.messaging.selectors import patient_messages, with_latest_texts
 from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
 from clinic.search_terms import PARAM, recall, search_redirect
 from tenancy.decorators import org_required
@@ -97,7 +97,9 @@ def _notice_shared_phone(request: HttpRequest, patient: Patient) -> None:
 @org_required
 @require_GET
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient, not_found = view_or_not_found(request, optouts.with_texting_state(Patient.objects.all()), pk)
+    patient, not_found = view_or_not_found(
+        request, with_latest_texts(optouts.with_texting_state(Patient.objects.all())), pk
+    )
     if not_found:
         return not_found
     now = timezone.now()
