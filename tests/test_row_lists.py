@@ -62,3 +62,39 @@ def test_a_patients_texts_read_with_the_patient_include_the_oldest_when_few(org_
 
     assert [(t.direction, t.appointment, t.sent_by) for t in texts] == [("in", None, None), ("out", visit, owner_a)]
     assert none == []
+
+
+def test_an_appointments_moves_changes_and_requests_read_with_it_are_those_read_on_their_own(org_a, owner_a):
+    from django.db.models import OuterRef
+
+    from clinic.appointments.models import Appointment, AppointmentMove, AppointmentStatusChange
+    from clinic.appointments.services import appointment_set_status, appointment_update
+    from clinic.messaging.models import ConfirmationRequest
+    from clinic.row_lists import records_from, rows_of
+
+    with tenant_context(org=org_a, user=owner_a):
+        visit = factories.appointment()
+        other = factories.provider(name="Dr Other")
+        appointment_update(appointment=visit, changed_by=owner_a, provider=other)
+        appointment_set_status(appointment=visit, status="confirmed", changed_by=None)
+        text = factories.sms_message(patient=visit.patient, appointment=visit)
+        factories.confirmation_request(appointment=visit, message=text)
+        factories.confirmation_request(appointment=visit, lead_minutes=None)
+        of_it = {"appointment": OuterRef("pk")}
+        read = Appointment.objects.annotate(
+            move_rows=rows_of(AppointmentMove.objects.filter(**of_it), "changed_by", "from_provider", "to_provider"),
+            change_rows=rows_of(AppointmentStatusChange.objects.filter(**of_it).order_by("changed_at"), "changed_by"),
+            request_rows=rows_of(
+                ConfirmationRequest.objects.filter(**of_it).order_by("due_at", "created_at"), "message"
+            ),
+        ).get(pk=visit.pk)
+        lists = [
+            (AppointmentMove, read.move_rows, ("changed_by", "from_provider", "to_provider"), visit.moves.all()),
+            (AppointmentStatusChange, read.change_rows, ("changed_by",), visit.status_changes.order_by("changed_at")),
+            (ConfirmationRequest, read.request_rows, ("message",), visit.sms_requests.order_by("due_at")),
+        ]
+        for model, rows, related, own in lists:
+            folded, on_their_own = records_from(model, rows, *related), list(own)
+            assert folded and [values(r) for r in folded] == [values(r) for r in on_their_own]
+            for name in related:
+                assert [getattr(r, name) for r in folded] == [getattr(r, name) for r in on_their_own]

@@ -43,7 +43,7 @@ BUDGET = {
     "day": 10,
     "patients": 9,
     "patient": 10,
-    "appointment": 12,
+    "appointment": 10,
     "sms_log": 9,
     "sms_inbox": 10,
     "audit": 10,
@@ -229,6 +229,21 @@ def test_a_patients_page_with_a_clinic_sender_costs_no_more(staff_client, org_a,
         factories.sms_opt_out(phone=patient.phone, sender_number=sender, opted_out=True, at=stopped)
         factories.sms_opt_out(phone=patient.phone, sender_number=sender, opted_out=False, method="staff", keyword="")
     check("patient", statements(staff_client, staff_pages(full_day)["patient"]))
+
+
+def test_an_appointments_page_with_its_history_and_requests_costs_no_more(staff_client, org_a, full_day):
+    """Moves, status changes and confirmation requests come with the appointment's read."""
+    from clinic.appointments.services import appointment_set_status, appointment_update
+
+    visit = full_day[0]
+    with tenant_context(org=org_a):
+        other = full_day[-1].provider
+        moved = appointment_update(
+            appointment=visit, changed_by=None, provider=other, starts_at=visit.starts_at + dt.timedelta(days=1)
+        )
+        appointment_set_status(appointment=moved, status="confirmed", changed_by=None)
+        factories.confirmation_request(appointment=moved)
+    check("appointment", statements(staff_client, staff_pages(full_day)["appointment"]))
 
 
 def check(page: str, run: list[str]) -> None:

@@ -135,12 +135,27 @@ def appointment_thread(appointment: Appointment, now: dt.datetime | None = None)
     """The texts of one appointment, oldest first, and its confirmation requests."""
     now = now or timezone.now()
     messages = list(messages_with_related().filter(appointment=appointment).order_by("created_at", "id"))
-    requests = ConfirmationRequest.objects.filter(appointment=appointment).select_related("message")
+    if hasattr(appointment, "confirmation_rows"):
+        requests = records_from(ConfirmationRequest, appointment.confirmation_rows, "message")
+    else:
+        requests = _confirmation_requests(appointment=appointment)
     return Thread(
         messages=messages,
-        requests=[_request_line(request, now) for request in requests.order_by("due_at", "created_at")],
+        requests=[_request_line(request, now) for request in requests],
         can_ask=appointment.status == Appointment.Status.SCHEDULED and appointment.starts_at > now,
     )
+
+
+def with_confirmation_requests(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """`appointments` with their confirmation requests (`confirmation_rows`) as a
+    column of their read, for appointment_thread()."""
+    return appointments.annotate(
+        confirmation_rows=rows_of(_confirmation_requests(appointment=OuterRef("pk")), "message")
+    )
+
+
+def _confirmation_requests(**of) -> QuerySet[ConfirmationRequest]:
+    return ConfirmationRequest.objects.filter(**of).select_related("message").order_by("due_at", "created_at")
 
 
 def _request_line(request: ConfirmationRequest, now: dt.datetime) -> RequestLine:
