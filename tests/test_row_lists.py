@@ -98,3 +98,26 @@ def test_an_appointments_moves_changes_and_requests_read_with_it_are_those_read_
             assert folded and [values(r) for r in folded] == [values(r) for r in on_their_own]
             for name in related:
                 assert [getattr(r, name) for r in folded] == [getattr(r, name) for r in on_their_own]
+
+
+def test_an_appointments_edit_form_read_with_its_choices_shows_the_same_choices(org_a, owner_a):
+    from clinic.appointments.forms import AppointmentForm, with_choices
+    from clinic.appointments.models import Appointment, AppointmentType, Provider
+
+    with tenant_context(org=org_a, user=owner_a):
+        retired = factories.provider(name="Dr Retired")
+        visit = factories.appointment(provider=retired)
+        factories.provider(name="Dr Active")
+        factories.provider(name="Dr Gone", active=False)
+        factories.appointment_type(name="Old type", active=False)
+        Provider.objects.filter(pk=retired.pk).update(active=False)
+        AppointmentType.objects.filter(pk=visit.appointment_type_id).update(active=False)
+        forms = [
+            AppointmentForm(zone=org_a.zone, instance=read.get(pk=visit.pk))
+            for read in (Appointment.objects.with_related(), with_choices(Appointment.objects.with_related()))
+        ]
+        shown = [(str(form["provider"]), str(form["appointment_type"])) for form in forms]
+
+    assert shown[0] == shown[1]
+    assert "Dr Retired" in shown[1][0] and "Dr Active" in shown[1][0] and "Dr Gone" not in shown[1][0]
+    assert "Old type" not in shown[1][1] and "selected" in shown[1][1]

@@ -59,7 +59,7 @@ BUDGET = {
     "patient_edit": 9,
     "appointment_cancel": 8,
     "appointment_new": 10,
-    "appointment_edit": 12,
+    "appointment_edit": 10,
     "clinics": 9,
     "two_factor": 9,
     "password_change": 7,

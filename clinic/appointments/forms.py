@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 from django.utils.formats import date_format
 
 from clinic.appointments import guards
@@ -22,6 +22,7 @@ from clinic.appointments.models import Appointment, AppointmentType, Patient, Pr
 from clinic.appointments.phones import clinic_phone_region, format_phone
 from clinic.appointments.timezones import NonexistentLocalTime, localize, to_local
 from clinic.dates import LocalDateField
+from clinic.row_lists import records_from, rows_of
 from tenancy.forms import TenantModelForm
 from tenancy.zones import ZoneField, ZoneInput
 
@@ -104,6 +105,20 @@ class WarningCodesField(forms.MultipleChoiceField):
         return [code for code in super().to_python(value) if code in guards.CODES]
 
 
+def _active_or(model: type[Provider | AppointmentType], pk) -> QuerySet:
+    active = model.objects.order_by(*model._meta.ordering)
+    return active.filter(Q(active=True) | Q(pk=pk)) if pk else active.filter(active=True)
+
+
+def with_choices(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """`appointments` with the providers and types their edit form offers as columns
+    of their read (`provider_rows`, `type_rows`), for AppointmentForm."""
+    return appointments.annotate(
+        provider_rows=rows_of(_active_or(Provider, OuterRef("provider_id"))),
+        type_rows=rows_of(_active_or(AppointmentType, OuterRef("appointment_type_id"))),
+    )
+
+
 class AppointmentForm(forms.Form):
     """Book or reschedule: a local date and start time in the clinic's zone, the end
     from the type's duration unless given."""
@@ -167,15 +182,17 @@ class AppointmentForm(forms.Form):
     def _set_choices(self) -> None:
         current = self.instance
         # Inactive providers and types cannot be booked, but an appointment keeps its own.
-        self.fields["provider"].queryset = self._active_or(Provider.objects.all(), current and current.provider_id)
-        self.fields["appointment_type"].queryset = self._active_or(
-            AppointmentType.objects.all(), current and current.appointment_type_id
-        )
+        self.fields["provider"].queryset = _active_or(Provider, current and current.provider_id)
+        self.fields["appointment_type"].queryset = _active_or(AppointmentType, current and current.appointment_type_id)
         self.fields["patient"].queryset = Patient.objects.all()
+        if hasattr(current, "provider_rows"):  # read with_choices()
+            self._list(self.fields["provider"], records_from(Provider, current.provider_rows))
+            self._list(self.fields["appointment_type"], records_from(AppointmentType, current.type_rows))
 
     @staticmethod
-    def _active_or(queryset: QuerySet, pk) -> QuerySet:
-        return queryset.filter(Q(active=True) | Q(pk=pk)) if pk else queryset.filter(active=True)
+    def _list(field: forms.ModelChoiceField, records: list) -> None:
+        # The choices shown; the queryset still decides what a submitted id may be.
+        field.widget.choices = [("", field.empty_label), *((r.pk, field.label_from_instance(r)) for r in records)]
 
     def limit_patient_choices(self, query: str) -> None:
         """List only the patients matching `query` (and the one already chosen), so a

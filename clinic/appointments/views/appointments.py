@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid
+from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid, with_choices
 from clinic.appointments.models import Appointment, AppointmentMove, AppointmentStatusChange, Patient, Provider
 from clinic.appointments.services import (
     BookingNeedsConfirmation,
@@ -97,7 +97,7 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
 @org_required
 @require_http_methods(["GET", "POST"])
 def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
-    appointment = _get_appointment(pk)
+    appointment = get_object_or_404(with_choices(Appointment.objects.with_related()), pk=pk)
     zone = request.organization.zone
     if request.method == "GET":
         record_view(appointment)  # the form shows the appointment
