@@ -121,3 +121,33 @@ def test_an_appointments_edit_form_read_with_its_choices_shows_the_same_choices(
     assert shown[0] == shown[1]
     assert "Dr Retired" in shown[1][0] and "Dr Active" in shown[1][0] and "Dr Gone" not in shown[1][0]
     assert "Old type" not in shown[1][1] and "selected" in shown[1][1]
+
+
+def test_the_calendar_pages_one_read_is_its_settings_providers_and_feeds(org_a, owner_a):
+    from django.utils import timezone
+
+    from clinic.appointments.models import Provider
+    from clinic.calendars.models import CalendarFeed
+    from clinic.calendars.pages import _page_reads
+    from tenancy.models import Membership
+
+    with tenant_context(org=org_a, user=owner_a):
+        membership = Membership.objects.get(user=owner_a)
+        assert _page_reads(membership)[0].busy_conflicts  # no stored settings: the defaults
+        provider = factories.provider(name="Dr Feeds")
+        factories.provider(name="Dr Away", active=False)
+        factories.calendar_feed(provider=provider, created_by=owner_a)
+        factories.calendar_feed(provider=None, created_by=None, revoked_at=timezone.now())
+        factories.calendar_settings(allow_patient_details=True, busy_conflicts="warn")
+        clinic_settings, providers, feeds = _page_reads(membership)
+        own_feeds = list(
+            CalendarFeed.objects.select_related("provider", "created_by").order_by("revoked_at", "-created_at")
+        )
+        own_providers = list(Provider.objects.filter(active=True).order_by("name"))
+
+    assert (clinic_settings.allow_patient_details, clinic_settings.busy_conflicts) == (True, "warn")
+    assert [values(p) for p in providers] == [values(p) for p in own_providers]
+    assert [values(f) for f in feeds] == [values(f) for f in own_feeds]
+    assert [(f.provider, f.created_by, f.scope_label) for f in feeds] == [
+        (f.provider, f.created_by, f.scope_label) for f in own_feeds
+    ]

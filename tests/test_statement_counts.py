@@ -53,7 +53,7 @@ BUDGET = {
     "sms_settings": 8,
     "api_keys": 8,
     "webhooks": 8,
-    "calendars": 11,
+    "calendars": 10,
     "calls": 9,
     "patient_new": 7,
     "patient_edit": 9,
