@@ -32,11 +32,12 @@ TEST_ONLY_RESET = (
 WRITES = ("INSERT", "UPDATE", "DELETE")
 # Statements per page, as production runs them. The fixed part of a clinic page is
 # 7: the session, the user, BEGIN, the proof, set_config, the memberships (with the
-# navigation's inbox counts, texts and voicemails) and COMMIT. The view joins that transaction and takes a
-# savepoint only before its first write (tenancy.request_transaction): the pages that
-# record their view in the audit trail pay one. The rest is the page's own (the day
-# view: the appointments with their SMS marks, the providers with their hours, the
-# busy times). A manager's page asks for the session's second factor only when the
+# navigation's inbox counts, texts and voicemails) and COMMIT. The view joins that
+# transaction and takes a savepoint only before its first write; a page's own audit
+# event is written after the view returned, without one (tenancy.request_transaction).
+# The rest is the page's own (the day view: the appointments with their SMS marks, the
+# providers with their hours, the busy times; a record's short lists are columns of its
+# read, clinic/row_lists.py). A manager's page asks for the session's second factor only when the
 # clinic requires it (read with the membership).
 BUDGET = {
     "healthz": 2,
