@@ -151,3 +151,19 @@ def test_the_calendar_pages_one_read_is_its_settings_providers_and_feeds(org_a, 
     assert [(f.provider, f.created_by, f.scope_label) for f in feeds] == [
         (f.provider, f.created_by, f.scope_label) for f in own_feeds
     ]
+
+
+def test_a_list_read_with_its_record_holds_no_other_clinics_rows(org_a, org_b, owner_a, owner_b):
+    from clinic.calendars.pages import _page_reads
+    from tenancy.models import Membership
+
+    with tenant_context(org=org_b, user=owner_b):
+        factories.provider(name="Dr Elsewhere")
+        factories.calendar_feed(provider=None, created_by=owner_b)
+    with tenant_context(org=org_a, user=owner_a):
+        factories.provider(name="Dr Here")
+        factories.calendar_feed(provider=None, created_by=owner_a)
+        _, providers, feeds = _page_reads(Membership.objects.get(user=owner_a))
+
+    assert [provider.name for provider in providers] == ["Dr Here"]
+    assert [feed.created_by for feed in feeds] == [owner_a]

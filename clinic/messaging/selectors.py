@@ -194,7 +194,7 @@ def patient_messages(patient: Patient, limit: int = PATIENT_TEXTS_SHOWN) -> list
     """The patient's latest texts, newest first: from the patient's own read when it
     was read with_latest_texts()."""
     if hasattr(patient, "latest_texts"):
-        return records_from(SmsMessage, patient.latest_texts, *_PATIENT_TEXT_RELATED)
+        return records_from(SmsMessage, patient.latest_texts, *_PATIENT_TEXT_RELATED)[:limit]
     return list(messages_with_related().filter(patient=patient).order_by("-created_at", "-id")[:limit])
 
 
