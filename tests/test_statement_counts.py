@@ -247,6 +247,15 @@ def test_an_appointments_page_with_its_history_and_requests_costs_no_more(staff_
     check("appointment", statements(staff_client, staff_pages(full_day)["appointment"]))
 
 
+def test_the_booking_form_costs_no_more_when_its_patient_list_is_full(staff_client, org_a, full_day):
+    """The matches (here every patient: 132) are counted in the list's own read."""
+    with tenant_context(org=org_a):
+        for n in range(100):
+            factories.patient(first_name="Many", last_name=f"Match {n}")
+    check("appointment_new", statements(staff_client, "/appointments/new/"))
+    assert "Showing the first 100: search" in staff_client.get("/appointments/new/").content.decode()
+
+
 def check(page: str, run: list[str]) -> None:
     listing = "\n".join(run)
     assert len(run) <= BUDGET[page], f"{page}: {len(run)} statements\n{listing}"

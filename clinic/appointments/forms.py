@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import OuterRef, Q, QuerySet
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils.formats import date_format
 
 from clinic.appointments import guards
@@ -198,10 +198,11 @@ class AppointmentForm(forms.Form):
         """List only the patients matching `query` (and the one already chosen), so a
         clinic with thousands of patients still gets a short list."""
         matches = Patient.objects.search(query)
-        shown = list(matches[:PATIENT_CHOICES_LIMIT])
-        # A list shorter than the limit holds every match: only a full one is counted.
-        full = len(shown) == PATIENT_CHOICES_LIMIT
-        self.patient_matches, self.patients_listed = matches.count() if full else len(shown), len(shown)
+        # The matches counted in the list's own read: an uncorrelated subquery, which
+        # PostgreSQL runs once, as it would the count on its own.
+        counted = matches.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+        shown = list(matches.annotate(match_count=Subquery(counted))[:PATIENT_CHOICES_LIMIT])
+        self.patient_matches, self.patients_listed = shown[0].match_count if shown else 0, len(shown)
         chosen = self._chosen_patient()
         if chosen is not None and chosen not in shown:
             shown.insert(0, chosen)
