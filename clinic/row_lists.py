@@ -9,8 +9,9 @@ into model instances, the related ones cached on them, so templates read them as
 they would the queryset's own. Each subquery runs under the same RLS as its outer
 read: it sees the active clinic's rows only.
 
-Only for plain columns (text, numbers, booleans, dates, UUIDs, JSON): a field whose
-database value needs decoding (an encrypted one) is not rebuilt from JSON."""
+Only for plain columns (text, integers, booleans, dates and times, UUIDs, JSON): a
+field whose database value needs decoding (an encrypted one) is not rebuilt from JSON,
+nor is a decimal (JSON numbers come back as floats)."""
 
 from __future__ import annotations
 
