@@ -19,6 +19,12 @@ written nothing, there is nothing to undo, unless a statement failed, and then t
 whole transaction is marked for rollback, as an atomic block without a savepoint
 would be.
 
+What a view records of having been shown (the audit trail's `view` event) needs no
+savepoint: `after_view` keeps it until the view has returned without error and without
+asking for its writes to be undone, then writes it in the same transaction, after the
+savepoint logic: a page shown is a page recorded, and a view that failed records
+nothing. Outside such a view (a plain atomic, no request) it is written at once.
+
 Django offers no setting for this: `BaseHandler.make_view_atomic` is replaced once, at
 start-up (TenancyConfig.ready), and differs from Django's only while the tenant
 middleware's transaction is open (`joining_request_transaction`)."""
@@ -26,7 +32,7 @@ middleware's transaction is open (`joining_request_transaction`)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -38,6 +44,18 @@ from tenancy.context import sets_a_setting
 
 # The alias whose request transaction the tenant middleware opened, while it is open.
 _open_request_transaction: ContextVar[str | None] = ContextVar("open_request_transaction", default=None)
+# What the running view asked to be written once it has returned (after_view).
+_after_view: ContextVar[list[Callable[[], object]] | None] = ContextVar("after_view", default=None)
+
+
+def after_view(write: Callable[[], object]) -> None:
+    """Run `write` in the request's transaction once the view running in it has
+    returned without error (see the module's docstring); at once if none is running."""
+    pending = _after_view.get()
+    if pending is None:
+        write()
+    else:
+        pending.append(write)
 
 
 @contextmanager
@@ -63,17 +81,24 @@ class ViewInRequestTransaction:
     def __call__(self, view):
         @functools.wraps(view)
         def run(*args, **kwargs):
+            pending: list[Callable[[], object]] = []
+            token = _after_view.set(pending)
             try:
                 with self.connection.execute_wrapper(self._savepoint_before_writes):
                     response = view(*args, **kwargs)
             except Exception as exc:
                 self._undo(exc)
                 raise
+            finally:
+                _after_view.reset(token)
             if self.connection.needs_rollback:
                 # The view asked for its writes to be undone (transaction.set_rollback,
                 # as DRF does for the errors it answers): back to before them, or, if
-                # it only read, nothing to undo. Either way the transaction goes on.
+                # it only read, nothing to undo. Either way the transaction goes on,
+                # without what the view meant to record of its success.
                 self._undo_writes()
+                return response
+            self._write_after_view(pending)
             return response
 
         return run
@@ -83,6 +108,15 @@ class ViewInRequestTransaction:
             self.taking_savepoint = True  # the SAVEPOINT statement passes through here too
             self.savepoint_id = self.connection.savepoint()
         return execute(sql, params, many, context)
+
+    def _write_after_view(self, pending: list[Callable[[], object]]) -> None:
+        try:
+            for write in pending:
+                write()
+        except Exception as exc:
+            # The page fails as if the view had: none of its writes are kept.
+            self._undo(exc)
+            raise
 
     def _undo(self, exc: Exception) -> None:
         if self.savepoint_id is not None:
@@ -106,7 +140,8 @@ _WRITING_SELECTS = ("nextval(", "setval(", "procrastinate_")
 
 
 def _reads_only(sql: str) -> bool:
-    statement = sql.lstrip()[:6].upper()
+    # A UNION of SELECTs opens with a parenthesis.
+    statement = sql.lstrip(" \t\n(")[:6].upper()
     if statement != "SELECT" or sets_a_setting(sql):
         return False
     return not any(marker in sql for marker in _WRITING_SELECTS)

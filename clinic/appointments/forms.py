@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils.formats import date_format
 
 from clinic.appointments import guards
 from clinic.appointments.models import Appointment, AppointmentType, Patient, Provider, WorkingHours
 from clinic.core.dates import LocalDateField
 from clinic.core.phones import clinic_phone_region, format_phone
+from clinic.core.row_lists import records_from, rows_of
 from clinic.core.timezones import NonexistentLocalTime, localize, to_local
 from tenancy.forms import TenantModelForm
 from tenancy.zones import ZoneField, ZoneInput
@@ -104,6 +105,20 @@ class WarningCodesField(forms.MultipleChoiceField):
         return [code for code in super().to_python(value) if code in guards.CODES]
 
 
+def _active_or(model: type[Provider | AppointmentType], pk) -> QuerySet:
+    active = model.objects.order_by(*model._meta.ordering)
+    return active.filter(Q(active=True) | Q(pk=pk)) if pk else active.filter(active=True)
+
+
+def with_choices(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """`appointments` with the providers and types their edit form offers as columns
+    of their read (`provider_rows`, `type_rows`), for AppointmentForm."""
+    return appointments.annotate(
+        provider_rows=rows_of(_active_or(Provider, OuterRef("provider_id"))),
+        type_rows=rows_of(_active_or(AppointmentType, OuterRef("appointment_type_id"))),
+    )
+
+
 class AppointmentForm(forms.Form):
     """Book or reschedule: a local date and start time in the clinic's zone, the end
     from the type's duration unless given."""
@@ -167,24 +182,27 @@ class AppointmentForm(forms.Form):
     def _set_choices(self) -> None:
         current = self.instance
         # Inactive providers and types cannot be booked, but an appointment keeps its own.
-        self.fields["provider"].queryset = self._active_or(Provider.objects.all(), current and current.provider_id)
-        self.fields["appointment_type"].queryset = self._active_or(
-            AppointmentType.objects.all(), current and current.appointment_type_id
-        )
+        self.fields["provider"].queryset = _active_or(Provider, current and current.provider_id)
+        self.fields["appointment_type"].queryset = _active_or(AppointmentType, current and current.appointment_type_id)
         self.fields["patient"].queryset = Patient.objects.all()
+        if hasattr(current, "provider_rows"):  # read with_choices()
+            self._list(self.fields["provider"], records_from(Provider, current.provider_rows))
+            self._list(self.fields["appointment_type"], records_from(AppointmentType, current.type_rows))
 
     @staticmethod
-    def _active_or(queryset: QuerySet, pk) -> QuerySet:
-        return queryset.filter(Q(active=True) | Q(pk=pk)) if pk else queryset.filter(active=True)
+    def _list(field: forms.ModelChoiceField, records: list) -> None:
+        # The choices shown; the queryset still decides what a submitted id may be.
+        field.widget.choices = [("", field.empty_label), *((r.pk, field.label_from_instance(r)) for r in records)]
 
     def limit_patient_choices(self, query: str) -> None:
         """List only the patients matching `query` (and the one already chosen), so a
         clinic with thousands of patients still gets a short list."""
         matches = Patient.objects.search(query)
-        shown = list(matches[:PATIENT_CHOICES_LIMIT])
-        # A list shorter than the limit holds every match: only a full one is counted.
-        full = len(shown) == PATIENT_CHOICES_LIMIT
-        self.patient_matches, self.patients_listed = matches.count() if full else len(shown), len(shown)
+        # The matches counted in the list's own read: an uncorrelated subquery, which
+        # PostgreSQL runs once, as it would the count on its own.
+        counted = matches.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+        shown = list(matches.annotate(match_count=Subquery(counted))[:PATIENT_CHOICES_LIMIT])
+        self.patient_matches, self.patients_listed = shown[0].match_count if shown else 0, len(shown)
         chosen = self._chosen_patient()
         if chosen is not None and chosen not in shown:
             shown.insert(0, chosen)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from clinic.appointments.models import Appointment, AppointmentStatusChange, Patient
+from clinic.core.row_lists import records_from, rows_of
 from clinic.messaging.models import ConfirmationRequest, SmsMessage
 
 # Status changes the patient made themselves, from a text or its link.
@@ -134,12 +135,27 @@ def appointment_thread(appointment: Appointment, now: dt.datetime | None = None)
     """The texts of one appointment, oldest first, and its confirmation requests."""
     now = now or timezone.now()
     messages = list(messages_with_related().filter(appointment=appointment).order_by("created_at", "id"))
-    requests = ConfirmationRequest.objects.filter(appointment=appointment).select_related("message")
+    if hasattr(appointment, "confirmation_rows"):
+        requests = records_from(ConfirmationRequest, appointment.confirmation_rows, "message")
+    else:
+        requests = _confirmation_requests(appointment=appointment)
     return Thread(
         messages=messages,
-        requests=[_request_line(request, now) for request in requests.order_by("due_at", "created_at")],
+        requests=[_request_line(request, now) for request in requests],
         can_ask=appointment.status == Appointment.Status.SCHEDULED and appointment.starts_at > now,
     )
+
+
+def with_confirmation_requests(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """`appointments` with their confirmation requests (`confirmation_rows`) as a
+    column of their read, for appointment_thread()."""
+    return appointments.annotate(
+        confirmation_rows=rows_of(_confirmation_requests(appointment=OuterRef("pk")), "message")
+    )
+
+
+def _confirmation_requests(**of) -> QuerySet[ConfirmationRequest]:
+    return ConfirmationRequest.objects.filter(**of).select_related("message").order_by("due_at", "created_at")
 
 
 def _request_line(request: ConfirmationRequest, now: dt.datetime) -> RequestLine:
@@ -170,8 +186,22 @@ def _request_state(request: ConfirmationRequest, now: dt.datetime) -> str:
     return request.get_status_display()
 
 
+# What a text shows of its own records (message_table.html, compact: not the patient).
+_PATIENT_TEXT_RELATED = ("appointment", "sent_by", "handled_by")
+
+
 def patient_messages(patient: Patient, limit: int = PATIENT_TEXTS_SHOWN) -> list[SmsMessage]:
+    """The patient's latest texts, newest first: from the patient's own read when it
+    was read with_latest_texts()."""
+    if hasattr(patient, "latest_texts"):
+        return records_from(SmsMessage, patient.latest_texts, *_PATIENT_TEXT_RELATED)[:limit]
     return list(messages_with_related().filter(patient=patient).order_by("-created_at", "-id")[:limit])
+
+
+def with_latest_texts(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """`patients` with their latest texts (`latest_texts`) as a column of their read."""
+    latest = SmsMessage.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")[:PATIENT_TEXTS_SHOWN]
+    return patients.annotate(latest_texts=rows_of(latest, *_PATIENT_TEXT_RELATED))
 
 
 # --- the day schedule ------------------------------------------------------------------

@@ -64,10 +64,37 @@ def test_a_view_takes_a_savepoint_before_its_first_write_only(signed_in):
     assert len(savepoints(signed_in, "/write/")) == 2
 
 
+def test_what_a_view_records_of_its_success_is_kept_without_a_savepoint(signed_in, org_a):
+    assert len(savepoints(signed_in, "/shown/")) == 1  # the test's stand-in for BEGIN
+    assert ledger_names(org_a) == ["shown"]
+
+
+@pytest.mark.parametrize(("url", "status"), [("/shown-then-crash/", 500), ("/shown-then-undo/", 200)])
+def test_a_view_that_fails_records_nothing_of_its_success(signed_in, org_a, url, status):
+    assert signed_in.get(url).status_code == status
+    assert ledger_names(org_a) == []
+
+
+def test_a_record_that_fails_fails_the_page_and_keeps_none_of_its_writes(signed_in, org_a):
+    assert signed_in.get("/unrecorded/").status_code == 500
+    assert ledger_names(org_a) == []
+    assert signed_in.get("/write/").status_code == 200
+    assert ledger_names(org_a) == ["kept"]
+
+
+def test_outside_a_request_a_record_is_written_at_once(org_a):
+    from tenancy.request_transaction import after_view
+
+    with tenant_context(org=org_a):
+        after_view(lambda: Ledger.objects.create(name="at once"))
+        assert list(Ledger.objects.values_list("name", flat=True)) == ["at once"]
+
+
 @pytest.mark.parametrize(
     ("sql", "reads_only"),
     [
         ('SELECT "appointments_patient"."id" FROM "appointments_patient"', True),
+        ('(SELECT "id" FROM "appointments_appointment") UNION ALL (SELECT "id" FROM "x")', True),
         ("SELECT set_config('app.org_id', '1', true)", False),
         ("SELECT nextval('some_seq')", False),
         ("SELECT procrastinate_defer_jobs_v1(ARRAY[...])", False),

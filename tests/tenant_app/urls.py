@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.http import Http404, HttpResponse
 from django.urls import include, path
 
+from tenancy.request_transaction import after_view
 from tests.tenant_app.models import Ledger
 
 
@@ -41,6 +42,37 @@ def failed_statement(request) -> HttpResponse:
     return HttpResponse("unreachable")
 
 
+def record_shown() -> None:
+    after_view(lambda: Ledger.objects.create(name="shown"))
+
+
+def read_and_record(request) -> HttpResponse:
+    record_shown()
+    return HttpResponse(str(Ledger.objects.count()))
+
+
+def record_then_crash(request) -> HttpResponse:
+    record_shown()
+    raise RuntimeError("boom")
+
+
+def record_then_undo(request) -> HttpResponse:
+    record_shown()
+    transaction.set_rollback(True)
+    return HttpResponse("undone")
+
+
+def write_and_record_then_fail(request) -> HttpResponse:
+    Ledger.objects.create(name="half-done")
+
+    def fail() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    after_view(fail)
+    return HttpResponse("unrecorded")
+
+
 urlpatterns = [
     path("crash/", write_then_crash),
     path("missing/", write_then_404),
@@ -48,6 +80,10 @@ urlpatterns = [
     path("read/", read),
     path("undo/", write_then_undo),
     path("failed-statement/", failed_statement),
+    path("shown/", read_and_record),
+    path("shown-then-crash/", record_then_crash),
+    path("shown-then-undo/", record_then_undo),
+    path("unrecorded/", write_and_record_then_fail),
     # The product's pages too: the error pages' layout links to them.
     path("", include("clinic.urls")),
 ]

@@ -33,7 +33,6 @@ from clinic.calendars.forms import (
     BusyCalendarForm,
     CalendarSettingsForm,
     FeedForm,
-    active_providers,
     visible_connections,
 )
 from clinic.calendars.models import BusyCalendar, CalendarFeed, CalendarSettings
@@ -46,7 +45,9 @@ from clinic.calendars.services import (
     feed_revoke,
 )
 from clinic.calendars.views.caldav import connect_form
+from clinic.core.row_lists import records_from, rows_of
 from tenancy.decorators import manager_required, org_required
+from tenancy.models import Organization
 
 TEMPLATE = "calendars/calendars.html"
 # What the page and its forms read of the clinic's calendar settings.
@@ -64,12 +65,7 @@ def render_page(
 ) -> HttpResponse:
     # Each of the page's reads once: its forms share the settings, the providers and
     # the connections.
-    clinic_settings, providers = _settings_and_providers()
-    feeds = (
-        CalendarFeed.objects.visible_to(request.membership)
-        .select_related("provider", "created_by")
-        .order_by("revoked_at", "-created_at")
-    )
+    clinic_settings, providers, feeds = _page_reads(request.membership)
     connections = visible_connections(request.membership)
     context = {
         "feeds": feeds,
@@ -94,17 +90,26 @@ def render_page(
     return render(request, TEMPLATE, context, status=status)
 
 
-def _settings_and_providers() -> tuple[CalendarSettings, list[Provider]]:
-    """The clinic's active providers, with its calendar settings as subqueries of their
-    read; a clinic without an active provider reads its settings on their own."""
+def _page_reads(membership) -> tuple[CalendarSettings, list[Provider], list[CalendarFeed]]:
+    """The clinic's calendar settings, its active providers and the feeds `membership`
+    sees, in one statement: columns of the clinic's own row, which its members always
+    see. A clinic that never saved its settings has the defaults."""
     stored = CalendarSettings.objects.order_by("pk")
-    providers = active_providers(**{f"clinic_{field}": Subquery(stored.values(field)[:1]) for field in SETTINGS_SHOWN})
-    if not providers:
-        return CalendarSettings.current(), providers
-    first = providers[0]
-    if first.clinic_busy_conflicts is None:  # a stored row has one: the clinic has none
-        return CalendarSettings(), providers
-    return CalendarSettings(**{field: getattr(first, f"clinic_{field}") for field in SETTINGS_SHOWN}), providers
+    feeds = CalendarFeed.objects.visible_to(membership).order_by("revoked_at", "-created_at")
+    row = (
+        Organization.objects.filter(pk=membership.organization_id)
+        .values(
+            provider_rows=rows_of(Provider.objects.filter(active=True).order_by("name")),
+            feed_rows=rows_of(feeds, "provider", "created_by"),
+            **{f"clinic_{field}": Subquery(stored.values(field)[:1]) for field in SETTINGS_SHOWN},
+        )
+        .get()
+    )
+    providers = records_from(Provider, row["provider_rows"])
+    feeds = records_from(CalendarFeed, row["feed_rows"], "provider", "created_by")
+    if row["clinic_busy_conflicts"] is None:  # a stored row has one: the clinic has none
+        return CalendarSettings(), providers, feeds
+    return CalendarSettings(**{field: row[f"clinic_{field}"] for field in SETTINGS_SHOWN}), providers, feeds
 
 
 def _feed_form(data=None, *, clinic_settings: CalendarSettings | None = None, providers=None) -> FeedForm:

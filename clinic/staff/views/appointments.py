@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid
-from clinic.appointments.models import Appointment, AppointmentMove, Patient, Provider
+from clinic.appointments.forms import AppointmentForm, DayForm, add_service_errors, parse_uuid, with_choices
+from clinic.appointments.models import Appointment, AppointmentMove, AppointmentStatusChange, Patient, Provider
 from clinic.appointments.services import (
     BookingNeedsConfirmation,
     appointment_book,
     appointment_cancel,
     appointment_update,
 )
-from clinic.audit.reads import view_or_not_found
-from clinic.audit.trail import Action, record
+from clinic.audit.reads import record_view, view_or_not_found
+from clinic.core.row_lists import records_from, rows_of
 from clinic.core.timezones import format_span, to_local
-from clinic.messaging.selectors import appointment_thread
+from clinic.messaging.selectors import appointment_thread, with_confirmation_requests
 from clinic.staff.views.day_grid import QUICK_ACTIONS, QUIET_ACTIONS
 from clinic.staff.views.schedule import day_url
 from tenancy.decorators import org_required
@@ -97,10 +97,10 @@ def appointment_create(request: HttpRequest) -> HttpResponse:
 @org_required
 @require_http_methods(["GET", "POST"])
 def appointment_edit(request: HttpRequest, pk) -> HttpResponse:
-    appointment = _get_appointment(pk)
+    appointment = get_object_or_404(with_choices(Appointment.objects.with_related()), pk=pk)
     zone = request.organization.zone
     if request.method == "GET":
-        record(Action.VIEW, obj=appointment)  # the form shows the appointment
+        record_view(appointment)  # the form shows the appointment
         return _render_form(request, AppointmentForm(zone=zone, instance=appointment))
     if FIND_PATIENT in request.POST:
         return _render_form(request, _refilled(request.POST, zone, appointment))
@@ -138,8 +138,14 @@ def _warn(request: HttpRequest, appointment: Appointment) -> None:
 @org_required
 @require_GET
 def appointment_detail(request: HttpRequest, pk) -> HttpResponse:
-    moved = Exists(AppointmentMove.objects.filter(appointment=OuterRef("pk")))
-    appointment, not_found = view_or_not_found(request, Appointment.objects.with_related().annotate(moved=moved), pk)
+    # Its moves, status changes and confirmation requests are columns of its own read.
+    moves = AppointmentMove.objects.filter(appointment=OuterRef("pk")).order_by("changed_at")
+    changes = AppointmentStatusChange.objects.filter(appointment=OuterRef("pk")).order_by("changed_at")
+    appointments = Appointment.objects.with_related().annotate(
+        move_rows=rows_of(moves, "changed_by", "from_provider", "to_provider"),
+        change_rows=rows_of(changes, "changed_by"),
+    )
+    appointment, not_found = view_or_not_found(request, with_confirmation_requests(appointments), pk)
     if not_found:
         return not_found
     now = timezone.now()
@@ -184,15 +190,10 @@ def appointment_cancel_view(request: HttpRequest, pk) -> HttpResponse:
 def _history(appointment: Appointment, zone) -> list:
     """Status changes and moves, oldest first; a move comes before the status change
     it caused (a confirmed appointment moved is scheduled again)."""
-    # Most appointments are never moved: the appointment's read says whether to look.
-    moves = (
-        list(appointment.moves.select_related("changed_by", "from_provider", "to_provider"))
-        if appointment.moved
-        else []
-    )
+    moves = records_from(AppointmentMove, appointment.move_rows, "changed_by", "from_provider", "to_provider")
     for move in moves:
         move.text = move.describe(zone)
-    changes = list(appointment.status_changes.select_related("changed_by"))
+    changes = records_from(AppointmentStatusChange, appointment.change_rows, "changed_by")
     return sorted([*moves, *changes], key=lambda entry: (entry.changed_at, not hasattr(entry, "text")))
 
 

@@ -16,13 +16,12 @@ from clinic.appointments.forms import NewPatientForm, PatientForm, add_service_e
 from clinic.appointments.models import Appointment, Patient
 from clinic.appointments.querysets import SEARCH_ORDER
 from clinic.appointments.services import patient_create, patient_update
-from clinic.audit.reads import view_or_not_found
-from clinic.audit.trail import Action, record
+from clinic.audit.reads import record_view, view_or_not_found
 from clinic.core.redirects import RowUrl
 from clinic.core.search_terms import PARAM, recall, search_redirect
 from clinic.messaging import optouts
 from clinic.messaging.compliance_models import OptOutMethod
-from clinic.messaging.selectors import patient_messages
+from clinic.messaging.selectors import patient_messages, with_latest_texts
 from clinic.messaging.services import sms_number_opt_in, sms_number_opt_out
 from tenancy.decorators import org_required
 
@@ -71,7 +70,7 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 def patient_edit(request: HttpRequest, pk) -> HttpResponse:
     patient = get_object_or_404(Patient.objects, pk=pk)
     if request.method == "GET":
-        record(Action.VIEW, obj=patient)  # the form shows the patient's details
+        record_view(patient)  # the form shows the patient's details
     # The form changes its instance while validating; the page shows the stored name.
     stored = copy.copy(patient)
     form = PatientForm(request.POST or None, instance=patient, clinic=request.organization)
@@ -102,7 +101,9 @@ def _notice_shared_phone(request: HttpRequest, patient: Patient) -> None:
 @org_required
 @require_GET
 def patient_detail(request: HttpRequest, pk) -> HttpResponse:
-    patient, not_found = view_or_not_found(request, optouts.with_texting_state(Patient.objects.all()), pk)
+    patient, not_found = view_or_not_found(
+        request, with_latest_texts(optouts.with_texting_state(Patient.objects.all())), pk
+    )
     if not_found:
         return not_found
     now = timezone.now()
