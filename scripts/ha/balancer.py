@@ -7,6 +7,11 @@ live in the database, so any node serves any request), each node health-checked 
 HAProxy runs in the foreground (`haproxy -db -f FILE`), one line per request on its
 standard output, which names the node that served it.
 
+A node is taken out after three failed checks in a row, a check failing when the
+connection is refused or no answer comes within 5 s: a node slow under load (its
+threads all busy, its /healthz waiting its turn) stays in; a node whose process is
+gone is out within three check intervals.
+
 /healthz, not /readyz: a node is taken out when its process stops answering. When the
 database has no primary (a failover), every node answers 503 with Retry-After on its
 own, which is more use to a client than HAProxy's own 503 with no node left.
@@ -14,7 +19,10 @@ own, which is more use to a client than HAProxy's own 503 with no node left.
 A request whose connection to a node is refused (the node just died, before its
 health check noticed) is sent to the other node: `retry-on conn-failure` with
 `option redispatch`. Only a connection that never reached a node is retried, so a
-write is never sent twice. The client's address goes to the nodes in
+write is never sent twice. Each request has a node connection of its own
+(`option http-server-close`; the client's stays open): a kept node connection
+that the node closes as idle just as a request is sent on it would leave that request
+unanswered, and a POST cannot be safely sent again. The client's address goes to the nodes in
 X-Forwarded-For; they trust it only with BEHIND_TLS_PROXY (clinic/settings.py).
 
 Standard library only: `make ha` runs it before the virtualenv matters."""
@@ -31,7 +39,7 @@ NODE_HEADER = "X-Clinic-Node"
 def config(listen_port: int, nodes: dict[str, int], *, check_interval_ms: int = 1000) -> str:
     """An HAProxy configuration: :`listen_port` on loopback to `nodes` (name -> port)."""
     servers = "".join(
-        f"    server {name} 127.0.0.1:{port} check inter {check_interval_ms} fall 2 rise 1\n"
+        f"    server {name} 127.0.0.1:{port} check inter {check_interval_ms} fall 3 rise 1\n"
         for name, port in nodes.items()
     )
     return (
@@ -44,9 +52,11 @@ def config(listen_port: int, nodes: dict[str, int], *, check_interval_ms: int = 
         "    log global\n"
         "    option httplog\n"
         "    option forwardfor\n"
+        "    option http-server-close\n"
         "    timeout connect 2s\n"
         "    timeout client 60s\n"
         "    timeout server 60s\n"
+        "    timeout check 5s\n"
         "    retries 2\n"
         "    retry-on conn-failure empty-response\n"
         "    option redispatch 1\n"
