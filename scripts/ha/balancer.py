@@ -19,11 +19,12 @@ own, which is more use to a client than HAProxy's own 503 with no node left.
 A request whose connection to a node is refused (the node just died, before its
 health check noticed) is sent to the other node: `retry-on conn-failure` with
 `option redispatch`. Only a connection that never reached a node is retried, so a
-write is never sent twice. Each request has a node connection of its own
-(`option http-server-close`; the client's stays open): a kept node connection
-that the node closes as idle just as a request is sent on it would leave that request
-unanswered, and a POST cannot be safely sent again. The client's address goes to the nodes in
-X-Forwarded-For; they trust it only with BEHIND_TLS_PROXY (clinic/settings.py).
+write is never sent twice (a request a node dies while answering gets no answer,
+rather than a second run on the other node). Each request has a node connection of
+its own (`option http-server-close`; the client's stays open): a kept node
+connection that the node closes as idle just as a request is sent on it would leave
+that request unanswered. The client's address goes to the nodes in X-Forwarded-For;
+they trust it only with BEHIND_TLS_PROXY (clinic/settings.py).
 
 Standard library only: `make ha` runs it before the virtualenv matters."""
 
@@ -58,7 +59,7 @@ def config(listen_port: int, nodes: dict[str, int], *, check_interval_ms: int = 
         "    timeout server 60s\n"
         "    timeout check 5s\n"
         "    retries 2\n"
-        "    retry-on conn-failure empty-response\n"
+        "    retry-on conn-failure\n"
         "    option redispatch 1\n"
         "\n"
         "frontend clinic\n"
