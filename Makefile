@@ -31,8 +31,10 @@ run: db
 		$(PY) scripts/serve.py $(HOST) $(PORT)
 
 # A pg_auto_failover formation (monitor, primary, synchronous standby on ports 5450-5452,
-# data in .data/ha), migrated and seeded, and the app on http://127.0.0.1:8010 against both
-# nodes, all in the background (docs/operations/high-availability.md). ha-stop stops it all.
+# data in .data/ha), migrated and seeded, and two app nodes (8011, 8012) behind HAProxy on
+# http://127.0.0.1:8010, all in the background (docs/operations/high-availability.md).
+# Debian's pg_auto_failover and HAProxy are installed as `make test` installs its tools.
+# ha-stop stops it all.
 ha: setup
 	bash scripts/ha/up.sh
 

@@ -14,7 +14,14 @@ With a primary and standbys (a multi-host DATABASE_URL with
 primary break, and new ones find no writable server until the standby is promoted. A
 kept connection to a server that has just become a standby is not broken but refuses
 writes (SQLSTATE 25006): that too is "down for a moment", and the connection is closed
-when its request ends, so the next one connects to the new primary."""
+when its request ends, so the next one connects to the new primary.
+
+A job deferred once its transaction has committed (tenancy.jobs.defer_on_commit) can
+find the connection broken by then: procrastinate raises its own ConnectorException
+from the driver's error. That is "down for a moment" too. The change itself is
+committed (an in-doubt answer, as for a connection lost at COMMIT): a client retrying
+with its Idempotency-Key gets the stored booking, and the lost job is deferred again
+by its minute tick (clinic.api.tasks, clinic.messaging.tasks)."""
 
 from __future__ import annotations
 
@@ -22,10 +29,12 @@ import sys
 import threading
 from collections.abc import Callable
 
+import psycopg
 from django.core.signals import got_request_exception, request_finished
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from procrastinate.exceptions import ConnectorException
 
 # Connection refused or lost, server shutting down, "connection already closed".
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -40,6 +49,10 @@ _connections_to_drop = threading.local()
 
 def database_down(exc: BaseException | None) -> bool:
     if isinstance(exc, DATABASE_DOWN):
+        return True
+    if isinstance(exc, ConnectorException) and isinstance(
+        exc.__cause__, (psycopg.OperationalError, psycopg.InterfaceError)
+    ):
         return True
     if _sqlstate(exc) == READ_ONLY_TRANSACTION or _sqlstate(getattr(exc, "__cause__", None)) == READ_ONLY_TRANSACTION:
         _connections_to_drop.pending = True  # connected to a standby: reconnect next time

@@ -15,9 +15,10 @@ its figures and PASS or FAIL.
    unsigned; duplicates at once): no 5xx, each answer its case's 4xx, and nothing
    stored but the valid writes.
 6. failover: a pg_auto_failover formation's primary crashes under load (bookings, staff
-   sessions, the worker sending): 503 only until the standby is promoted, every
-   acknowledged booking kept once, every text sent once; then the old primary rejoins
-   as a standby and the roles are switched back.
+   sessions, through HAProxy to two app nodes; the worker sending texts and webhooks):
+   503 only until the standby is promoted, every acknowledged booking kept once, every
+   text sent once, every booking's webhook event delivered once; then the old primary
+   rejoins as a standby and the roles are switched back.
 7. read replica: a streaming standby of the soak's own, the app's lists reading from
    it under load: the replica's lag measured, no other clinic's row in any answer, and
    a session that wrote always reads its write.

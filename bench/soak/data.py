@@ -4,6 +4,9 @@ clinic, read as the audit role, so each response can be checked id by id.
 
     DATABASE_NAME=clinic_soak python -m bench.soak.data world --clinics 20 --out world.json
     DATABASE_NAME=clinic_soak_sms python -m bench.soak.data texts --appointments 500 --out texts.json
+
+--webhooks URL (world): each clinic also gets an endpoint, URL/<clinic number>, subscribed
+to every event; its secret is in the output, for a receiver that checks signatures.
 """
 
 from __future__ import annotations
@@ -28,16 +31,22 @@ def main() -> None:
     parser.add_argument("--clinics", type=int, default=20)
     parser.add_argument("--switchers", type=int, default=10)
     parser.add_argument("--appointments", type=int, default=500)
+    parser.add_argument("--webhooks", default="", help="a receiver's base URL (world)")
     parser.add_argument("--out")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    if args.webhooks:
+        os.environ["WEBHOOK_ALLOW_PRIVATE_URLS"] = "true"  # the receiver is on loopback
     import django
 
     django.setup()
     from bench.database import rebuild_database
 
     rebuild_database()
-    result = world(args.clinics, args.switchers) if args.what == "world" else texts(args.clinics, args.appointments)
+    if args.what == "world":
+        result = world(args.clinics, args.switchers, webhooks=args.webhooks)
+    else:
+        result = texts(args.clinics, args.appointments)
     result["server"] = _server()
     with open(args.out, "w") as out:
         json.dump(result, out)
@@ -56,16 +65,18 @@ def _server() -> dict:
     }
 
 
-def world(clinic_count: int, switcher_count: int) -> dict:
+def world(clinic_count: int, switcher_count: int, *, webhooks: str = "") -> dict:
     """Clinics (bench.generate's data, smaller) each with two staff users, a
     read/write API key and an SMS sender number (texts off: nothing is due, but
-    inbound texts find the clinic); `switcher_count` users who are staff of two clinics."""
+    inbound texts find the clinic), and with `webhooks`, an endpoint there;
+    `switcher_count` users who are staff of two clinics."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
     from bench.generate import generate
     from clinic.api.services import api_key_create
+    from clinic.api.webhooks.services import webhook_endpoint_create
     from clinic.messaging.services import sms_settings_save
     from clinic.messaging.webhook_auth import signing_token
     from tenancy.context import tenant_context
@@ -90,7 +101,11 @@ def world(clinic_count: int, switcher_count: int) -> dict:
             _, key = api_key_create(name="Soak")
             # Not among bench.generate's patient phones (+1202555…).
             sender = sms_settings_save(sender_number=f"+1303555{number:04d}").sender_number
-        clinics.append({"id": str(org.id), "name": org.name, "staff": staff, "key": key, "sender": sender})
+            endpoint = {}
+            if webhooks:
+                _, secret = webhook_endpoint_create(url=f"{webhooks}/{number}", created_by=owner.user)
+                endpoint = {"webhook_path": f"/{number}", "webhook_secret": secret}
+        clinics.append({"id": str(org.id), "name": org.name, "staff": staff, "key": key, "sender": sender, **endpoint})
     switchers = []
     for number in range(switcher_count):
         first, second = orgs[number % len(orgs)], orgs[(number + 1) % len(orgs)]

@@ -97,3 +97,24 @@ def test_the_outage_is_logged_as_one_line_per_request(outage, caplog):
         assert client.get("/patients/").status_code == 503
     assert [record.getMessage() for record in caplog.records] == ["Service Unavailable: /patients/"]
     assert caplog.records[0].exc_info is None
+
+
+def test_a_job_deferred_after_commit_on_a_broken_connection_counts_as_unavailable():
+    """procrastinate wraps the driver's error in its own when deferring a job once the
+    transaction has committed (tenancy.jobs.defer_on_commit): a primary lost at that
+    moment must answer 503 like any other lost connection, not 500."""
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+
+    from clinic.unavailable import database_down
+
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(host="127.0.0.1", port=_closed_port(), dbname="clinic", connect_timeout=2)
+    try:
+        raise ConnectorException() from refused.value
+    except ConnectorException as wrapped:
+        assert database_down(wrapped)
+    try:
+        raise ConnectorException() from ValueError("not the database")
+    except ConnectorException as other:
+        assert not database_down(other)
