@@ -42,11 +42,12 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench.database import rebuild_database
+    from bench.database import analyze, rebuild_database
     from bench.scale_http import start_server, stop_server
 
     rebuild_database()
     cookies = _signed_in_cookies()
+    analyze()
     log = Path(tempfile.gettempdir()) / "clinic-bench-http.log"
     server, url = start_server(database, log)
     try:

@@ -51,15 +51,12 @@ def main() -> int:
     import django
 
     django.setup()
-    from bench.database import rebuild_database
+    from bench.database import analyze, rebuild_database
 
     rebuild_database()
     call = _caller(_signed_in_cookie())
     if args.analyze:
-        from django.db import connections
-
-        with connections["owner"].cursor() as cursor:
-            cursor.execute("ANALYZE")
+        analyze()
     if args.html:
         for key, _, path, signed_in in PAGES[1:]:
             with open(f"{args.html}.{key}.html", "wb") as page:
