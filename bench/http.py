@@ -1,7 +1,8 @@
 """Benchmark: what a signed-in request costs over HTTP, against the framework's floor.
 
 gunicorn (2 workers x 4 threads, as bench.scale_http runs it) serves one clinic with
-4 providers and a full day (64 appointments today) and 500 patients; 8 virtual users
+4 providers and a full day (64 appointments today) and 500 patients, ANALYZEd as
+autovacuum would have long before a real page is read; 8 virtual users
 (threads with keep-alive sessions, bench.scale_http._load) load one page at a time,
 for a few seconds each, the pages interleaved round by round so that a busy machine
 slows them all alike. Each page's rate is given against the anonymous `/healthz` of
