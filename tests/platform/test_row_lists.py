@@ -10,7 +10,7 @@ from django.db.models import Model
 from clinic.appointments.models import Patient
 from clinic.messaging.selectors import PATIENT_TEXTS_SHOWN, patient_messages, with_latest_texts
 from tenancy.context import tenant_context
-from tests import factories
+from tests.support import factories
 
 RELATED = ("appointment", "sent_by", "handled_by")
 
@@ -124,7 +124,7 @@ def test_an_appointments_edit_form_read_with_its_choices_shows_the_same_choices(
 
 
 def test_the_calendar_pages_one_read_is_its_settings_providers_and_feeds(org_a, owner_a):
-    from clinic.calendars.pages import _page_reads
+    from clinic.calendars.views.pages import _page_reads
     from django.utils import timezone
 
     from clinic.appointments.models import Provider
@@ -154,7 +154,7 @@ def test_the_calendar_pages_one_read_is_its_settings_providers_and_feeds(org_a, 
 
 
 def test_a_list_read_with_its_record_holds_no_other_clinics_rows(org_a, org_b, owner_a, owner_b):
-    from clinic.calendars.pages import _page_reads
+    from clinic.calendars.views.pages import _page_reads
 
     from tenancy.models import Membership
 
