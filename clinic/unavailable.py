@@ -21,7 +21,7 @@ find the connection broken by then: procrastinate raises its own ConnectorExcept
 from the driver's error. That is "down for a moment" too. The change itself is
 committed (an in-doubt answer, as for a connection lost at COMMIT): a client retrying
 with its Idempotency-Key gets the stored booking, and the lost job is deferred again
-by its minute tick (clinic.api.tasks, clinic.messaging.tasks)."""
+by its minute tick (clinic.api.webhooks.tasks, clinic.messaging.tasks)."""
 
 from __future__ import annotations
 

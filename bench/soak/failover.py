@@ -54,7 +54,7 @@ from scripts.ha import balancer
 
 CLUSTER = ROOT / "scripts" / "ha" / "cluster.py"
 # The webhook worker's call deadline: a delivery cut off by the crash is in flight for
-# this plus the product's margin (clinic.api.tasks.delivery_lease).
+# this plus the product's margin (clinic.api.webhooks.tasks.delivery_lease).
 WEBHOOK_TIMEOUT_SECONDS = "2"
 
 
