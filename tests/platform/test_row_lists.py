@@ -124,11 +124,11 @@ def test_an_appointments_edit_form_read_with_its_choices_shows_the_same_choices(
 
 
 def test_the_calendar_pages_one_read_is_its_settings_providers_and_feeds(org_a, owner_a):
-    from clinic.calendars.views.pages import _page_reads
     from django.utils import timezone
 
     from clinic.appointments.models import Provider
     from clinic.calendars.models import CalendarFeed
+    from clinic.calendars.views.pages import _page_reads
     from tenancy.models import Membership
 
     with tenant_context(org=org_a, user=owner_a):
@@ -155,7 +155,6 @@ def test_the_calendar_pages_one_read_is_its_settings_providers_and_feeds(org_a, 
 
 def test_a_list_read_with_its_record_holds_no_other_clinics_rows(org_a, org_b, owner_a, owner_b):
     from clinic.calendars.views.pages import _page_reads
-
     from tenancy.models import Membership
 
     with tenant_context(org=org_b, user=owner_b):
