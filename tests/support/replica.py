@@ -98,22 +98,16 @@ def start_standby() -> Standby:
     port = free_port()
     options = f"-p {port} -k {directory} -c listen_addresses='' -c hot_standby=on -c max_standby_streaming_delay=-1"
     log = directory / "standby.log"
-    _run(
-        user,
-        [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(directory / "data"),
-            "-l",
-            str(log),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            options,
-            "start",
-        ],
-    )
+    # A hot standby opens to readers only once the primary logs a snapshot of its
+    # running transactions that it can use: while another test process holds a long
+    # transaction on the same server (with many savepoints), that can take minutes.
+    start = [str(bin_dir / "pg_ctl"), "-D", str(directory / "data"), "-l", str(log), "-w", "-t", "600"]
+    try:
+        _run(user, [*start, "-o", options, "start"])
+    except AssertionError:
+        _run(user, [str(bin_dir / "pg_ctl"), "-D", str(directory / "data"), "-m", "immediate", "stop"], check=False)
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     server = Server(str(directory), str(port), primary.name, primary.admin_user, primary.admin_password)
     return Standby(server, directory=directory, bin_dir=bin_dir, user=user)
 
@@ -136,7 +130,7 @@ def _bin_dir(primary: Server, version: int) -> Path | None:
 def _run(user: str | None, command: list[str], *, check: bool = True) -> subprocess.CompletedProcess:
     command = ["runuser", "-u", user, "--", *command] if user else command
     # cwd: a directory the server's user may enter (the checkout may be closed to it).
-    result = subprocess.run(command, cwd="/", capture_output=True, text=True, timeout=300)  # noqa: S603
+    result = subprocess.run(command, cwd="/", capture_output=True, text=True, timeout=660)  # noqa: S603
     result.stdout = result.stdout + result.stderr
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed: {result.stdout}")
